@@ -1,0 +1,126 @@
+"""One error tree for vnreader.
+
+    ReaderError                      anything vnreader reports to the user
+    ├── UsageError                   bad arguments or configuration (exit 2)
+    │   └── ConfigError              a config file is wrong: file, line, fix
+    ├── FetchError                   a URL, file or feed could not be read
+    │   ├── HTTPStatusError          the server answered 4xx/5xx
+    │   ├── TooLargeError            the body passed the size cap
+    │   └── FeedError                not a feed / unreadable feed
+    ├── ExtractError                 a page has no article body
+    ├── TextError                    text could not be split or normalised
+    ├── EngineError                  a TTS engine failed
+    │   ├── EngineUnavailable        the engine cannot run here (missing package, voice, network)
+    │   └── EngineTimeout            the engine did not answer in time
+    ├── AudioError                   joining, encoding or tagging failed
+    ├── PublishError                 the feed could not be written
+    └── LockedError                  another run holds the lock
+
+Every subclass sets a class-level ``message`` (what went wrong, in general) and carries
+the object it is about (``subject``: URL, path, engine name) plus a ``fix`` hint.
+``expected`` is True for failures the user can cause or fix (network, bad page, bad
+input); False marks bugs. Only ``cli.py`` turns these into text and exit codes.
+Wrap third-party errors where they are called: ``raise FetchError(url, ...) from e``.
+"""
+from __future__ import annotations
+
+
+class ReaderError(Exception):
+    message = "vnreader failed"
+    fix: str | None = None
+    expected = True
+    exit_code = 1
+
+    def __init__(self, subject: object = None, detail: str | None = None, *, fix: str | None = None):
+        self.subject = subject
+        self.detail = detail
+        if fix is not None:
+            self.fix = fix
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        parts = []
+        if self.subject not in (None, ""):
+            parts.append(f"{self.subject}:")
+        parts.append(self.detail or self.message)
+        text = " ".join(parts)
+        if self.fix:
+            text += f" ({self.fix})"
+        return text
+
+
+class UsageError(ReaderError):
+    message = "bad usage"
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    message = "bad configuration"
+
+    def __init__(self, subject: object = None, detail: str | None = None, *, line: int | None = None,
+                 fix: str | None = None):
+        self.line = line
+        if line is not None and subject is not None:
+            subject = f"{subject}:{line}"
+        super().__init__(subject, detail, fix=fix)
+
+
+class FetchError(ReaderError):
+    message = "could not fetch"
+    fix = "check the URL or path and the network"
+
+
+class HTTPStatusError(FetchError):
+    message = "the server answered with an error"
+
+    def __init__(self, subject: object = None, detail: str | None = None, *, status: int | None = None,
+                 fix: str | None = None):
+        self.status = status
+        super().__init__(subject, detail, fix=fix)
+
+
+class TooLargeError(FetchError):
+    message = "the response is larger than the size cap"
+    fix = "raise --max-bytes if the page is really that big"
+
+
+class FeedError(FetchError):
+    message = "not a readable RSS/Atom feed"
+    fix = "check the feed URL in feeds/sources.toml"
+
+
+class ExtractError(ReaderError):
+    message = "no article body found"
+    fix = "check that the page is an article (not a menu, paywall or error page), or add a site profile in feeds/sites/"
+
+
+class TextError(ReaderError):
+    message = "text could not be processed"
+
+
+class EngineError(ReaderError):
+    message = "the speech engine failed"
+
+
+class EngineUnavailable(EngineError):
+    message = "the speech engine cannot run here"
+    exit_code = 2
+
+
+class EngineTimeout(EngineError):
+    message = "the speech engine did not answer in time"
+    fix = "check the network or raise the timeout"
+
+
+class AudioError(ReaderError):
+    message = "audio could not be assembled or encoded"
+
+
+class PublishError(ReaderError):
+    message = "the feed could not be written"
+
+
+class LockedError(ReaderError):
+    message = "another vnreader run is in progress"
+    fix = "wait for it to finish, or remove the stale lock file if no run is active"
+    exit_code = 3
