@@ -136,9 +136,9 @@ def cmd_engines(a) -> int:
 
 
 def cmd_run(a) -> int:
-    from reader import pipeline
+    from reader.daily import run_command
 
-    return pipeline.run_cli(a)
+    return run_command(a)
 
 
 def cmd_serve(a) -> int:
