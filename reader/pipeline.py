@@ -1,0 +1,287 @@
+"""Glue between the stages: Document → sentences → clips → Episode (→ feed for the demo).
+
+Every call here is a few lines over the stage modules; the CLI and the daily run
+(``reader/daily.py``) call these.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+import unicodedata
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+from reader import episodes as records
+from reader.errors import ReaderError, UsageError
+from reader.models import Article, Document, Episode, Sentence
+
+SAMPLES = Path(__file__).parent / "samples"
+FEED_TITLE = "vnreader"
+SECTION_PARAGRAPHS = 4  #: body paragraphs per chapter in a single-article episode
+
+
+def slugify(text: str, limit: int = 60) -> str:
+    """ASCII file-name slug of a Vietnamese title ("Giữ vững địa bàn" → "giu-vung-dia-ban")."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return slug[:limit].rstrip("-") or "episode"
+
+
+def article_guid(doc: Document) -> str:
+    """A guid that never changes for the same article: from its URL, else from its title."""
+    if doc.url:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, doc.url))
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "vnreader:title:" + doc.title))
+
+
+def _render_key(engine, voice: str, rate: float, pitch, sentences: Sequence[Sentence], extra: str = "") -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps([engine.name, engine.version, voice, rate, pitch, extra,
+                         [(s.paragraph, s.text, s.spoken) for s in sentences]], ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+def _chapter_title(sentence: Sentence, limit: int = 60) -> str:
+    t = sentence.text.strip()
+    return t if len(t) <= limit else t[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _segments(title: str, clips):
+    """Single article: a chapter for the title and lead, then one per few body paragraphs."""
+    from reader.audio import Segment
+
+    head = [c for c in clips if c.sentence is not None and c.sentence.paragraph <= 0]
+    body = [c for c in clips if c.sentence is None or c.sentence.paragraph > 0]
+    segs = [Segment(title, tuple(head))] if head else []
+    group: list = []
+    first_para = None
+    for c in body:
+        p = c.sentence.paragraph if c.sentence else 0
+        if first_para is None:
+            first_para = p
+        if p - first_para >= SECTION_PARAGRAPHS and group:
+            segs.append(Segment(_chapter_title(group[0].sentence), tuple(group)))
+            group, first_para = [], p
+        group.append(c)
+    if group:
+        segs.append(Segment(_chapter_title(group[0].sentence) if group[0].sentence else title, tuple(group)))
+    return segs
+
+
+def _cover_bytes(out_dir: Path | None) -> bytes | None:
+    if out_dir is None:
+        return None
+    for name in ("cover.jpg", "cover.png"):
+        p = out_dir / name
+        if p.is_file():
+            return p.read_bytes()
+    return None
+
+
+def _speak(sentences, *, engine, voice, rate, pitch, cache, fallback):
+    from reader.tts import get_engine
+    from reader.tts.render import render
+
+    eng = get_engine(engine)
+    fb = get_engine(fallback) if fallback else None
+    return eng, render(sentences, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fb)
+
+
+def _build(segments, *, title, out_path, guid, description, link, published, author, feed_title, rate,
+           result, cover, image=None) -> Episode:
+    from reader.audio import EpisodeMeta, build_episode
+
+    meta = EpisodeMeta(title=title, artist=author or feed_title, album=feed_title, date=published, language="vi",
+                       url=link, description=description, cover=cover, guid=guid,
+                       engine=result.engine.name if hasattr(result.engine, "name") else str(result.engine),
+                       voice=result.voice)
+    ep = build_episode(segments, meta, out_path, rate=rate)
+    speech = sum(c.duration for c in result.clips)
+    extra = dict(ep.extra)
+    extra.update({"speech_seconds": round(speech, 3), "sentences": len(result.clips),
+                  "synthesized": result.synthesized, "cached": result.cached})
+    return replace(ep, title=title, guid=guid, description=description, link=link, published=published,
+                   author=author, image=image, extra=extra)
+
+
+def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, voice: str | None = None,
+                    rate: float = 1.0, pitch: float | None = None, captions: bool = False, cache=None,
+                    source_name: str | None = None, feed_title: str | None = None, fallback: str | None = None,
+                    guid: str | None = None, published: datetime | None = None,
+                    out_path: Path | None = None) -> Episode:
+    """Render one article into ``out_dir/<slug>-<hash>.mp3`` with its sidecars and record.
+
+    The hash covers everything that changes the audio (engine, version, voice, rate and every
+    sentence), so changed text gets a new file name and podcast apps fetch it anew. When that
+    file and its record already exist the recorded episode is returned and nothing is spoken.
+    """
+    from reader.text import sentences as split_document
+    from reader.tts import get_engine
+
+    out_dir = Path(out_dir)
+    sents = split_document(doc, captions=captions)
+    eng = get_engine(engine)
+    voice_id = voice or eng.default_voice
+    key = _render_key(eng, voice_id, rate, pitch, sents, extra=doc.title)
+    if out_path is None:
+        out_path = out_dir / f"{slugify(doc.title)}-{key[:10]}.mp3"
+    record = records.record_path(out_path)
+    if record.is_file() and Path(out_path).is_file():
+        try:
+            return records.load(record)
+        except (ValueError, TypeError, KeyError):
+            pass  # a damaged record: render again
+    guid = guid or article_guid(doc)
+    published = published or doc.published or _previous_date(out_dir, guid) or datetime.now(timezone.utc).replace(microsecond=0)
+    feed_title = feed_title or FEED_TITLE
+    eng, result = _speak(sents, engine=engine, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fallback)
+    ep = _build(_segments(doc.title, result.clips), title=doc.title, out_path=Path(out_path), guid=guid,
+                description=doc.lead or (doc.paragraphs[0] if doc.paragraphs else ""), link=doc.url,
+                published=published, author=doc.author or source_name, feed_title=feed_title, rate=rate,
+                result=result, cover=_cover_bytes(out_dir), image=doc.image)
+    records.save(ep)
+    return ep
+
+
+def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: str, published: datetime,
+                  engine: str | None = None, voice: str | None = None, rate: float = 1.0, cache=None,
+                  feed_title: str | None = None, intro: str | None = None, outro: str | None = None,
+                  captions: bool = False) -> Episode:
+    """Several articles in one episode: an intro line, one chapter per article, a short outro."""
+    from reader.audio import Segment
+    from reader.text import normalize, sentences as split_document
+    from reader.tts import get_engine
+
+    if not docs:
+        raise UsageError(title, "a digest needs at least one article")
+    out_dir = Path(out_dir)
+    intro = intro or f"{title}. Hôm nay có {len(docs)} tin."
+    outro = outro or "Hết bản tin. Cảm ơn quý vị đã lắng nghe."
+    parts: list[tuple[str, list[Sentence]]] = [("Giới thiệu", [Sentence(intro, normalize(intro), -1)])]
+    for doc in docs:
+        parts.append((doc.title, split_document(doc, captions=captions)))
+    parts.append(("Kết thúc", [Sentence(outro, normalize(outro), 1)]))
+    flat = [s for _, ss in parts for s in ss]
+    eng = get_engine(engine)
+    voice_id = voice or eng.default_voice
+    key = _render_key(eng, voice_id, rate, None, flat, extra=title)
+    out_path = out_dir / f"{slugify(title)}-{key[:10]}.mp3"
+    record = records.record_path(out_path)
+    if record.is_file() and out_path.is_file():
+        return records.load(record)
+    eng, result = _speak(flat, engine=engine, voice=voice, rate=rate, pitch=None, cache=cache, fallback=None)
+    segments, i = [], 0
+    for name, ss in parts:
+        segments.append(Segment(name, tuple(result.clips[i:i + len(ss)])))
+        i += len(ss)
+    lead = "; ".join(d.title for d in docs)
+    ep = _build(segments, title=title, out_path=out_path, guid=guid, description=lead, link=None,
+                published=published, author=None, feed_title=feed_title or FEED_TITLE, rate=rate,
+                result=result, cover=_cover_bytes(out_dir))
+    records.save(ep)
+    return ep
+
+
+def _previous_date(out_dir: Path, guid: str) -> datetime | None:
+    """The first publication date given to this article, so a re-render keeps its place in the feed."""
+    if not out_dir.is_dir():
+        return None
+    dates = [ep.published for ep in records.load_all(out_dir) if ep.guid == guid and ep.published]
+    return min(dates) if dates else None
+
+
+# ---------------------------------------------------------------- CLI helpers
+def speak_text(text: str, out_path: str | Path, *, engine=None, voice=None, rate=1.0, pitch=None) -> Episode:
+    """Free text to one MP3 (no feed, no record)."""
+    from reader.audio import Segment
+    from reader.text import normalize, split_sentences
+
+    sents = []
+    for i, para in enumerate(p for p in text.splitlines() if p.strip()):
+        for s in split_sentences(para.strip()):
+            spoken = normalize(s)
+            if spoken.strip():
+                sents.append(Sentence(s, spoken, i + 1))
+    if not sents:
+        raise UsageError("TEXT", "nothing speakable in the text", fix="give some Vietnamese words")
+    eng, result = _speak(sents, engine=engine, voice=voice, rate=rate, pitch=pitch, cache=None, fallback=None)
+    title = _chapter_title(sents[0])
+    guid = str(uuid.uuid5(uuid.NAMESPACE_URL, "vnreader:text:" + text))
+    return _build([Segment(title, tuple(result.clips))], title=title, out_path=Path(out_path), guid=guid,
+                  description="", link=None, published=datetime.now(timezone.utc).replace(microsecond=0),
+                  author=None, feed_title=FEED_TITLE, rate=rate, result=result, cover=None)
+
+
+def read_source(source: str, out_path: str | Path, *, engine=None, voice=None, rate=1.0, captions=False) -> Episode:
+    """One article (URL, file or stdin) to one MP3."""
+    from reader.extract import extract
+    from reader.fetch import load
+
+    doc = extract(load(source), captions=captions)
+    out_path = Path(out_path)
+    return render_document(doc, out_path.parent, engine=engine, voice=voice, rate=rate, captions=captions,
+                           out_path=out_path)
+
+
+# ---------------------------------------------------------------- demo
+@dataclass
+class DemoReport:
+    episodes: list[Episode] = field(default_factory=list)
+    failures: list[tuple[str, ReaderError]] = field(default_factory=list)
+    feed: Path | None = None
+
+
+def demo_channel(base_url: str):
+    from reader.podcast import Channel
+
+    return Channel(title="vnreader — tin tức đọc bằng giọng nói",
+                   description="Bản tin tiếng Việt đọc tự động bằng vnreader: các bài mẫu đi kèm chương trình.",
+                   link=base_url, language="vi", author="vnreader", owner_name="vnreader",
+                   owner_email="vnreader@example.invalid", image="cover.jpg")
+
+
+def load_samples() -> list[tuple[Article, dict]]:
+    """The bundled sample articles with their source names and dates."""
+    from reader.fetch import load
+
+    manifest = tomllib.loads((SAMPLES / "samples.toml").read_text(encoding="utf-8"))
+    out = []
+    for s in manifest["sample"]:
+        art = load(str(SAMPLES / s["file"]))
+        art = replace(art, url=s.get("url") or art.url, source=s.get("source"),
+                      published=datetime.fromisoformat(s["published"]) if s.get("published") else art.published)
+        out.append((art, s))
+    return out
+
+
+def demo(out_dir: Path, *, base_url: str, engine: str | None = None, cache=None) -> DemoReport:
+    """Render the bundled samples into ``out_dir`` and write ``feed.xml`` beside them."""
+    from reader.artwork import make_cover
+    from reader.extract import extract
+    from reader.podcast import write_feed
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    channel = demo_channel(base_url)
+    cover = out_dir / channel.image
+    if not cover.is_file():
+        make_cover(cover, "vnreader", "Tin tức đọc bằng giọng nói")
+    report = DemoReport()
+    for art, sample in load_samples():
+        try:
+            doc = extract(art)
+            if doc.published is None and art.published is not None:
+                doc = replace(doc, published=art.published)
+            ep = render_document(doc, out_dir, engine=engine, cache=cache, source_name=sample.get("source"),
+                                 feed_title=channel.title)
+            report.episodes.append(ep)
+        except ReaderError as e:
+            report.failures.append((sample["file"], e))
+    report.feed = write_feed(report.episodes, out_dir, channel=channel, base_url=base_url)
+    return report
