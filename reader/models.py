@@ -22,6 +22,7 @@ class FeedSource:
     voice: str | None = None  #: config; engine voice, None = engine default
     limit: int = 5  #: config; articles per run
     group: str | None = None  #: config; daily digest group, None = no digest
+    episodes: bool = True  #: config; one episode per article (False = only in the group digest)
 
 
 @dataclass(frozen=True)

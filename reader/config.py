@@ -1,0 +1,292 @@
+"""The sources file (``feeds/sources.toml``) → a typed :class:`Config`.
+
+Everything is checked before anything runs: a wrong key, type or value raises
+:class:`~reader.errors.ConfigError` naming ``file:line`` and the fix.
+
+Layout (every table but ``[[sources]]`` is optional)::
+
+    [run]        out, base_url, state, engine, voice, rate, limit, timezone
+    [retention]  days, max_episodes                 (0 = no limit)
+    [channel]    title, description, link, language, author, owner_name, owner_email, image, category
+    [[groups]]   name, title, intro, outro          (one daily digest per group)
+    [[sources]]  name, url, site, engine, voice, limit, group, episodes
+
+Relative paths (``out``, ``state``) are taken relative to the sources file's folder.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from reader.errors import ConfigError
+from reader.models import FeedSource
+
+DEFAULT_PATH = Path("feeds/sources.toml")
+
+
+@dataclass(frozen=True)
+class Group:
+    """A daily digest: the day's articles of every source in the group, one chapter each."""
+
+    name: str  #: config; referenced by sources' ``group``
+    title: str  #: config; digest episode title (the date is appended)
+    intro: str | None = None  #: config; first line spoken, None = pipeline default
+    outro: str | None = None  #: config; last line spoken, None = pipeline default
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long episodes stay in the feed; 0 = no limit."""
+
+    days: int = 30  #: config; episodes published longer ago are removed
+    max_episodes: int = 200  #: config; only the newest N stay
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """The podcast channel (passed on to ``reader.podcast.Channel``)."""
+
+    title: str = "vnreader — tin tức đọc bằng giọng nói"
+    description: str = "Tin tức tiếng Việt đọc tự động bằng vnreader."
+    link: str | None = None  #: None = the base URL
+    language: str = "vi"
+    author: str = "vnreader"
+    owner_name: str = "vnreader"
+    owner_email: str = "vnreader@example.invalid"
+    image: str = "cover.jpg"  #: file name in the output folder (generated when missing)
+    category: str = "News"
+
+
+@dataclass(frozen=True)
+class Config:
+    """A checked sources file."""
+
+    path: Path  #: the file it came from (for messages)
+    sources: tuple[FeedSource, ...]  #: in file order
+    groups: tuple[Group, ...] = ()
+    channel: ChannelInfo = ChannelInfo()
+    retention: Retention = Retention()
+    out: Path | None = None  #: output folder, None = caller's default
+    base_url: str | None = None  #: public URL of the output folder
+    state: Path | None = None  #: state database, None = beside the output
+    engine: str | None = None  #: default engine for sources without one
+    voice: str | None = None
+    rate: float = 1.0
+    timezone: str = "Asia/Ho_Chi_Minh"  #: the day a digest belongs to
+
+    def group(self, name: str) -> Group:
+        return next(g for g in self.groups if g.name == name)
+
+
+# ---------------------------------------------------------------- schema
+# key -> (accepted types, required)
+_STR = (str,)
+_INT = (int,)
+RUN_KEYS = {"out": (_STR, False), "base_url": (_STR, False), "state": (_STR, False), "engine": (_STR, False),
+            "voice": (_STR, False), "rate": ((int, float), False), "limit": (_INT, False),
+            "timezone": (_STR, False)}
+RETENTION_KEYS = {"days": (_INT, False), "max_episodes": (_INT, False)}
+CHANNEL_KEYS = {k: (_STR, False) for k in ("title", "description", "link", "language", "author", "owner_name",
+                                             "owner_email", "image", "category")}
+GROUP_KEYS = {"name": (_STR, True), "title": (_STR, False), "intro": (_STR, False), "outro": (_STR, False)}
+SOURCE_KEYS = {"name": (_STR, True), "url": (_STR, True), "site": (_STR, False), "engine": (_STR, False),
+               "voice": (_STR, False), "limit": (_INT, False), "group": (_STR, False), "episodes": ((bool,), False)}
+TABLES = {"run": RUN_KEYS, "retention": RETENTION_KEYS, "channel": CHANNEL_KEYS, "groups": GROUP_KEYS,
+          "sources": SOURCE_KEYS}
+ARRAY_TABLES = ("groups", "sources")
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+
+
+class _Lines:
+    """Where each table and key sits in the file, so errors can name a line."""
+
+    _ARRAY = re.compile(r"^\s*\[\[\s*([A-Za-z0-9_.-]+)\s*\]\]")
+    _TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.-]+)\s*\]")
+    _KEY = re.compile(r'^\s*("[^"]*"|[A-Za-z0-9_-]+)\s*=')
+
+    def __init__(self, text: str):
+        self.where: dict[tuple, int] = {}
+        counts: dict[str, int] = {}
+        current: tuple = ("", None)
+        for n, line in enumerate(text.splitlines(), 1):
+            if m := self._ARRAY.match(line):
+                name = m.group(1)
+                counts[name] = counts.get(name, -1) + 1
+                current = (name, counts[name])
+                self.where.setdefault(current, n)
+            elif m := self._TABLE.match(line):
+                current = (m.group(1), None)
+                self.where.setdefault(current, n)
+            elif m := self._KEY.match(line):
+                self.where.setdefault((*current, m.group(1).strip('"')), n)
+
+    def line(self, table: str, index: int | None = None, key: str | None = None) -> int | None:
+        if key is not None and (table, index, key) in self.where:
+            return self.where[(table, index, key)]
+        return self.where.get((table, index))
+
+
+class _Checker:
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.lines = _Lines(text)
+
+    def error(self, table: str, index: int | None, key: str | None, detail: str, fix: str) -> ConfigError:
+        return ConfigError(self.path, detail, line=self.lines.line(table, index, key), fix=fix)
+
+    def table(self, data: Any, table: str, index: int | None = None) -> dict:
+        """Check one table's keys and value types; return it."""
+        label = f"[[{table}]] #{index + 1}" if index is not None else f"[{table}]"
+        if not isinstance(data, dict):
+            raise self.error(table, index, None, f"{label} must be a table",
+                             fix=f"write it as [{table}]" if index is None else f"write each as [[{table}]]")
+        schema = TABLES[table]
+        for key, value in data.items():
+            if key not in schema:
+                close = difflib.get_close_matches(key, schema, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(schema)}"
+                raise self.error(table, index, key, f"unknown key {key!r} in {label}", fix=hint)
+            types, _ = schema[key]
+            ok = isinstance(value, types) and not (bool not in types and isinstance(value, bool))
+            if not ok:
+                want = " or ".join(_TYPE_NAMES[t] for t in types)
+                raise self.error(table, index, key, f"{key} in {label} must be {want}, not {value!r}",
+                                 fix=f"write {key} = " + ('"…"' if str in types else "true" if bool in types else "3"))
+        for key, (_, required) in schema.items():
+            if required and key not in data:
+                raise self.error(table, index, None, f"{label} has no {key}", fix=f"add {key} = \"…\" to it")
+        return data
+
+    def positive(self, value: int, table: str, index: int | None, key: str, *, zero: bool = False) -> int:
+        if value < 0 or (value == 0 and not zero):
+            raise self.error(table, index, key, f"{key} must be {'0 or more' if zero else 'at least 1'}, not {value}",
+                             fix=f"write {key} = {'0' if zero else '1'} or more")
+        return value
+
+    def url(self, value: str, table: str, index: int | None, key: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise self.error(table, index, key, f"{key} {value!r} is not an http(s) URL",
+                             fix="write the full address, e.g. https://vnexpress.net/rss/tin-moi-nhat.rss")
+        return value
+
+
+def _known_engines() -> tuple[str, ...] | None:
+    try:
+        from reader.tts import ENGINES
+    except ImportError:
+        return None
+    return tuple(ENGINES)
+
+
+def load_sources(path: str | Path | None = None) -> Config:
+    """Read and check a sources file; raise :class:`ConfigError` (file:line, fix) on the first problem."""
+    path = Path(path) if path is not None else DEFAULT_PATH
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError(path, "no such sources file", fix="give --config FILE, or copy feeds/sources.toml") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(path, "not UTF-8 text", fix="save the file as UTF-8") from e
+    except OSError as e:
+        raise ConfigError(path, f"cannot read: {e.strerror}", fix="check the path and its permissions") from e
+    return parse_sources(text, path)
+
+
+def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
+    """Check the text of a sources file (``path`` is only used in messages and for relative paths)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
+        line = int(m.group(1)) if m else getattr(e, "lineno", None)
+        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e)) or "TOML syntax error"
+        raise ConfigError(path, f"not valid TOML: {detail}", line=line,
+                          fix="check quotes, brackets and '=' on that line (see feeds/sources.toml)") from e
+    c = _Checker(path, text)
+    for key, value in data.items():
+        if key not in TABLES:
+            close = difflib.get_close_matches(key, TABLES, n=1)
+            line = c.lines.line(key) or c.lines.line(key, 0) or c.lines.line("", None, key)
+            raise ConfigError(path, f"unknown table or key {key!r}", line=line,
+                              fix=f"did you mean [{close[0]}]?" if close else f"known tables: {', '.join(TABLES)}")
+        if key in ARRAY_TABLES and not isinstance(value, list):
+            raise c.error(key, None, None, f"{key} must be written as [[{key}]]", fix=f"use [[{key}]] for each entry")
+
+    run = c.table(data.get("run", {}), "run")
+    retention_t = c.table(data.get("retention", {}), "retention")
+    channel_t = c.table(data.get("channel", {}), "channel")
+    base = path.parent
+
+    default_limit = c.positive(run.get("limit", 5), "run", None, "limit")
+    rate = float(run.get("rate", 1.0))
+    if not 0.5 <= rate <= 3.0:
+        raise c.error("run", None, "rate", f"rate must be between 0.5 and 3.0, not {rate}", fix="write rate = 1.0")
+    tz = run.get("timezone", Config.timezone)
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise c.error("run", None, "timezone", f"unknown time zone {tz!r}",
+                      fix='write an IANA name such as "Asia/Ho_Chi_Minh"') from e
+    if "base_url" in run:
+        c.url(run["base_url"], "run", None, "base_url")
+    engines = _known_engines()
+
+    def check_engine(name: str | None, table: str, index: int | None) -> None:
+        if name is not None and engines is not None and name not in engines:
+            raise c.error(table, index, "engine", f"unknown engine {name!r}",
+                          fix=f"use one of: {', '.join(engines)} (see `vnreader engines`)")
+
+    check_engine(run.get("engine"), "run", None)
+
+    groups = []
+    for i, g in enumerate(data.get("groups", [])):
+        g = c.table(g, "groups", i)
+        if any(x.name == g["name"] for x in groups):
+            raise c.error("groups", i, "name", f"group {g['name']!r} is defined twice", fix="give each group its own name")
+        groups.append(Group(name=g["name"], title=g.get("title", g["name"]), intro=g.get("intro"), outro=g.get("outro")))
+    group_names = {g.name for g in groups}
+
+    sources = []
+    raw_sources = data.get("sources", [])
+    if not raw_sources:
+        raise ConfigError(path, "no sources", line=None,
+                          fix='add at least one [[sources]] table with name = "…" and url = "https://…"')
+    for i, s in enumerate(raw_sources):
+        s = c.table(s, "sources", i)
+        if any(x.name == s["name"] for x in sources):
+            raise c.error("sources", i, "name", f"source {s['name']!r} is listed twice", fix="give each source its own name")
+        c.url(s["url"], "sources", i, "url")
+        limit = c.positive(s.get("limit", default_limit), "sources", i, "limit")
+        group = s.get("group")
+        if group is not None and group not in group_names:
+            raise c.error("sources", i, "group", f"group {group!r} is not defined",
+                          fix=f"add [[groups]] name = \"{group}\", or use one of: {', '.join(sorted(group_names)) or 'none defined'}")
+        episodes = s.get("episodes", True)
+        if not episodes and group is None:
+            raise c.error("sources", i, "episodes", f"source {s['name']!r} makes no episodes and is in no digest",
+                          fix="set episodes = true, or put it in a group")
+        check_engine(s.get("engine"), "sources", i)
+        sources.append(FeedSource(name=s["name"], url=s["url"], site=s.get("site"), engine=s.get("engine"),
+                                  voice=s.get("voice"), limit=limit, group=group, episodes=episodes))
+
+    retention = Retention(days=c.positive(retention_t.get("days", Retention.days), "retention", None, "days", zero=True),
+                          max_episodes=c.positive(retention_t.get("max_episodes", Retention.max_episodes),
+                                                  "retention", None, "max_episodes", zero=True))
+    channel = ChannelInfo(**channel_t)
+    if channel.link is not None:
+        c.url(channel.link, "channel", None, "link")
+    if len(channel.description.encode("utf-8")) > 4000:
+        raise c.error("channel", None, "description", "description is longer than 4000 bytes",
+                      fix="shorten it (podcast directories reject longer ones)")
+    return Config(path=path, sources=tuple(sources), groups=tuple(groups), channel=channel, retention=retention,
+                  out=(base / run["out"]) if "out" in run else None, base_url=run.get("base_url"),
+                  state=(base / run["state"]) if "state" in run else None, engine=run.get("engine"),
+                  voice=run.get("voice"), rate=rate, timezone=tz)
