@@ -11,7 +11,8 @@
     ├── TextError                    text could not be split or normalised
     ├── EngineError                  a TTS engine failed
     │   ├── EngineUnavailable        the engine cannot run here (missing package, voice, network)
-    │   └── EngineTimeout            the engine did not answer in time
+    │   ├── EngineTimeout            the engine did not answer in time
+    │   └── EngineBusy               the service refused or dropped the request for now (429, 5xx); retried
     ├── AudioError                   joining, encoding or tagging failed
     ├── PublishError                 the feed could not be written
     └── LockedError                  another run holds the lock
@@ -110,6 +111,11 @@ class EngineUnavailable(EngineError):
 class EngineTimeout(EngineError):
     message = "the speech engine did not answer in time"
     fix = "check the network or raise the timeout"
+
+
+class EngineBusy(EngineError):
+    message = "the speech service refused or dropped the request for now"
+    fix = "try again later, or lower the concurrency and request rate"
 
 
 class AudioError(ReaderError):
