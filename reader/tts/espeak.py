@@ -156,7 +156,7 @@ class EspeakEngine:
     max_chars = None
 
     def __init__(self, voice: str | None = None, **_options) -> None:
-        self.voice = voice or self.default_voice
+        self.default_voice = voice or self.default_voice
 
     @property
     def version(self) -> str:
@@ -177,7 +177,7 @@ class EspeakEngine:
                    pitch: float | None = None) -> Clip:
         check_text(self.name, text, self.max_chars)
         wpm = rate_to_wpm(check_rate(self.name, rate))
-        voice = voice or self.voice
+        voice = voice or self.default_voice
         rt = _runtime()
         with rt.lock:
             pcm = rt.speak(text, voice, wpm, pitch_value(pitch))
