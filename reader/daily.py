@@ -1,0 +1,455 @@
+"""The daily run: configured feeds in, new episodes, digests and ``feed.xml`` out.
+
+One run, in order (all under a lock on ``OUT/.vnreader.lock``):
+
+1. **sweep**: remove temp files and episode files without a record (left by a killed run);
+2. **ingest**: read every feed with conditional GET; store its new entries as ``pending``
+   (the newest ``limit`` per source; older new ones are marked ``over-limit``);
+3. **render**: fetch, extract and render every pending entry, one episode per article
+   (skipping an article already rendered under another link: same canonical URL);
+   ``--rerender`` also re-fetches rendered articles and renders those whose text changed;
+4. **digests**: one episode per group and day (intro, one chapter per article, outro),
+   re-rendered when the day gets new articles (same guid, new file);
+5. **retention**: drop episodes older than ``retention.days`` or past ``max_episodes``;
+6. **publish**: rebuild ``feed.xml`` from the episode records; then delete the files of
+   removed and replaced episodes.
+
+Every article's outcome is ``(item, Episode | ReaderError)``: one bad article never stops
+the run. Nothing new → nothing synthesised and ``feed.xml`` unchanged, byte for byte.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sys
+import traceback
+import uuid
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+from zoneinfo import ZoneInfo
+
+from reader import episodes as records
+from reader.config import Config, load_sources
+from reader.errors import LockedError, PublishError, ReaderError
+from reader.logs import RunLog, summary_lines
+from reader.models import Article, Document, Episode, FeedSource
+from reader.store import STATE_NAME, Entry, Store, text_hash
+
+LOCK_NAME = ".vnreader.lock"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
+DEFAULT_OUT = "audio_out"
+FEED_NAME = "feed.xml"
+
+
+# ---------------------------------------------------------------- results
+@dataclass
+class RunReport:
+    """What a run did. ``new``/``failed`` hold the per-item outcomes in order."""
+
+    new: list[Episode] = field(default_factory=list)  #: episodes rendered by this run (articles and digests)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  #: (item, reason) newly set aside this run
+    failed: list[tuple[str, ReaderError]] = field(default_factory=list)  #: (item or source, error)
+    removed: list[Episode] = field(default_factory=list)  #: episodes dropped by retention or replaced
+    feed: Path | None = None
+    feed_changed: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new or self.removed or self.feed_changed)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The stage calls a run makes; tests swap in fakes (defaults: the real modules)."""
+
+    fetch_page: Callable[..., Article] | None = None  #: (url, client=) -> Article
+    extract: Callable[[Article], Document] | None = None
+    render: Callable[..., Episode] | None = None  #: pipeline.render_document signature
+    render_digest: Callable[..., Episode] | None = None  #: pipeline.render_digest signature
+
+    def resolved(self) -> Stages:
+        fetch_page, extract, render, digest = self.fetch_page, self.extract, self.render, self.render_digest
+        if fetch_page is None:
+            from reader.fetch import fetch_url as fetch_page
+        if extract is None:
+            from reader.extract import extract
+        if render is None or digest is None:
+            from reader import pipeline
+            render = render or pipeline.render_document
+            digest = digest or pipeline.render_digest
+        return Stages(fetch_page, extract, render, digest)
+
+
+# ---------------------------------------------------------------- lock
+@contextlib.contextmanager
+def run_lock(out_dir: Path) -> Iterator[Path]:
+    """Hold an exclusive ``fcntl`` lock on ``OUT/.vnreader.lock``; raise ``LockedError`` if taken.
+
+    The kernel drops the lock when the process dies, so a killed run never leaves a stale lock.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / LOCK_NAME
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+            raise LockedError(path, "another vnreader run is using this output folder"
+                              + (f" (pid {holder})" if holder else ""),
+                              fix="wait for it to finish; runs must not overlap (check the schedule)") from e
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield path
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+# ---------------------------------------------------------------- files
+def _episode_files(mp3: Path) -> list[Path]:
+    """The MP3, its sidecars (``STEM.*``) and its record."""
+    stem = mp3.name[: -len(".mp3")] if mp3.name.endswith(".mp3") else mp3.stem
+    return sorted(p for p in mp3.parent.glob(_glob_escape(stem) + ".*") if p.is_file())
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
+def sweep(out_dir: Path) -> list[Path]:
+    """Delete what a killed run left: temp files, and episode files that have no record or no MP3."""
+    removed = []
+    for p in out_dir.glob(".*.part"):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+            removed.append(p)
+    stems = {p.name[: -len(".mp3")] for p in out_dir.glob("*.mp3")}
+    stems |= {p.name[: -len(records.SUFFIX)] for p in out_dir.glob("*" + records.SUFFIX)}
+    for stem in sorted(stems):
+        mp3, rec = out_dir / f"{stem}.mp3", out_dir / f"{stem}{records.SUFFIX}"
+        if mp3.is_file() and rec.is_file():
+            continue
+        for p in _episode_files(mp3):
+            with contextlib.suppress(FileNotFoundError):
+                p.unlink()
+                removed.append(p)
+    return removed
+
+
+def _remove_episode(ep: Episode) -> None:
+    for p in _episode_files(Path(ep.path)):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+# ---------------------------------------------------------------- the run
+class _Run:
+    def __init__(self, config: Config, *, out_dir: Path, store: Store, base_url: str, client, stages: Stages,
+                 log: RunLog, rerender: bool, now: datetime):
+        self.config = config
+        self.out_dir = out_dir
+        self.store = store
+        self.base_url = base_url
+        self.client = client
+        self.stages = stages
+        self.log = log
+        self.rerender = rerender
+        self.now = now
+        self.report = RunReport()
+        self.replaced: list[Episode] = []  #: old files of re-rendered episodes, deleted after the feed is written
+        days = config.retention.days
+        self.cutoff = now - timedelta(days=days) if days else None
+
+    # ------------------------------------------------------------ ingest
+    def ingest(self, source: FeedSource) -> None:
+        from reader.feeds import read_feed
+
+        etag, modified = self.store.feed_validators(source.url)
+        try:
+            result = read_feed(source, self.client, etag=etag, modified=modified)
+        except ReaderError as e:
+            self.report.failed.append((source.name, e))
+            self.log.error("feed-failed", source=source.name, url=source.url, error=str(e))
+            return
+        if result.not_modified:
+            self.log.debug("feed-not-modified", source=source.name)
+            return
+        fresh, batch = [], set()
+        for entry in result.entries:
+            if entry.link in batch or entry.entry_id in batch:
+                continue
+            batch |= {entry.link, entry.entry_id}
+            if self.store.known(entry.entry_id, entry.link) is None:
+                fresh.append(entry)
+        rows = []
+        taken = 0
+        for entry in fresh:
+            label = entry.title or entry.link
+            if self.cutoff is not None and entry.published is not None and entry.published < self.cutoff:
+                rows.append((entry, "expired", "published before the retention window"))
+            elif taken < source.limit:
+                rows.append((entry, "pending", None))
+                taken += 1
+                continue
+            else:
+                rows.append((entry, "over-limit", f"more than {source.limit} new articles in the feed"))
+            self.report.skipped.append((f"{source.name}: {label}", rows[-1][2]))
+        self.store.ingest(source.name, source.url, rows, result.etag, result.modified, now=self.now)
+        self.log.info("feed", source=source.name, entries=len(result.entries), new=taken,
+                      skipped=len(rows) - taken)
+
+    # ------------------------------------------------------------ render
+    def _document(self, source: FeedSource, entry: Entry) -> Document:
+        art = self.stages.fetch_page(entry.url, client=self.client)
+        art = replace(art, source=source.name, title=art.title or entry.title,
+                      published=art.published or entry.published, summary=art.summary or entry.summary)
+        doc = self.stages.extract(art)
+        if doc.published is None and entry.published is not None:
+            doc = replace(doc, published=entry.published)
+        if not doc.url:
+            doc = replace(doc, url=entry.url)
+        return doc
+
+    def _render(self, source: FeedSource, doc: Document) -> Episode:
+        return self.stages.render(doc, self.out_dir, engine=source.engine or self.config.engine,
+                                  voice=source.voice or self.config.voice, rate=self.config.rate,
+                                  source_name=source.name, feed_title=self.config.channel.title)
+
+    def articles(self, source: FeedSource) -> Iterator[tuple[str, Episode | ReaderError | None]]:
+        todo = self.store.todo(source.name)
+        with self.log.progress(len(todo), source.name) as bar:
+            for entry in todo:
+                label = f"{source.name}: {entry.title or entry.url}"
+                try:
+                    doc = self._document(source, entry)
+                    same = self.store.same_article(doc.url, entry.id)
+                    if same is not None:
+                        self.store.duplicate(entry.id, doc.url, same)
+                        self.report.skipped.append((label, "same article as one already rendered"))
+                        self.log.info("duplicate", item=label, of=same.url)
+                        yield label, None
+                        continue
+                    ep = self._render(source, doc) if source.episodes else None
+                    self.store.done(entry.id, doc=doc, guid=ep.guid if ep else "", now=self.now,
+                                    episode=Path(ep.path).name if ep else None)
+                    if ep is not None:
+                        self.log.info("episode", item=label, file=Path(ep.path).name, seconds=round(ep.duration, 1))
+                    else:
+                        self.log.info("digest-only", item=label)
+                    yield label, ep
+                except ReaderError as e:
+                    yield label, self._failed(entry, label, e)
+                except Exception as e:  # a bug must not stop the other articles
+                    err = ReaderError(label, f"unexpected {type(e).__name__}: {e}",
+                                      fix="please report this with the article URL")
+                    err.expected = False
+                    self.log.debug("traceback", item=label, trace="".join(traceback.format_exception(e)))
+                    yield label, self._failed(entry, label, err)
+                finally:
+                    bar.update()
+
+    def _failed(self, entry: Entry, label: str, e: ReaderError) -> ReaderError:
+        status = self.store.failed(entry.id, str(e))
+        self.log.error("article-failed", item=label, error=str(e),
+                       retry="no (given up)" if status == "gave-up" else "next run")
+        return e
+
+    def rerender_changed(self, source: FeedSource) -> Iterator[tuple[str, Episode | ReaderError | None]]:
+        """Re-fetch rendered articles still in the feed; render those whose text changed."""
+        live = {Path(ep.path).name: ep for ep in records.load_all(self.out_dir)}
+        for entry in self.store.rendered(source.name):
+            old = live.get(entry.episode or "")
+            if old is None:
+                continue
+            label = f"{source.name}: {entry.title or entry.url}"
+            try:
+                doc = self._document(source, entry)
+                if text_hash(doc) == entry.text_hash:
+                    continue
+                ep = self._render(source, doc)
+                self.store.done(entry.id, doc=doc, guid=ep.guid, episode=Path(ep.path).name, now=self.now,
+                                keep_done_at=True)
+                if Path(ep.path).name != Path(old.path).name:
+                    self.replaced.append(old)
+                self.log.info("rerendered", item=label, file=Path(ep.path).name)
+                yield label, ep
+            except ReaderError as e:
+                self.log.error("rerender-failed", item=label, error=str(e))
+                yield label, e
+
+    # ------------------------------------------------------------ digests
+    def digests(self) -> Iterator[tuple[str, Episode | ReaderError | None]]:
+        tz = ZoneInfo(self.config.timezone)
+        day = self.now.astimezone(tz).date()
+        start = datetime.combine(day, time(0), tzinfo=tz)
+        end = start + timedelta(days=1)
+        live = records.load_all(self.out_dir)
+        for group in self.config.groups:
+            names = [s.name for s in self.config.sources if s.group == group.name]
+            entries = self.store.done_between(names, start, end)
+            if not entries:
+                continue
+            title = f"{group.title} ngày {day.day}/{day.month}/{day.year}"
+            guid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"vnreader:digest:{group.name}:{day.isoformat()}"))
+            published = max(e.done_at for e in entries)
+            label = f"digest {group.name} {day.isoformat()}"
+            try:
+                ep = self.stages.render_digest([e.doc for e in entries], self.out_dir, title=title, guid=guid,
+                                               published=published, engine=self.config.engine,
+                                               voice=self.config.voice, rate=self.config.rate,
+                                               feed_title=self.config.channel.title, intro=group.intro,
+                                               outro=group.outro)
+            except ReaderError as e:
+                self.log.error("digest-failed", item=label, error=str(e))
+                yield label, e
+                continue
+            old = [o for o in live if o.guid == guid and Path(o.path).name != Path(ep.path).name]
+            self.replaced += old
+            if old or not any(Path(o.path).name == Path(ep.path).name for o in live):
+                self.log.info("digest", item=label, articles=len(entries), file=Path(ep.path).name)
+                yield label, ep
+
+    # ------------------------------------------------------------ retention and feed
+    def expired(self, eps: list[Episode]) -> list[Episode]:
+        """Episodes past the retention window or the episode cap (``eps`` newest first)."""
+        keep_max = self.config.retention.max_episodes
+        out = []
+        for i, ep in enumerate(eps):
+            too_old = self.cutoff is not None and ep.published is not None and ep.published < self.cutoff
+            if too_old or (keep_max and i >= keep_max):
+                out.append(ep)
+        return out
+
+    def channel(self):
+        from reader.podcast import Channel
+
+        info = self.config.channel
+        known = {f.name for f in fields(Channel)}
+        values = {k: getattr(info, k) for k in ("title", "description", "link", "language", "author", "owner_name",
+                                                 "owner_email", "image", "category") if k in known}
+        values["link"] = info.link or self.base_url
+        if info.image:
+            cover = self.out_dir / info.image
+            if not cover.is_file():
+                try:
+                    from reader.artwork import make_cover
+
+                    make_cover(cover, info.title, None)
+                except (ImportError, ReaderError, OSError) as e:
+                    self.log.warning("no-cover", file=str(cover), error=str(e))
+                    values["image"] = None
+        return Channel(**values)
+
+    def publish(self) -> None:
+        from reader.podcast import write_feed
+
+        eps = records.load_all(self.out_dir)
+        replaced = {Path(ep.path).name for ep in self.replaced} | _superseded(eps)
+        self.replaced = [ep for ep in eps if Path(ep.path).name in replaced]
+        current = [ep for ep in eps if Path(ep.path).name not in replaced]
+        gone = self.expired(current)
+        for ep in gone + self.replaced:  # the record goes first: the episode leaves the feed before its files
+            with contextlib.suppress(FileNotFoundError):
+                records.record_path(ep.path).unlink()
+        for ep in gone:
+            self.log.info("expired", file=Path(ep.path).name, title=ep.title)
+        self.report.removed += gone + self.replaced
+        gone_names = {Path(ep.path).name for ep in gone}
+        keep = [ep for ep in current if Path(ep.path).name not in gone_names]
+        feed = self.out_dir / FEED_NAME
+        before = feed.read_bytes() if feed.is_file() else None
+        try:
+            self.report.feed = write_feed(keep, self.out_dir, channel=self.channel(), base_url=self.base_url)
+        except OSError as e:
+            raise PublishError(feed, f"cannot write the feed: {e}", fix="check the output folder's permissions") from e
+        self.report.feed_changed = feed.read_bytes() != before
+        for ep in gone + self.replaced:
+            _remove_episode(ep)
+
+
+def _superseded(eps: list[Episode]) -> set[str]:
+    """File names of older renderings of a guid that has a newer record (a re-render, a grown digest)."""
+    by_guid: dict[str, list[Episode]] = {}
+    for ep in eps:
+        by_guid.setdefault(ep.guid, []).append(ep)
+    out = set()
+    for same in by_guid.values():
+        if len(same) > 1:
+            same.sort(key=lambda e: (records.record_path(e.path).stat().st_mtime_ns, Path(e.path).name))
+            out |= {Path(e.path).name for e in same[:-1]}
+    return out
+
+
+def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = None,
+        base_url: str = DEFAULT_BASE_URL, client=None, stages: Stages | None = None, log: RunLog | None = None,
+        rerender: bool = False, now: datetime | None = None,
+        progress: Callable[[str, Episode | ReaderError | None], None] | None = None) -> RunReport:
+    """One daily run (see the module docstring). Raises ``LockedError`` if another run holds the folder.
+
+    ``progress(item, outcome)`` is called for every article and digest as it finishes
+    (outcome ``None`` = skipped).
+    """
+    out_dir = Path(out_dir)
+    log = log or RunLog(quiet=True)
+    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    with run_lock(out_dir):
+        swept = sweep(out_dir)
+        if swept:
+            log.info("swept", files=len(swept), note="left by an interrupted run")
+        own_client = client is None
+        if own_client:
+            from reader.fetch import make_client
+
+            client = make_client()
+        try:
+            with Store(state_path or out_dir / STATE_NAME) as store:
+                r = _Run(config, out_dir=out_dir, store=store, base_url=base_url, client=client,
+                         stages=(stages or Stages()).resolved(), log=log, rerender=rerender, now=now)
+                for source in config.sources:
+                    r.ingest(source)
+                for item, outcome in _outcomes(r):
+                    if isinstance(outcome, Episode):
+                        r.report.new.append(outcome)
+                    elif isinstance(outcome, ReaderError):
+                        r.report.failed.append((item, outcome))
+                    if progress is not None:
+                        progress(item, outcome)
+                r.publish()
+                return r.report
+        finally:
+            if own_client:
+                client.close()
+
+
+def _outcomes(r: _Run) -> Iterator[tuple[str, Episode | ReaderError | None]]:
+    for source in r.config.sources:
+        yield from r.articles(source)
+        if r.rerender:
+            yield from r.rerender_changed(source)
+    yield from r.digests()
+
+
+# ---------------------------------------------------------------- CLI
+def run_command(args) -> int:
+    """``vnreader run``: exit 0 all done, 1 some items failed, 2 configuration, 3 locked."""
+    config = load_sources(args.config)
+    out_dir = Path(args.out) if args.out else (config.out or Path(DEFAULT_OUT))
+    state = Path(args.state) if args.state else config.state
+    base_url = args.base_url or config.base_url or DEFAULT_BASE_URL
+    log = RunLog(quiet=args.quiet, verbose=args.verbose, as_json=args.log_json)
+    report = run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
+                 rerender=args.rerender)
+    lines = summary_lines(report)
+    if report.failed:
+        for line in lines:
+            print(line, file=sys.stderr)
+    elif report.changed or not args.quiet:
+        print(lines[0] if args.quiet else "\n".join(lines))
+    return report.exit_code
