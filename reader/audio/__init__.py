@@ -1,0 +1,92 @@
+"""Audio stage: clips in, one tagged MP3 episode with transcripts and chapters out.
+
+    [Segment(title, clips)] ─layout─▶ Timeline ─measure─▶ gain ─limit+encode─▶ NAME.mp3
+                                         └─ cues, chapters ─▶ NAME.vtt NAME.srt NAME.chapters.json
+
+Modules: ``timeline`` (pauses, resampling, the sample grid), ``loudness`` (BS.1770 meter,
+true peak, limiter), ``encode`` (streaming lameenc), ``tags`` (ID3v2.4). Memory stays
+bounded: the episode is played through twice, one clip at a time, never held whole.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Sequence
+
+from reader.audio.encode import PassResult, check_bitrate, encode_pass, measure
+from reader.audio.tags import EpisodeMeta, id3_bytes
+from reader.audio.timeline import DEFAULT_PAUSES, Pauses, Segment, Timeline, layout
+from reader.errors import AudioError
+from reader.fsutil import atomic_path
+from reader.models import Episode
+from reader.transcripts import write_sidecars
+
+#: Headroom kept under the true-peak limit before encoding: MP3 coding adds overshoot.
+ENCODER_HEADROOM_DB = 1.0
+#: Loudness error (LU) after which the encode pass is redone with a corrected gain.
+LOUDNESS_TOLERANCE = 0.3
+MAX_PASSES = 3
+
+
+def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str | Path, *, rate: float = 1.0,
+                  bitrate: int = 64, target_lufs: float = -16.0, true_peak: float = -1.0,
+                  pauses: Pauses = DEFAULT_PAUSES) -> Episode:
+    """Join, normalise, encode and tag ``segments`` into ``out_path`` plus its sidecars."""
+    out_path = Path(out_path)
+    timeline = layout(segments, rate=rate, pauses=pauses, subject=out_path)
+    check_bitrate(bitrate, timeline.rate, out_path)
+    loudness = measure(timeline).integrated()
+    if not math.isfinite(loudness):
+        raise AudioError(out_path, "the clips are silent", fix="check that the speech engine produces sound")
+    chapters = timeline.chapters()
+    cues = timeline.cues()
+    tag = id3_bytes(meta, chapters, subject=out_path)
+
+    gain = target_lufs - loudness
+    try:
+        with atomic_path(out_path) as tmp:
+            with open(tmp, "wb") as f:
+                f.write(tag)
+                for _ in range(MAX_PASSES):
+                    f.seek(len(tag))
+                    f.truncate()
+                    result = encode_pass(timeline, f, gain_db=gain, ceiling_db=true_peak - ENCODER_HEADROOM_DB,
+                                         bitrate=bitrate, subject=out_path)
+                    error = target_lufs - result.lufs
+                    if abs(error) <= LOUDNESS_TOLERANCE:
+                        break
+                    gain += error
+            duration = _mp3_duration(tmp, out_path)
+            size = tmp.stat().st_size
+    except OSError as e:
+        raise AudioError(out_path, f"could not write the MP3: {e.strerror or e}",
+                         fix="check free disk space and that the output folder is writable") from e
+    vtt, srt, chap = write_sidecars(out_path, cues, chapters)
+    engines = {p.clip.engine for p in timeline.pieces if p.clip is not None}
+    voices = {p.clip.voice for p in timeline.pieces if p.clip is not None}
+    return Episode(
+        path=str(out_path), title=meta.title, guid=meta.guid or out_path.stem, duration=duration, size=size,
+        description=meta.description, link=meta.url, published=meta.date, author=meta.artist or None,
+        engine=meta.engine or ",".join(sorted(engines)), voice=meta.voice or ",".join(sorted(voices)),
+        chapters=chapters, cues=cues, transcript_vtt=str(vtt), transcript_srt=str(srt), chapters_json=str(chap),
+        extra=_notes(timeline, loudness, gain, result),
+    )
+
+
+def _mp3_duration(path: Path, subject: Path) -> float:
+    from mutagen import MutagenError
+    from mutagen.mp3 import MP3
+
+    try:
+        return float(MP3(path).info.length)
+    except MutagenError as e:
+        raise AudioError(subject, f"the encoded MP3 does not read back: {e}") from e
+
+
+def _notes(timeline: Timeline, loudness: float, gain: float, result: PassResult) -> dict:
+    return {"sample_rate": timeline.rate, "timeline_seconds": round(timeline.duration, 3),
+            "input_lufs": round(loudness, 2), "gain_db": round(gain, 2), "lufs": round(result.lufs, 2),
+            "limited_samples": result.limited, "limiter_min_gain_db": round(20 * math.log10(result.min_gain), 2)}
+
+
+__all__ = ["DEFAULT_PAUSES", "EpisodeMeta", "Pauses", "Segment", "build_episode"]

@@ -1,0 +1,88 @@
+"""Stream a timeline through gain, limiter and loudness meter into lameenc, block by block."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+
+from reader.audio.loudness import Limiter, LoudnessMeter, db_to_gain
+from reader.audio.timeline import Timeline, blocks
+from reader.errors import AudioError
+
+#: Bitrates (kbps) layer III allows: MPEG-1 for 32–48 kHz, MPEG-2/2.5 below.
+MPEG1_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+MPEG2_BITRATES = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
+#: LAME quality (0 best/slowest … 9 worst/fastest); 5 is LAME's own default.
+QUALITY = 5
+
+
+def allowed_bitrates(rate: int) -> tuple[int, ...]:
+    return MPEG1_BITRATES if rate >= 32000 else MPEG2_BITRATES
+
+
+def check_bitrate(bitrate: int, rate: int, subject: object = None) -> int:
+    allowed = allowed_bitrates(rate)
+    if bitrate not in allowed:
+        raise AudioError(subject, f"{bitrate} kbps is not an MP3 bitrate at {rate} Hz",
+                         fix="choose one of " + ", ".join(map(str, allowed)) + " kbps")
+    return bitrate
+
+
+def make_encoder(rate: int, bitrate: int, subject: object = None):
+    import lameenc
+
+    try:
+        enc = lameenc.Encoder()
+        enc.set_bit_rate(bitrate)
+        enc.set_in_sample_rate(rate)
+        enc.set_out_sample_rate(rate)
+        enc.set_channels(1)
+        enc.set_quality(QUALITY)
+        if hasattr(enc, "silence"):  # lameenc >= 1.8: keep LAME quiet on stdout
+            enc.silence()
+    except (RuntimeError, ValueError) as e:
+        raise AudioError(subject, f"lameenc refused {rate} Hz at {bitrate} kbps: {e}") from e
+    return enc
+
+
+def to_pcm16(x: np.ndarray) -> bytes:
+    return np.clip(np.rint(x * 32768.0), -32768, 32767).astype("<i2").tobytes()
+
+
+@dataclass(frozen=True)
+class PassResult:
+    lufs: float  #: integrated loudness of what went into the encoder
+    sample_peak: float  #: highest absolute sample that went into the encoder (linear)
+    limited: int  #: samples the limiter turned down
+    min_gain: float  #: deepest limiter gain (linear, 1.0 = never engaged)
+    frames_bytes: int  #: MP3 bytes written
+
+
+def measure(timeline: Timeline) -> LoudnessMeter:
+    """First pass: loudness and sample peak of the joined clips, nothing kept but the meter."""
+    meter = LoudnessMeter(timeline.rate)
+    for b in blocks(timeline):
+        meter.add(b)
+    return meter
+
+
+def encode_pass(timeline: Timeline, out: BinaryIO, *, gain_db: float, ceiling_db: float, bitrate: int,
+                subject: object = None) -> PassResult:
+    """Second pass: gain, limit, meter and encode every block, writing MP3 frames to ``out``."""
+    enc = make_encoder(timeline.rate, bitrate, subject)
+    gain = np.float32(db_to_gain(gain_db))
+    limiter = Limiter(timeline.rate, ceiling_db)
+    meter = LoudnessMeter(timeline.rate)
+    written = 0
+    try:
+        for b in limiter.process(b * gain for b in blocks(timeline)):
+            meter.add(b)
+            written += out.write(enc.encode(to_pcm16(b)))
+        written += out.write(enc.flush())
+    except (RuntimeError, ValueError) as e:
+        raise AudioError(subject, f"MP3 encoding failed: {e}") from e
+    except OSError as e:
+        raise AudioError(subject, f"could not write the MP3: {e.strerror or e}",
+                         fix="check free disk space and that the output folder is writable") from e
+    return PassResult(meter.integrated(), meter.peak, limiter.limited, limiter.min_gain, written)
