@@ -81,7 +81,7 @@ def parse_feed(body: bytes, source: FeedSource, *, content_type: str | None = No
     if not parsed.get("version") and not parsed.entries:
         why = "the response is an HTML page, not RSS/Atom" if b"<html" in body[:2000].lower() else "not RSS/Atom"
         raise FeedError(f"{source.name} ({source.url})", why,
-                        fix=f"check the url of source {source.name!r} in the sources file (open it in a browser)")
+                        fix=f"check the url of source {source.name!r} in the sources file; open it in a browser")
     entries = []
     for e in parsed.entries:
         link = _clean(e.get("link"))
