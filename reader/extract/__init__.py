@@ -1,0 +1,58 @@
+"""Extract: ``Article`` → ``Document`` (clean text a listener hears, and its metadata).
+
+    extract(article, *, captions=False) -> Document
+
+The profile is the first in ``PROFILES`` (``feeds/sites/*.toml``, file-name order) whose
+hosts match the article URL; for a page without a URL (a saved file, stdin) the page's
+canonical link / og:url host, then its og:site_name, pick it. No match → the generic path.
+Plain text goes through ``plaintext.py``. Captions are kept apart in
+``Document.captions``; ``captions=True`` puts each one, once, after its paragraph (and then
+``Document.captions`` is empty so nothing is read twice).
+"""
+from __future__ import annotations
+
+from reader.errors import ExtractError
+from reader.extract.blocks import parse
+from reader.extract.clean import fold_key
+from reader.extract.meta import PageMeta
+from reader.extract.page import GENERIC, extract_page
+from reader.extract.plaintext import extract_text
+from reader.extract.profile import SiteProfile, SiteTest, host_of, load_profiles
+from reader.models import Article, Document
+
+__all__ = ["extract", "pick_profile", "load_profiles", "SiteProfile", "SiteTest", "GENERIC"]
+
+
+def extract(article: Article, *, captions: bool = False,
+            profiles: tuple[SiteProfile, ...] | None = None) -> Document:
+    """Clean text and metadata of one article. Raises ``ExtractError`` when there is no body."""
+    subject = article.url or "input"
+    if article.html and article.html.strip():
+        root = parse(article.html)
+        profile = pick_profile(article, root, load_profiles() if profiles is None else profiles)
+        return extract_page(article, profile, root=root, captions=captions)
+    if article.text and article.text.strip():
+        return extract_text(article.text, url=article.url, title_hint=article.title, captions=captions,
+                            subject=subject)
+    raise ExtractError(subject, "the input is empty", fix="give a page or some text")
+
+
+def pick_profile(article: Article, root, profiles: tuple[SiteProfile, ...]) -> SiteProfile | None:
+    """First profile whose hosts match the URL; else the page's own canonical / og:url host; else
+    its og:site_name. None = generic."""
+    host = host_of(article.url)
+    for p in profiles:
+        if p.matches_host(host):
+            return p
+    meta = PageMeta(root)
+    page_host = host_of(meta.canonical())
+    for p in profiles:
+        if p.matches_host(page_host):
+            return p
+    name = meta.site_name()
+    if name:
+        key = fold_key(name)
+        for p in profiles:
+            if key in {fold_key(n) for n in p.site_names}:
+                return p
+    return None

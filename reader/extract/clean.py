@@ -1,0 +1,182 @@
+"""Text rules shared by every extraction path (site profile, generic, plain text).
+
+Each rule is a small named function; the word lists and patterns are data files in
+``reader/extract/data/`` so that a new widget label is a one-line edit.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).with_name("data")
+
+_SPACE = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\u00ad]")
+_EDGE_PUNCT = " \t.:|•·-–—»«>()[]"
+#: capital letters used in Vietnamese names (Latin with every tone mark, Đ)
+_UPPER = "A-ZÀ-ÝĂĐĨŨƠƯẠ-Ỹ"
+_LOWER_HINT = re.compile(r"[a-zà-ỹđ]")
+#: a trailing all-caps byline: "LÊ HÀ", "NGỌC MAI - THANH HÀ", "P.V", "HOÀNG ANH (TTXVN)"
+_CAPS_BYLINE = re.compile(rf"^[{_UPPER}][{_UPPER}.'’\- ]*(\s*[,/&-]\s*[{_UPPER}][{_UPPER}.'’\- ]*)*(\s*\([^)]{{1,40}}\))?$")
+#: "Theo TTXVN", "Theo Đời sống Pháp luật", "(Theo VnExpress)"
+_THEO = re.compile(r"^\(?\s*Theo\s+(?P<src>[^.!?]{2,60}?)\s*\)?\.?$")
+#: "PV", "Nhóm PV", "Nhóm phóng viên", "PV Tổng hợp", "Nhóm PV - CTV"
+_PV = re.compile(r"^(Nhóm\s+)?(PV|P\.V|phóng viên|PV\s*-\s*CTV|CTV)(\s+tổng hợp)?\.?$", re.I)
+
+
+# ---------------------------------------------------------------- data files
+def _lines(name: str) -> tuple[str, ...]:
+    out = []
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            out.append(line.rstrip("\n"))
+    return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def ui_phrases() -> frozenset[str]:
+    """Folded UI labels (``data/ui_phrases.txt``)."""
+    return frozenset(fold_key(x) for x in _lines("ui_phrases.txt"))
+
+
+@lru_cache(maxsize=None)
+def line_patterns() -> tuple[re.Pattern, ...]:
+    """Whole-line furniture patterns (``data/line_patterns.txt``)."""
+    return tuple(re.compile(p, re.I) for p in _lines("line_patterns.txt"))
+
+
+@lru_cache(maxsize=None)
+def dateline_patterns() -> tuple[re.Pattern, ...]:
+    """Outlet tags at the start of a lead (``data/datelines.txt``)."""
+    return tuple(re.compile(p) for p in _lines("datelines.txt"))
+
+
+@lru_cache(maxsize=None)
+def boilerplate_class() -> re.Pattern:
+    """One pattern over class names / ids of furniture blocks (``data/boilerplate_classes.txt``)."""
+    return re.compile("|".join(f"(?:{p})" for p in _lines("boilerplate_classes.txt")), re.I)
+
+
+@lru_cache(maxsize=None)
+def paywall_phrases() -> tuple[str, ...]:
+    return tuple(x.lower() for x in _lines("paywall.txt"))
+
+
+# ---------------------------------------------------------------- rules
+def squash(text: str) -> str:
+    """NFC, invisible characters out, NBSP and every whitespace run → one space, trimmed."""
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def fold_key(text: str) -> str:
+    """A comparison key: squashed, lower case, edge punctuation off."""
+    return squash(text).strip(_EDGE_PUNCT).lower()
+
+
+def strip_widgets(text: str) -> str:
+    """Remove UI labels glued into a line ("Xem với cỡ chữ" before a headline). Risk: none
+    of these phrases is written in article prose."""
+    return squash(re.sub(r"Xem với cỡ chữ|Cỡ chữ\s*(A\s*){1,3}", " ", text, flags=re.I))
+
+
+def is_furniture(line: str) -> bool:
+    """A whole line that is a widget label, a credit, a teaser link or a dateline stamp."""
+    key = fold_key(line)
+    if not key:
+        return True
+    if key in ui_phrases():
+        return True
+    folded = squash(line)
+    return any(p.match(folded) for p in line_patterns())
+
+
+def strip_dateline(text: str) -> str:
+    """Drop an outlet tag at the start of a lead ("TTO - ", "(Dân trí) - "). Only the first
+    pattern that matches is applied, and only when text follows it."""
+    for p in dateline_patterns():
+        m = p.match(text)
+        if m and len(text) - m.end() > 20:
+            return text[m.end():].lstrip()
+    return text
+
+
+def strip_credit(caption: str) -> str:
+    """A caption without its photo credit ("… Ảnh: Đức Hùng", "… - Ảnh chụp màn hình")."""
+    caption = re.sub(r"\s*[-–—(]?\s*\(?(Ảnh|Nguồn|Video|Clip|Đồ họa|Đồ hoạ|Photo)\s*:[^.]*\)?\.?\s*$", "", caption)
+    caption = re.sub(r"\s*[-–—]\s*(Ảnh|Nguồn)[^.:]{0,40}$", "", caption)
+    caption = re.sub(r"\s*\((Ảnh|Nguồn)[^)]{0,60}\)\s*$", "", caption)
+    return caption.strip()
+
+
+def byline_of(line: str) -> str | None:
+    """The author named by a short trailing line, or None.
+
+    Recognised: all-caps names ("LÊ HÀ"), "PV" / "Nhóm PV", a short Title-Case name line
+    without sentence punctuation ("Đức Hùng", "Ngọc Mai - Thanh Hà"). "Theo …" lines are
+    sources, see ``source_of``. Risk: a one-line closing sentence in Title Case; lines with a
+    final period, digits or more than six words are never taken.
+    """
+    text = squash(line).strip()
+    if not text or len(text) > 60 or re.search(r"\d", text) or text.endswith(("!", "?", ":", ";")):
+        return None
+    if _PV.match(text):
+        return text.rstrip(".")
+    words = text.replace("-", " ").replace(",", " ").replace("/", " ").split()
+    if not 1 <= len(words) <= 6:
+        return None
+    if _CAPS_BYLINE.match(text) and any(len(w) > 1 for w in words):
+        return text.rstrip(".")
+    if text.endswith("."):
+        return None
+    if 2 <= len(words) <= 5 and all(re.match(rf"[{_UPPER}]", w) for w in words if w not in ("&", "và")):
+        return text
+    return None
+
+
+def source_of(line: str) -> str | None:
+    """The outlet named by "Theo TTXVN" / "(Theo VnExpress)", or None."""
+    m = _THEO.match(squash(line))
+    if not m:
+        return None
+    src = m.group("src").strip()
+    if len(src.split()) > 8 or not re.match(rf"[{_UPPER}]", src):
+        return None
+    return src
+
+
+def tidy_author(text: str | None) -> str | None:
+    """Whitespace and comma spacing fixed ("Thế Duyệt , Đời sống" → "Thế Duyệt, Đời sống")."""
+    if not text:
+        return None
+    text = squash(text)
+    text = re.sub(r"\s+([,;])", r"\1", text)
+    text = re.sub(r"^(Tác giả|Bài|Bài và ảnh|Nhóm tác giả|By)\s*:\s*", "", text, flags=re.I)
+    text = text.strip(" -–|,")
+    return text or None
+
+
+def has_paywall(text: str) -> bool:
+    low = text.lower()
+    return any(p in low for p in paywall_phrases())
+
+
+def dedupe(paragraphs: list[str], *, drop: tuple[str, ...] = ()) -> list[str]:
+    """Collapse a paragraph repeated right after itself (a caption shown twice), and drop
+    paragraphs equal to the title or lead (``drop``)."""
+    skip = {fold_key(x) for x in drop if x}
+    out: list[str] = []
+    for p in paragraphs:
+        k = fold_key(p)
+        if k in skip or (out and fold_key(out[-1]) == k):
+            continue
+        out.append(p)
+    return out
+
+
+def looks_like_text(line: str) -> bool:
+    """At least one lower-case letter: a menu of capitalised labels is not prose."""
+    return bool(_LOWER_HINT.search(line))

@@ -1,0 +1,101 @@
+"""The generic path for sites without a profile.
+
+``find_body`` picks the element that holds most paragraph text (a readability-style score:
+each paragraph's length counts for its parent, half for its grandparent; furniture never
+wins). ``trafilatura_paragraphs`` is the safety net: when trafilatura finds clearly more
+text than the DOM walk, its paragraphs are used instead (they still go through the same
+cleaning rules).
+"""
+from __future__ import annotations
+
+import re
+
+from reader.extract.blocks import Block, inline_text, is_furniture_el, select
+from reader.extract.clean import fold_key, squash, strip_dateline
+
+#: where sites keep the sapo when no profile says so (first match wins)
+LEAD_SELECTORS = (
+    "[class~=sapo]", "[class*=sapo]", "[class*=Sapo]", "p.description", "h2.description", "[class~=lead]",
+    "[class*=article-lead]", "[class*=detail-lead]", "[class~=summary]", "[class*=article-summary]",
+    "[class~=chapeau]", "[class~=excerpt]", "[itemprop=description]",
+)
+_PARA_TAGS = ("p", "h2", "h3", "li", "blockquote", "pre")
+
+
+def find_lead(root, description: str | None) -> str | None:
+    """The sapo: a lead-classed element whose text starts like the page's meta description, else
+    the first lead-classed element outside furniture."""
+    first = None
+    for el in select(root, LEAD_SELECTORS, first=False) + _all_matches(root):
+        if any(is_furniture_el(a) for a in el.iterancestors() if a.tag not in ("body", "html")):
+            continue
+        text = squash(inline_text(el).replace("\n", " "))
+        if len(text) < 30:
+            continue
+        if description and _starts_alike(text, description):
+            return text
+        if first is None and not any(a.tag in ("li", "a") for a in el.iterancestors()):
+            first = text
+    return first
+
+
+def _all_matches(root) -> list:
+    out = []
+    for s in LEAD_SELECTORS:
+        out.extend(select(root, (s,), first=False))
+    return out
+
+
+def _starts_alike(a: str, b: str) -> bool:
+    a, b = fold_key(strip_dateline(a)), fold_key(strip_dateline(b))
+    n = min(len(a), len(b), 60)
+    return n >= 25 and a[:n] == b[:n]
+
+
+def find_body(root):
+    """The element with the highest paragraph-text score, or None for a page without paragraphs."""
+    scores: dict = {}
+    for el in root.iter(*_PARA_TAGS, "div", "td"):
+        if el.tag in ("div", "td") and any(isinstance(c.tag, str) and c.tag not in ("br", "a", "b", "strong", "i",
+                                                                                      "em", "span", "img")
+                                           for c in el):
+            continue
+        n = len(squash(el.text_content()))
+        if n < 25:
+            continue
+        parent = el.getparent()
+        if parent is None:
+            continue
+        scores[parent] = scores.get(parent, 0) + n
+        gp = parent.getparent()
+        if gp is not None:
+            scores[gp] = scores.get(gp, 0) + n / 2
+    best, best_score = None, 0.0
+    for el, score in scores.items():
+        if score <= best_score or el.tag in ("body", "html"):
+            continue
+        if any(is_furniture_el(a) for a in [el, *el.iterancestors()] if a.tag not in ("body", "html")):
+            continue
+        best, best_score = el, score
+    if best is None and scores:
+        best = max(scores, key=scores.get)
+    return best
+
+
+def trafilatura_paragraphs(html: str) -> list[Block]:
+    """trafilatura's main text, one block per line (tables off, comments off)."""
+    try:
+        import trafilatura
+    except ImportError:  # pragma: no cover - a declared dependency
+        return []
+    try:
+        text = trafilatura.extract(html, include_comments=False, include_tables=False, include_images=False,
+                                   deduplicate=False) or ""
+    except Exception:  # noqa: BLE001 - trafilatura raises many kinds on odd pages; it is only a fallback
+        return []
+    out = []
+    for line in text.splitlines():
+        line = re.sub(r"^[-*•]\s+", "", squash(line))
+        if line:
+            out.append(Block(line))
+    return out

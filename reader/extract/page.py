@@ -1,0 +1,188 @@
+"""An HTML page + a site profile (or none) → ``Document``.
+
+Steps: parse; metadata (``meta.py``); body element (profile selector, else
+``generic.find_body``); blocks (``blocks.Walker``); line rules (``clean.py``); lead, byline
+and caption placement; the "no article body" checks.
+"""
+from __future__ import annotations
+
+from lxml import etree
+
+from reader.errors import ExtractError
+from reader.extract import generic
+from reader.extract.blocks import Block, Walker, parse, select
+from reader.extract.clean import (byline_of, dedupe, fold_key, has_paywall, is_furniture, looks_like_text,
+                                  source_of, squash, strip_credit, strip_dateline, strip_widgets, tidy_author)
+from reader.extract.meta import PageMeta
+from reader.extract.profile import SiteProfile
+from reader.models import Article, Caption, Document
+
+GENERIC = SiteProfile(name="generic")
+MIN_WORDS = 25  #: fewer body words than this is "no article body"
+PAYWALL_WORDS = 150  #: a body this short carrying a paywall phrase is a teaser
+
+
+def extract_page(article: Article, profile: SiteProfile | None, *, root=None, captions: bool = False) -> Document:
+    subject = article.url or "page"
+    try:
+        root = root if root is not None else parse(article.html or "")
+    except (etree.LxmlError, ValueError) as e:
+        raise ExtractError(subject, f"the HTML cannot be parsed: {e}") from e
+    prof = profile or GENERIC
+    meta = PageMeta(root)
+    title = meta.title(prof.title) or (squash(article.title) if article.title else None)
+
+    body = (select(root, prof.body) or [None])[0]
+    if body is None:
+        body = generic.find_body(root)
+    blocks = Walker(drop=prof.drop, captions=prof.captions).run(body) if body is not None else []
+
+    desc = meta.description()
+    lead = meta.lead(prof.lead) if prof.lead else generic.find_lead(root, desc)
+    if lead and (len(lead) < 30 or is_furniture(lead)):
+        lead = None
+
+    paras, caps = _lines(blocks, prof)
+    if profile is None:
+        paras, caps = _safety_net(article.html or "", paras, caps, prof)
+
+    # lead: the sapo element, else a first paragraph that the page describes as its summary
+    if not lead and paras and desc and _same_start(paras[0][0], desc):
+        lead = paras.pop(0)[0]
+    if lead:
+        lead = strip_dateline(strip_widgets(lead))
+    elif paras:
+        paras[0] = (strip_dateline(paras[0][0]), paras[0][1])
+
+    # byline: trailing short lines ("LÊ HÀ", right-aligned "Đức Hùng", "Theo TTXVN")
+    trailing, source = None, None
+    if prof.byline_last:
+        for _ in range(3):
+            if not paras:
+                break
+            text, block = paras[-1]
+            src = source_of(text)
+            if src:
+                source = source or src
+                paras.pop()
+                continue
+            name = byline_of(text) or (tidy_author(text) if block.right and len(text.split()) <= 8
+                                       and not text.endswith(".") else None)
+            if name and block.kind in ("p", "li", "quote") and len(paras) > 1:
+                trailing = trailing or name
+                paras.pop()
+                continue
+            break
+    author = meta.author(prof.author) if prof.author else None
+    if not author:
+        author = meta.author_ld() or trailing or meta.author(())
+    if author and source and fold_key(source) not in fold_key(author):
+        author = f"{author}, {source}"
+    elif not author and source:
+        author = source
+
+    kept = _dedupe(paras, drop=(title or "", lead or "", author or ""))
+    texts = [t for t, _ in kept]
+    caption_list = _place_captions(caps, kept)
+
+    if prof.speak_captions or (not texts and caption_list):
+        texts, caption_list = _captions_as_body(texts, caption_list)
+    words = sum(len(t.split()) for t in texts)
+    if words < MIN_WORDS or not any(looks_like_text(t) for t in texts):
+        raise ExtractError(subject, f"{prof.name}: no article body (only {words} words of text)")
+    if words < PAYWALL_WORDS and has_paywall(" ".join(texts) + " " + squash(root.text_content())[:20000]):
+        raise ExtractError(subject, f"{prof.name}: the article is behind a paywall or login",
+                           fix="save the page from a logged-in browser and pass the file")
+    if not title:
+        raise ExtractError(subject, f"{prof.name}: the page has no headline")
+    if captions:
+        texts, caption_list = _captions_as_body(texts, caption_list)
+    return Document(title=title, paragraphs=tuple(texts), lead=lead or None, author=author,
+                    published=meta.published(prof.published) or article.published,
+                    url=meta.canonical() or article.url, site=prof.name, section=meta.section(prof.section),
+                    image=meta.image(), captions=tuple(caption_list))
+
+
+def _lines(blocks: list[Block], prof: SiteProfile) -> tuple[list[tuple[str, Block]], list[tuple[str, int]]]:
+    """Blocks → (kept paragraphs, captions with the index of the paragraph they follow)."""
+    paras: list[tuple[str, Block]] = []
+    caps: list[tuple[str, int]] = []
+    extra = prof.line_regexes
+    order: list[Block] = []  # paragraph blocks in page order, shared by every caption entry
+    for b in blocks:
+        text = strip_widgets(b.text)
+        if not text:
+            continue
+        if b.kind == "caption":
+            cap = strip_credit(text)
+            if cap and not is_furniture(cap):
+                caps.append((cap, len(order) - 1, order))
+            continue
+        if is_furniture(text) or any(p.match(text) for p in extra):
+            continue
+        if b.link_share > 0.8 and len(text.split()) < 40 and b.kind in ("p", "li", "h"):
+            continue  # a teaser link standing alone
+        paras.append((text, b))
+        order.append(b)
+    return paras, caps
+
+
+def _safety_net(html, paras, caps, prof):
+    """Generic pages: if trafilatura finds clearly more words than the DOM walk, use its text."""
+    mine = sum(len(t.split()) for t, _ in paras)
+    theirs_blocks = generic.trafilatura_paragraphs(html)
+    theirs = sum(len(b.text.split()) for b in theirs_blocks)
+    if theirs > max(2 * MIN_WORDS, mine * 1.5):
+        new, _ = _lines(theirs_blocks, prof)
+        return new, []
+    return paras, caps
+
+
+def _same_start(text: str, desc: str) -> bool:
+    a, b = fold_key(text), fold_key(strip_dateline(desc))
+    n = min(len(a), len(b), 80)
+    return n >= 30 and a[:n] == b[:n]
+
+
+def _dedupe(paras: list[tuple[str, Block]], drop: tuple[str, ...]) -> list[tuple[str, Block]]:
+    """``clean.dedupe`` on (text, block) pairs: the blocks are kept to place captions."""
+    keep = set(map(fold_key, dedupe([t for t, _ in paras], drop=drop)))
+    out: list[tuple[str, Block]] = []
+    for t, b in paras:
+        k = fold_key(t)
+        if k in keep and not (out and fold_key(out[-1][0]) == k):
+            out.append((t, b))
+    return out
+
+
+def _place_captions(caps: list[tuple[str, Block | None]], kept: list[tuple[str, Block]]) -> list[Caption]:
+    """Captions once each (a repeated caption, or one equal to a paragraph, is dropped), each placed
+    after the last kept paragraph that came before it on the page."""
+    out: list[Caption] = []
+    seen = {fold_key(t) for t, _ in kept}
+    order = {id(b): i for i, (_, b) in enumerate(kept)}
+    for text, anchor_pos, all_blocks in caps:
+        k = fold_key(text)
+        if k in seen:
+            continue
+        seen.add(k)
+        after = -1
+        for b in reversed(all_blocks[:anchor_pos + 1]):
+            if id(b) in order:
+                after = order[id(b)]
+                break
+        out.append(Caption(text=text, after=after))
+    return out
+
+
+def _captions_as_body(texts: list[str], caps: list[Caption]) -> tuple[list[str], list[Caption]]:
+    """Each caption once, right after its paragraph; the Document then carries no separate captions."""
+    out: list[str] = []
+    by_after: dict[int, list[str]] = {}
+    for c in caps:
+        by_after.setdefault(c.after, []).append(c.text)
+    out.extend(by_after.get(-1, []))
+    for i, t in enumerate(texts):
+        out.append(t)
+        out.extend(by_after.get(i, []))
+    return out, []

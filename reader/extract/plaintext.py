@@ -1,0 +1,93 @@
+"""Plain text scraped from a page (or typed) → ``Document``, through the same cleaning rules.
+
+Line by line: widget labels and furniture lines go; a line shown twice in a row is an
+image caption (alt text + caption) and is kept once, as a caption; a short label above
+the headline ("Quảng Ninh") is the section; the first remaining line is the title;
+trailing bylines ("LÊ HÀ", "Theo TTXVN") become the author.
+"""
+from __future__ import annotations
+
+import re
+
+from reader.errors import ExtractError
+from reader.extract.clean import (byline_of, fold_key, is_furniture, looks_like_text, source_of, squash,
+                                  strip_credit, strip_dateline, strip_widgets)
+from reader.models import Caption, Document
+
+MAX_SECTION_WORDS = 4
+MAX_TITLE_WORDS = 40
+
+
+def extract_text(text: str, *, url: str | None = None, title_hint: str | None = None,
+                 captions: bool = False, subject: str = "text") -> Document:
+    lines = [strip_widgets(x) for x in text.splitlines()]
+    lines = [x for x in lines if x and not is_furniture(x)]
+
+    # a line repeated right after itself is a caption shown twice
+    body: list[tuple[str, bool]] = []  # (text, is_caption)
+    for x in lines:
+        if body and fold_key(body[-1][0]) == fold_key(x):
+            body[-1] = (body[-1][0], True)
+            continue
+        body.append((x, False))
+
+    section = None
+    if len(body) >= 3 and _is_label(body[0][0]) and len(body[1][0].split()) > len(body[0][0].split()):
+        section = body.pop(0)[0]
+    title = None
+    if title_hint:
+        title = squash(title_hint)
+        if body and fold_key(body[0][0]) == fold_key(title):
+            body.pop(0)
+    elif body and len(body[0][0].split()) <= MAX_TITLE_WORDS:
+        title = body.pop(0)[0]
+
+    author, source = None, None
+    for _ in range(3):
+        if len(body) < 2:
+            break
+        last = body[-1][0]
+        src = source_of(last)
+        if src:
+            source = source or src
+            body.pop()
+            continue
+        name = byline_of(last)
+        if name and not author:
+            author = name
+            body.pop()
+            continue
+        break
+    if source:
+        author = f"{author}, {source}" if author else source
+
+    paragraphs: list[str] = []
+    caps: list[Caption] = []
+    for x, is_caption in body:
+        if is_caption:
+            cap = strip_credit(x)
+            if cap:
+                caps.append(Caption(text=cap, after=len(paragraphs) - 1))
+        else:
+            paragraphs.append(x)
+    if paragraphs:
+        paragraphs[0] = strip_dateline(paragraphs[0])
+    words = sum(len(p.split()) for p in paragraphs)
+    if not title or not paragraphs or not any(looks_like_text(p) for p in paragraphs):
+        raise ExtractError(subject, f"no article text ({words} words)",
+                           fix="give a headline line followed by the article's paragraphs")
+    if captions:
+        merged: list[str] = [c.text for c in caps if c.after < 0]
+        for i, p in enumerate(paragraphs):
+            merged.append(p)
+            merged.extend(c.text for c in caps if c.after == i)
+        paragraphs, caps = merged, []
+    return Document(title=title, paragraphs=tuple(paragraphs), lead=None, author=author, url=url, site="text",
+                    section=section, captions=tuple(caps))
+
+
+def _is_label(line: str) -> bool:
+    """A section label: a few words, no digits, no sentence punctuation."""
+    words = line.split()
+    return (1 <= len(words) <= MAX_SECTION_WORDS and not re.search(r"[\d.,;:!?\"“”]", line)
+            and line[:1].isupper())
