@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from reader.errors import UsageError
 from reader.tts.base import Engine
+from reader.tts.edge import EdgeEngine
 from reader.tts.espeak import EspeakEngine
 from reader.tts.gtts import GttsEngine
 
 ENGINES: dict[str, type] = {
     "espeak": EspeakEngine,
     "gtts": GttsEngine,
+    "edge": EdgeEngine,
 }
 
 DEFAULT_ENGINE = "espeak"
