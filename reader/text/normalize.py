@@ -1,0 +1,564 @@
+"""Written Vietnamese → what a Northern news reader says.
+
+``normalize(text)`` runs ``RULES`` in order; each rule is a small ``str -> str`` function
+whose docstring names its case and its risk. Order matters: the operator lexicon first,
+then forms with letters and separators (codes, abbreviations, times, dates), then
+ranges, percentages, units and currency, and plain numbers last. Word lists live in
+``reader/text/data/*.tsv``; the conventions are in ``docs/text.md``.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+from reader.text import lexicon as _lexicon
+from reader.text.numbers import (
+    read_decimal,
+    read_digits,
+    read_fraction_digits,
+    read_int,
+    read_month,
+    read_ordinal,
+    roman_value,
+)
+
+DATA = Path(__file__).parent / "data"
+
+
+@lru_cache(maxsize=None)
+def table(name: str) -> dict[str, str]:
+    """A word list from ``data/NAME.tsv``: first column → second column (or itself)."""
+    out: dict[str, str] = {}
+    for line in (DATA / f"{name}.tsv").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        out[unicodedata.normalize("NFC", parts[0].strip())] = (
+            unicodedata.normalize("NFC", parts[1].strip()) if len(parts) > 1 else parts[0].strip())
+    return out
+
+
+def _alt(keys) -> str:
+    return "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
+
+
+def spell(letters: str) -> str:
+    """Spell capitals with Vietnamese letter names (``NĐ`` → *en đê*)."""
+    names = table("letters")
+    return " ".join(names.get(c.upper(), c) for c in letters if not c.isspace())
+
+
+def _ws(s: str) -> str:
+    return re.sub(r"\s+", " ", s).strip()
+
+
+# Shared pieces -----------------------------------------------------------------
+DAY = r"(0?[1-9]|[12]\d|3[01])"
+MONTH = r"(0?[1-9]|1[0-2])"
+YEAR = r"(1[89]\d\d|20\d\d)"
+NUM = r"\d+(?:[.,]\d+)*"
+DASH = r"[-–—]"
+_END = r"(?![\w]|[.,/-]\d)"  # a number really ends here (not 2.5, 2/3, 2-3)
+_START = r"(?<![\w.,/-])"  # and starts here
+MULTIPLIERS = ("nghìn", "ngàn", "triệu", "tỷ", "tỉ", "trăm", "chục")
+_NO_NGAY = ("ngày", "mùng", "mồng")
+
+
+def _prev_word(s: str, pos: int) -> str:
+    m = re.search(r"([^\W\d_]+)[^\w]*$", s[max(0, pos - 30):pos])
+    return m.group(1).lower() if m else ""
+
+
+def _date_words(d: str, m: str, y: str | None = None, *, ngay: bool) -> str:
+    words = ("ngày " if ngay else "") + f"{read_int(d)} tháng {read_month(m)}"
+    if y:
+        words += f" năm {read_int(y)}"
+    return words
+
+
+def _needs_ngay(s: str, pos: int) -> bool:
+    return _prev_word(s, pos) not in _NO_NGAY
+
+
+# Rules ---------------------------------------------------------------------------
+def nfc(text: str) -> str:
+    """Unicode NFC first: decomposed tone marks would defeat every later pattern."""
+    return unicodedata.normalize("NFC", text)
+
+
+def operator_lexicon(text: str) -> str:
+    """``feeds/lexicon.tsv`` entries, whole words; an operator's reading beats every rule."""
+    return _lexicon.load().apply(text)
+
+
+_URL = re.compile(r"(?:\bhttps?://|\bwww\.)[^\s<>\"“”]+|\b[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov|edu|info)\b(?:[:/][^\s<>\"“”]*)?",
+                  re.I)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_URL_SYMBOLS = {".": "chấm", "/": "xẹt", ":": "hai chấm", "@": "a còng", "-": "gạch ngang", "_": "gạch dưới",
+                "?": "hỏi", "=": "bằng", "&": "và"}
+
+
+def _read_address(addr: str) -> str:
+    addr = re.sub(r"^https?://", "", addr, flags=re.I)
+    out = []
+    for piece in re.findall(r"\d+|[^\W\d_]+|[^\w\s]", addr):
+        if piece.isdigit():
+            out.append(read_digits(piece))
+        elif piece.lower() == "www":
+            out.append("vê kép vê kép vê kép")
+        elif piece in _URL_SYMBOLS:
+            out.append(_URL_SYMBOLS[piece])
+        elif piece.isalpha():
+            out.append(piece.lower())
+    return " ".join(out)
+
+
+def urls_and_emails(text: str) -> str:
+    """Web and mail addresses, symbol by symbol (``.`` *chấm*, ``/`` *xẹt*, ``@`` *a còng*).
+
+    Risk: a sentence-final dot or bracket glued to the address; those are left outside it.
+    """
+    def one(m: re.Match) -> str:
+        addr = m.group(0)
+        tail = re.search(r"[.,;:!?)\]]+$", addr)
+        cut = tail.start() if tail else len(addr)
+        return _read_address(addr[:cut]) + addr[cut:]
+    text = _EMAIL.sub(one, text)
+    return _URL.sub(one, text)
+
+
+_PHONE = re.compile(_START + r"(0\d{2,3})([ .-]?)(\d{3})\2(\d{3,4})" + _END)
+
+
+def phone_numbers(text: str) -> str:
+    """Phone numbers (``0912 345 678``, ``024.3825.1234``) digit by digit, group by group."""
+    return _PHONE.sub(lambda m: ", ".join(read_digits(g) for g in (m.group(1), m.group(3), m.group(4))), text)
+
+
+_PLATE = re.compile(r"(?<![\w.-])(\d{2})([A-ZĐ]{1,2}\d?)-(\d{3})(?:\.?(\d{2}))?(?![\w])")
+
+
+def licence_plates(text: str) -> str:
+    """Plates ``29A-123.45``: province number, series letters, then the serial digit by digit.
+
+    Masked plates (``14A-130...``) keep the dots for the splitter and the engine.
+    """
+    def one(m: re.Match) -> str:
+        series = " ".join(spell(c) if c.isalpha() else read_digits(c) for c in m.group(2))
+        serial = read_digits(m.group(3) + (m.group(4) or ""))
+        return f"{read_int(m.group(1))} {series} {serial}"
+    return _PLATE.sub(one, text)
+
+
+_LETTERS = r"[A-ZĐ][A-ZĐa-z]*"
+_DOC_CODE = re.compile(r"(?<![\w./-])(\d+(?:/\d+)*)([-/])(" + _LETTERS + r"(?:[-/&]" + _LETTERS + r")*)(?![\w-])")
+
+
+def document_codes(text: str) -> str:
+    """Document numbers ``01-NQ/TU``, ``45/2024/NĐ-CP``: numbers as cardinals, ``/`` → *trên*,
+    ``-`` silent, letters with Vietnamese letter names (*en quy trên tê u*)."""
+    def one(m: re.Match) -> str:
+        words = [" trên ".join(read_int(n) for n in m.group(1).split("/"))]
+        if m.group(2) == "/":
+            words.append("trên")
+        for piece in re.split(r"([/&-])", m.group(3)):
+            if piece == "/":
+                words.append("trên")
+            elif piece == "&":
+                words.append("và")
+            elif piece and piece != "-":
+                words.append(spell(piece))
+        return " ".join(words)
+    return _DOC_CODE.sub(one, text)
+
+
+@lru_cache(maxsize=None)
+def _abbr_re() -> re.Pattern:
+    return re.compile(r"(?<![\w&/-])(" + _alt(table("abbreviations")) + r")(\.\s*(?=[^\W_]))?(?![\w&-])")
+
+
+def abbreviations(text: str) -> str:
+    """Dictionary abbreviations (``UBND``, ``TP.HCM``, ``PGS. TS.``), case-sensitive, a dot after
+    one swallowed when a word follows. Risk: parts of codes (``NĐ-CP``) are excluded by the
+    hyphen/slash guard and read by ``document_codes`` instead."""
+    words = table("abbreviations")
+    return _abbr_re().sub(lambda m: words[m.group(1)] + (" " if m.group(2) else ""), text)
+
+
+@lru_cache(maxsize=None)
+def _admin_re() -> re.Pattern:
+    return re.compile(r"(?<![\w.])(" + _alt(table("admin")) + r")\.(?:(?=\d)|(?=[A-ZĐ][^\W\d_])|\s(?=\d))")
+
+
+def admin_prefixes(text: str) -> str:
+    """``Q.1`` → *quận một*, ``P.Cô Giang`` → *phường Cô Giang*: only glued to a name or a
+    number, so an initial (``bà P. Do``) stays a letter."""
+    words = table("admin")
+    return _admin_re().sub(lambda m: words[m.group(1)] + " ", text)
+
+
+_TIME_H = re.compile(_START + r"([01]?\d|2[0-4])\s?(?:h|giờ)\s?([0-5]\d)(?:'|p\b|ph\b|phút\b)?(?![\w])|"
+                     + _START + r"([01]?\d|2[0-4])h(?![\w])|"
+                     + _START + r"([01]?\d|2[0-4])g([0-5]\d)(?![\w])")
+_CLOCK = re.compile(_START + r"([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?![\d:])")
+
+
+def _clock_words(h: str, mi: str | None, s: str | None = None) -> str:
+    words = f"{read_int(h)} giờ"
+    if mi and int(mi):
+        words += f" {read_int(mi)} phút"
+    if s and int(s):
+        words += f" {read_int(s)} giây"
+    return words
+
+
+def times(text: str) -> str:
+    """Clock times ``14h30``, ``9g30``, ``4h``, ``11:37`` → *… giờ … phút*; ``8h00`` → *tám giờ*.
+    Risk: ``9g`` alone may be grams, so ``g`` needs minutes."""
+    def one(m: re.Match) -> str:
+        if m.group(1):
+            return _clock_words(m.group(1), m.group(2))
+        if m.group(3):
+            return _clock_words(m.group(3), None)
+        return _clock_words(m.group(4), m.group(5))
+    text = _TIME_H.sub(one, text)
+    return _CLOCK.sub(lambda m: _clock_words(m.group(1), m.group(2), m.group(3)), text)
+
+
+_QUARTER = re.compile(r"\b([Qq]uý)\s+(IV|I{1,3}|[1-4])\s*[/-]\s*" + YEAR + r"\b|(?<![\w])Q([1-4])/" + YEAR + r"\b")
+
+
+def quarters(text: str) -> str:
+    """``quý IV/2025``, ``quý 3-2024``, ``Q3/2024`` → *quý … năm …*."""
+    def one(m: re.Match) -> str:
+        if m.group(1):
+            q = m.group(2)
+            n = roman_value(q) if not q.isdigit() else int(q)
+            return f"{m.group(1)} {read_int(n)} năm {read_int(m.group(3))}"
+        return f"quý {read_int(m.group(4))} năm {read_int(m.group(5))}"
+    return _QUARTER.sub(one, text)
+
+
+_DATE_RANGE = re.compile(_START + DAY + r"(?:([/.])" + MONTH + r")?(\s*" + DASH + r"\s*)" + DAY + r"([/.])" + MONTH
+                         + r"(?:\6" + YEAR + r")?" + _END)
+
+
+def date_ranges(text: str) -> str:
+    """``1- 28/10/2020``, ``28/10 - 2/11`` → *một đến hai mươi tám tháng mười …*; *ngày* only
+    before the first date, and only when the text has none."""
+    def one(m: re.Match) -> str:
+        d1, m1, d2, m2, y = m.group(1), m.group(3), m.group(5), m.group(7), m.group(8)
+        if m1 is None and not (y or _is_date_context(m.string, m.start())) and m.group(6) == ".":
+            return m.group(0)
+        left = ("ngày " if _needs_ngay(m.string, m.start()) else "") + read_int(d1)
+        if m1:
+            left += f" tháng {read_month(m1)}"
+        return f"{left} đến {_date_words(d2, m2, y, ngay=False)}"
+    return _DATE_RANGE.sub(one, text)
+
+
+_FULL_DATE = re.compile(_START + DAY + r"([-/.])" + MONTH + r"\2" + YEAR + _END)
+
+
+def full_dates(text: str) -> str:
+    """``2.12.2020``, ``15/8/2024``, ``14-11-2016`` → *ngày D tháng M năm Y* (no *ngày* after *ngày*)."""
+    return _FULL_DATE.sub(lambda m: _date_words(m.group(1), m.group(3), m.group(4),
+                                                ngay=_needs_ngay(m.string, m.start())), text)
+
+
+_MONTH_YEAR = re.compile(r"(?<![\w.,/-])((?:[Tt]háng)\s+)?" + MONTH + r"([-/.])" + YEAR + _END)
+
+
+def month_years(text: str) -> str:
+    """``tháng 9-2017``, ``tháng 1.2018``, ``3/2017`` → *(tháng) M năm Y*. Without *tháng*, only
+    ``/`` and ``.`` count (``3-2017`` may be a range) and *tháng* is said."""
+    def one(m: re.Match) -> str:
+        if m.group(1):
+            return f"{m.group(1)}{read_month(m.group(2))} năm {read_int(m.group(4))}"
+        if m.group(3) == "-" or _prev_word(m.string, m.start()) == "số":
+            return m.group(0)
+        return f"tháng {read_month(m.group(2))} năm {read_int(m.group(4))}"
+    return _MONTH_YEAR.sub(one, text)
+
+
+def _is_date_context(s: str, pos: int) -> bool:
+    """A date cue right before (``sáng``, ``ngày``, ``hôm nay``) or ``ngày`` a few words before."""
+    before = s[max(0, pos - 40):pos].lower()
+    words = re.findall(r"[^\W\d_]+", before)
+    if not words:
+        return False
+    if words[-1] in table("date_cues"):
+        return True
+    return "ngày" in words[-3:]
+
+
+_DAY_MONTH = re.compile(_START + r"(\(\s*)?" + DAY + r"([-/.])" + MONTH + r"(\s*\))?" + _END)
+
+
+def day_months(text: str) -> str:
+    """``9.1``, ``28-8``, ``18/12`` without a year. A date after a cue word (*sáng, chiều, ngày,
+    hôm nay…*) or in brackets ``(9-1)``; ``a/b`` with no cue is a date only if it cannot be
+    a fraction (``28/10`` yes, ``1/3`` no); ``9.1`` without a cue is left for the decimals."""
+    def one(m: re.Match) -> str:
+        d, sep, mo = m.group(2), m.group(3), m.group(4)
+        paren = bool(m.group(1) and m.group(5))
+        cue = _is_date_context(m.string, m.start())
+        if not (paren or cue):
+            if sep != "/" or (int(d) < int(mo) and int(mo) <= 10):
+                return m.group(0)
+        words = _date_words(d, mo, ngay=_needs_ngay(m.string, m.start()))
+        return f"({words})" if paren else (m.group(1) or "") + words + (m.group(5) or "")
+    return _DAY_MONTH.sub(one, text)
+
+
+_SCORE = re.compile(r"(?i:\b(tỷ số|tỉ số|thắng|thua|hòa|hoà|chung cuộc|cách biệt)\s+)(\d{1,2})\s*" + DASH
+                    + r"\s*(\d{1,2})(?![\w.,/-])")
+
+
+def scores(text: str) -> str:
+    """Match scores after *tỷ số, thắng, thua, hòa, chung cuộc* (``2-1`` → *hai một*), never *đến*."""
+    return _SCORE.sub(lambda m: f"{m.group(1)} {read_int(m.group(2))} {read_int(m.group(3))}", text)
+
+
+_ROMAN_CUE = re.compile(r"(?i:\b(khóa|khoá|quý|kỷ|thứ|hội|chương|phần|mục|tập|kỳ|đợt|mùa|vòng|lần|cấp|hạng|số))\s+"
+                        r"([IVXLC]{1,7})(?![\w])")
+_ROMAN_LIST = re.compile(r"^(\s*)([IVX]{1,5})(\s*[-.)–]\s)")
+
+
+def roman_numerals(text: str) -> str:
+    """Roman numerals after a cue (*khóa XIV*, *thế kỷ XXI*, *lần thứ XI*) → cardinals (*thứ IV*
+    → *thứ tư*), and a list marker ``I-`` at the start. Risk: a bare ``X`` elsewhere stays a letter."""
+    def one(m: re.Match) -> str:
+        v = roman_value(m.group(2))
+        if v is None:
+            return m.group(0)
+        spoken = read_ordinal(v) if m.group(1).lower() == "thứ" else read_int(v)
+        return f"{m.group(1)} {spoken}"
+
+    def lead(m: re.Match) -> str:
+        v = roman_value(m.group(2))
+        return m.group(0) if v is None else f"{m.group(1)}{read_int(v)}{m.group(3)}"
+    return _ROMAN_LIST.sub(lead, _ROMAN_CUE.sub(one, text))
+
+
+_ORDINAL = re.compile(r"\b([Tt]hứ)\s+(\d{1,3})(?![\w]|[.,/]\d)")
+
+
+def ordinals(text: str) -> str:
+    """``thứ 1`` → *thứ nhất*, ``thứ 4`` → *thứ tư* (also weekdays ``Thứ 2``), else the cardinal."""
+    return _ORDINAL.sub(lambda m: f"{m.group(1)} {read_ordinal(m.group(2))}", text)
+
+
+_RANGE = re.compile(_START + r"(" + NUM + r"(?:[hg]\d{0,2}|%)?)(\s*" + DASH + r"\s*)(?=\d)")
+
+
+def ranges(text: str) -> str:
+    """A dash between numbers (``10-15%``, ``2020 - 2025``, ``8 – 12m``) → *đến*.
+    Runs after dates, codes, plates, phones and scores have taken their dashes."""
+    return _RANGE.sub(lambda m: f"{m.group(1)} đến ", text)
+
+
+_FRACTION = re.compile(_START + r"(\d{1,4})/(\d{1,4})" + _END)
+
+
+def fractions(text: str) -> str:
+    """``a/b`` left after dates: *a phần b* when a < b (``1/3``, ``1/500``), else *a trên b*."""
+    def one(m: re.Match) -> str:
+        a, b = int(m.group(1)), int(m.group(2))
+        return f"{read_int(a)} {'phần' if a < b else 'trên'} {read_int(b)}"
+    return _FRACTION.sub(one, text)
+
+
+_PERCENT = re.compile(r"(\d)\s?%")
+
+
+def percents(text: str) -> str:
+    """``10%``, ``0,6%`` → *… phần trăm* (the number is read later)."""
+    return _PERCENT.sub(r"\1 phần trăm", text)
+
+
+@lru_cache(maxsize=None)
+def _unit_re() -> re.Pattern:
+    after = r"(?:(?<=\d)|(?<=\d )|" + "|".join(f"(?<={w} )" for w in MULTIPLIERS) + ")"
+    return re.compile(after + r"(" + _alt(table("units")) + r")(?:/(" + _alt(table("per_units")) + r")(?![\w²³])|(/)(?=\d))?"
+                      r"(?![\w²³])")
+
+
+def units(text: str) -> str:
+    """Units right after a number (``65ha``, ``5,5 km²``, ``70 triệu m3``, ``m3/s``, ``km/h``,
+    ``L/100km``) → *héc-ta, ki-lô-mét vuông, mét khối một giây*. Risk: a one-letter unit
+    (``m``, ``g``, ``L``) is read only right after a number."""
+    words, per = table("units"), table("per_units")
+
+    def one(m: re.Match) -> str:
+        spoken = " " + words[m.group(1)]
+        if m.group(2):
+            spoken += " một " + per[m.group(2)]
+        elif m.group(3):
+            spoken += " trên "
+        return spoken
+    return _unit_re().sub(one, text)
+
+
+_DOLLAR = re.compile(r"\$\s?(" + NUM + r")(\s*(?:" + "|".join(MULTIPLIERS) + r"))?")
+_DONG = re.compile(r"(?<=\d)\s?(?:đ|đồng|VNĐ|VND)(?![\w])")
+
+
+def currency(text: str) -> str:
+    """``$5``, ``$2 tỷ`` → *… đô la*; ``50.000đ`` → *… đồng* (``USD``, ``VNĐ`` are in the abbreviation list)."""
+    text = _DOLLAR.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} đô la", text)
+    return _DONG.sub(" đồng", text)
+
+
+@lru_cache(maxsize=None)
+def _rate_re() -> re.Pattern:
+    return re.compile(r"(?<=[^\W\d_])/(" + _alt(table("per_units")) + r")(?![\w])")
+
+
+def rates(text: str) -> str:
+    """``đồng/lượng``, ``USD/ounce``, ``lần/phút`` after a number → *… một lượng*. Risk: ``và/hoặc``
+    is no rate, so a number must come shortly before."""
+    per = table("per_units")
+
+    def one(m: re.Match) -> str:
+        if not re.search(r"\d", m.string[max(0, m.start() - 40):m.start()]):
+            return m.group(0)
+        return " một " + per[m.group(1)]
+    return _rate_re().sub(one, text)
+
+
+_DECIMAL_CODE = re.compile(_START + r"(\d+)\.(\d+)([A-Z]{1,3})(?![\w])")
+_ALNUM_CODE = re.compile(r"(?<![\w-])(?=[A-ZĐ0-9]*\d)(?=[A-ZĐ0-9]*[A-ZĐ])([A-ZĐ0-9]{2,12})(?![\w])")
+
+
+def model_codes(text: str) -> str:
+    """Trim and model names: ``2.0E`` → *hai chấm không e*; ``SE67``, ``A80``, ``U23``, ``H5N1``:
+    letters spelled, digit runs as cardinals."""
+    def alnum(m: re.Match) -> str:
+        parts = re.findall(r"\d+|[^\W\d_]+", m.group(1))
+        return " ".join(read_int(p) if p.isdigit() and not p.startswith("0") or p == "0" else
+                        read_digits(p) if p.isdigit() else spell(p) for p in parts)
+    text = _DECIMAL_CODE.sub(lambda m: f"{read_int(m.group(1))} chấm {read_digits(m.group(2))} {spell(m.group(3))}", text)
+    return _ALNUM_CODE.sub(alnum, text)
+
+
+_WORD_DIGITS = re.compile(r"(?<=[^\W\d_])-?(?=\d)|(?<=\d)(?=[^\W\d_])")
+
+
+def split_words_digits(text: str) -> str:
+    """``Mazda3``, ``Covid-19`` → ``Mazda 3``, ``Covid 19`` so the number is read on its own."""
+    return _WORD_DIGITS.sub(" ", text)
+
+
+_NUMBER = re.compile(r"(?<![\w])\d+(?:[.,]\d+)*(?![\w])")
+
+
+def _next_word(s: str, end: int) -> str:
+    m = re.match(r"\s*([^\W\d_]+)", s[end:end + 30])
+    return m.group(1).lower() if m else ""
+
+
+def _read_number(tok: str, nxt: str) -> str:
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", tok):  # 24.500 / 1.949,8
+        whole, _, frac = tok.partition(",")
+        whole = whole.replace(".", "")
+        return read_decimal(whole, frac) if frac else read_int(whole)
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+\.\d+", tok):  # 1,234.5 English
+        whole, frac = tok.split(".")
+        return f"{read_int(whole.replace(',', ''))} phẩy {read_fraction_digits(frac)}"
+    if re.fullmatch(r"\d{1,3}(?:,\d{3}){2,}", tok):  # 1,234,567
+        return read_int(tok.replace(",", ""))
+    if re.fullmatch(r"\d{1,3},\d{3}", tok):  # 2,250: English thousands or a decimal comma
+        whole, frac = tok.split(",")
+        english = frac == "000" or (nxt in table("count_nouns") and nxt not in MULTIPLIERS)
+        return read_int(whole + frac) if english else read_decimal(whole, frac)
+    if re.fullmatch(r"\d+,\d+", tok):
+        whole, frac = tok.split(",")
+        return read_decimal(whole, frac)
+    if re.fullmatch(r"\d+\.\d+", tok):  # 1.4, 258.1: an English decimal point
+        whole, frac = tok.split(".")
+        return f"{read_int(whole)} phẩy {read_fraction_digits(frac)}"
+    if re.fullmatch(r"\d+", tok):
+        if len(tok) > 1 and tok.startswith("0") or len(tok) >= 10:
+            return read_digits(tok)
+        return read_int(tok)
+    return " chấm ".join(_read_number(p, "") for p in re.split(r"[.,]", tok))  # 1.2.3
+
+
+def numbers(text: str) -> str:
+    """Every number left: ``.`` thousands and ``,`` decimals (``24.500``, ``3,5``), English
+    separators when unmistakable (``23,000``, ``1.4``, ``2,250 người``), zero-padded and
+    very long digit strings (identifiers) digit by digit."""
+    return _NUMBER.sub(lambda m: _read_number(m.group(0), _next_word(m.string, m.end())), text)
+
+
+_ACRONYM = re.compile(r"(?<![\w-])([A-ZĐ]{2,6})(?![\w])")
+
+
+def acronyms(text: str) -> str:
+    """Capitals not in the dictionary (``SJC``, ``DOHC``) spelled with letter names; a few
+    (``ASEAN``, ``COVID``) read as words. A line mostly in capitals is left alone."""
+    letters = [c for c in text if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) > 0.6 * len(letters):
+        return text
+    words = table("word_acronyms")
+    return _ACRONYM.sub(lambda m: words.get(m.group(1)) or spell(m.group(1)), text)
+
+
+_SYMBOLS = (("&", " và "), ("%", " phần trăm"), ("°C", " độ C"), ("~", " khoảng "), ("+", " cộng "))
+
+
+def symbols(text: str) -> str:
+    """Stray symbols: ``&`` *và*, ``%`` *phần trăm*, ``°C`` *độ C*, ``~`` *khoảng*, ``+`` *cộng*."""
+    for sym, word in _SYMBOLS:
+        if sym in text:
+            text = text.replace(sym, word)
+    return text
+
+
+def tidy_spaces(text: str) -> str:
+    """One space between words, none before closing punctuation the rules may have moved."""
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    return text.strip()
+
+
+RULES = (
+    nfc,
+    operator_lexicon,
+    urls_and_emails,
+    phone_numbers,
+    licence_plates,
+    document_codes,
+    abbreviations,
+    admin_prefixes,
+    times,
+    quarters,
+    date_ranges,
+    full_dates,
+    month_years,
+    day_months,
+    scores,
+    roman_numerals,
+    ordinals,
+    ranges,
+    fractions,
+    percents,
+    units,
+    currency,
+    rates,
+    model_codes,
+    split_words_digits,
+    numbers,
+    acronyms,
+    symbols,
+    tidy_spaces,
+)
+
+
+def normalize(text: str, rules=RULES) -> str:
+    """The spoken form of ``text``: every rule in order."""
+    for rule in rules:
+        text = rule(text)
+    return text

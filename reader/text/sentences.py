@@ -1,0 +1,141 @@
+"""Paragraphs → sentences, and a Document → the Sentences the engines read.
+
+A sentence ends at ``.`` ``!`` ``?`` ``…``/``...`` (with any closing quote or bracket right
+after it) when the next token starts a new sentence. Never inside numbers, dates,
+abbreviations and initials, URLs, codes or list markers; an abbreviation or an initial
+can still end a sentence when a capitalised word follows that is not a name after a
+title (``PGS. TS. Vũ``). Conventions in ``docs/text.md``.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from reader.models import Document, Sentence
+
+from reader.text.normalize import normalize, table
+
+_CLOSERS = "\"'”’»)]}"
+_OPENERS = "\"'“‘«([{"
+# A candidate end: the marks, then closing quotes/brackets, then whitespace or the end.
+_END = re.compile(r"(\.{3}|…|[.!?]+)([" + re.escape(_CLOSERS) + r"]*)(?=\s|$)")
+_NEXT = re.compile(r"\s+([" + re.escape(_OPENERS) + r"\-–—•*]*)\s*(\S)")
+_WORD_BEFORE = re.compile(r"([^\s" + re.escape(_OPENERS) + r"]*)$")
+
+
+@lru_cache(maxsize=None)
+def _nonfinal() -> frozenset[str]:
+    return frozenset(table("nonfinal_abbreviations"))
+
+
+def _is_initial(word: str) -> bool:
+    """``P``, ``T``, ``Ph``, ``Th``: a capital (or Vietnamese two-letter initial) for a name."""
+    return (len(word) == 1 and word.isupper()) or word in ("Ph", "Th", "Tr", "Ng", "Nh", "Ch", "Kh", "Gi", "Qu")
+
+
+def _segment_start(para: str, pos: int, starts: list[int]) -> bool:
+    """True when ``pos`` opens a segment: paragraph start, after a boundary, or after ``:`` / ``;``."""
+    before = para[:pos].rstrip()
+    return not before or pos in starts or before[-1] in ":;" or any(
+        para[s:pos].strip() == "" for s in starts)
+
+
+def _boundary(para: str, m: re.Match, starts: list[int]) -> int | None:
+    """Where the next sentence starts after the end mark ``m``, or None for no boundary."""
+    nxt = _NEXT.match(para, m.end())
+    if not nxt:
+        return None
+    opener, first = nxt.group(1), nxt.group(2)
+    mark, closers = m.group(1), m.group(2)
+    if first.islower() or first in ",;:)]}”’…" or (first in ".!?"):
+        return None
+    upper = first.isupper()
+    digit = first.isdigit()
+    if not (upper or digit or first in _OPENERS):
+        return None
+    word = _WORD_BEFORE.search(para, 0, m.start()).group(1).rstrip(_CLOSERS)
+    if mark in ("...", "…"):
+        return nxt.start(1) if upper else None
+    if mark == "." and not closers:
+        core = word.lstrip(_OPENERS)
+        if not core:  # "công nghệ ." — a spaced full stop
+            return nxt.start(1) if upper else None
+        if core.rsplit(".", 1)[-1] in _nonfinal() and upper:  # PGS. TS. Vũ, PGS.TS. Trần, TP. Hồ Chí Minh
+            return None
+        if re.fullmatch(r"(?:\d{1,2}|[IVXivx]{1,4}|[a-zđ])", core):  # list marker "1." at a segment start
+            if _segment_start(para, m.start() - len(core), starts):
+                return None
+        if _is_initial(core):
+            # An initial followed by another initial is a name (J. K. Rowling); otherwise, as in
+            # "cho bà P. Do ông T.", a capital after it starts a sentence.
+            if re.match(r"[A-ZĐ][a-z]?\.", para[nxt.start(2):nxt.start(2) + 3]):
+                return None
+            return nxt.start(1) if upper else None
+        if digit and not re.search(r"[^\W\d_]{2,}$|[)”\"’%]$", core):
+            return None  # "Điều 3. 5 người"? keep; but "số 1. 2" or initials before digits stay joined
+    if digit and mark != "." and not closers:
+        return nxt.start(1)
+    return nxt.start(1)
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """One paragraph in, its sentences out; joined with the original whitespace they give
+    back the paragraph."""
+    starts: list[int] = []
+    for m in _END.finditer(paragraph):
+        b = _boundary(paragraph, m, starts)
+        if b is not None:
+            starts.append(b)
+    out, prev = [], 0
+    for b in starts:
+        piece = paragraph[prev:b].strip()
+        if piece:
+            out.append(piece)
+        prev = b
+    last = paragraph[prev:].strip()
+    if last:
+        out.append(last)
+    return out
+
+
+_CLAUSE = re.compile(r"(?:[,;:](?=\s)|\s[-–—](?=\s))\s+")
+
+
+def clause_breaks(sentence: str) -> tuple[int, ...]:
+    """Offsets where a long sentence may be cut: the start of the text after a comma,
+    semicolon, colon or spaced dash (never inside ``3,5`` or ``kinh tế-xã hội``)."""
+    return tuple(m.end() for m in _CLAUSE.finditer(sentence) if m.end() < len(sentence))
+
+
+def _speakable(spoken: str) -> bool:
+    return any(c.isalnum() for c in spoken)
+
+
+def sentences(doc: Document, *, captions: bool = False) -> list[Sentence]:
+    """Title (paragraph -1), lead (0, if any), body paragraphs (1..). With ``captions``, each
+    caption is read once after its paragraph as a paragraph of its own, and the paragraphs
+    after it are numbered on from there (numbers stay in reading order)."""
+    blocks: list[tuple[int, str]] = [(-1, doc.title or "")]
+    if doc.lead:
+        blocks.append((0, doc.lead))
+    caps: dict[int, list[str]] = {}
+    if captions:
+        for c in doc.captions:
+            caps.setdefault(c.after, []).append(c.text)
+    n = 0
+    for text in caps.get(-1, []):
+        n += 1
+        blocks.append((n, text))
+    for i, para in enumerate(doc.paragraphs):
+        n += 1
+        blocks.append((n, para))
+        for text in caps.get(i, []):
+            n += 1
+            blocks.append((n, text))
+    out = []
+    for idx, text in blocks:
+        for written in split_sentences(text):
+            spoken = normalize(written)
+            if _speakable(spoken):
+                out.append(Sentence(text=written, spoken=spoken, paragraph=idx, breaks=clause_breaks(spoken)))
+    return out
