@@ -148,17 +148,18 @@ class PageMeta:
         return keys
 
     def published(self, selectors=()) -> datetime | None:
-        for el in select(self.root, selectors):
-            for v in (el.get("datetime"), el.get("content"), el.get("data-time"), el.text_content()):
-                d = parse_date(v)
-                if d:
-                    return d
+        """Machine-readable dates first (JSON-LD, meta tags), then the profile's selectors, then <time>."""
         art = self.ld_article() or {}
         for v in (art.get("datePublished"), self.meta("article:published_time", "pubdate", "datepublished",
                                                          "og:article:published_time", "date", "dc.date.issued")):
             d = parse_date(v)
             if d:
                 return d
+        for el in select(self.root, selectors):
+            for v in (el.get("datetime"), el.get("content"), el.get("data-time"), el.text_content()):
+                d = parse_date(v)
+                if d:
+                    return d
         for el in self.root.iter("time"):
             d = parse_date(el.get("datetime")) or parse_date(el.text_content())
             if d:
