@@ -13,11 +13,13 @@ from reader.tts.base import Engine
 from reader.tts.edge import EdgeEngine
 from reader.tts.espeak import EspeakEngine
 from reader.tts.gtts import GttsEngine
+from reader.tts.piper import PiperEngine
 
 ENGINES: dict[str, type] = {
     "espeak": EspeakEngine,
     "gtts": GttsEngine,
     "edge": EdgeEngine,
+    "piper": PiperEngine,
 }
 
 DEFAULT_ENGINE = "espeak"
