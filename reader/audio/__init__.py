@@ -13,7 +13,8 @@ import math
 from pathlib import Path
 from typing import Sequence
 
-from reader.audio.encode import PassResult, check_bitrate, encode_pass, measure
+from reader.audio.encode import PassResult, check_bitrate, encode_pass, measure, trial
+from reader.audio.loudness import db_to_gain
 from reader.audio.tags import EpisodeMeta, id3_bytes
 from reader.audio.timeline import DEFAULT_PAUSES, Pauses, Segment, Timeline, layout
 from reader.errors import AudioError
@@ -26,6 +27,8 @@ ENCODER_HEADROOM_DB = 1.0
 #: Loudness error (LU) after which the encode pass is redone with a corrected gain.
 LOUDNESS_TOLERANCE = 0.3
 MAX_PASSES = 3
+#: Gain step (dB) between the two trial levels used to find the gain under limiting.
+TRIAL_STEP_DB = 2.0
 
 
 def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str | Path, *, rate: float = 1.0,
@@ -35,14 +38,16 @@ def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str 
     out_path = Path(out_path)
     timeline = layout(segments, rate=rate, pauses=pauses, subject=out_path)
     check_bitrate(bitrate, timeline.rate, out_path)
-    loudness = measure(timeline).integrated()
+    meter = measure(timeline)
+    loudness, meter_peak = meter.integrated(), meter.peak
     if not math.isfinite(loudness):
         raise AudioError(out_path, "the clips are silent", fix="check that the speech engine produces sound")
     chapters = timeline.chapters()
     cues = timeline.cues()
     tag = id3_bytes(meta, chapters, subject=out_path)
 
-    gain = target_lufs - loudness
+    ceiling = true_peak - ENCODER_HEADROOM_DB
+    gain, slope = _choose_gain(timeline, loudness, meter_peak, target_lufs, ceiling)
     try:
         with atomic_path(out_path) as tmp:
             with open(tmp, "wb") as f:
@@ -50,12 +55,12 @@ def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str 
                 for _ in range(MAX_PASSES):
                     f.seek(len(tag))
                     f.truncate()
-                    result = encode_pass(timeline, f, gain_db=gain, ceiling_db=true_peak - ENCODER_HEADROOM_DB,
-                                         bitrate=bitrate, subject=out_path)
+                    result = encode_pass(timeline, f, gain_db=gain, ceiling_db=ceiling, bitrate=bitrate,
+                                         subject=out_path)
                     error = target_lufs - result.lufs
                     if abs(error) <= LOUDNESS_TOLERANCE:
                         break
-                    gain += error
+                    gain += error / slope
             duration = _mp3_duration(tmp, out_path)
             size = tmp.stat().st_size
     except OSError as e:
@@ -71,6 +76,23 @@ def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str 
         chapters=chapters, cues=cues, transcript_vtt=str(vtt), transcript_srt=str(srt), chapters_json=str(chap),
         extra=_notes(timeline, loudness, gain, result),
     )
+
+
+def _choose_gain(timeline: Timeline, loudness: float, peak: float, target: float,
+                 ceiling: float) -> tuple[float, float]:
+    """Gain (dB) that brings the limited signal to ``target``, and loudness change per dB of gain.
+
+    Without limiting, loudness moves dB for dB with gain. When the limiter will act, one
+    trial pass measures the limited loudness at two gains and interpolates between them.
+    """
+    gain = target - loudness
+    if peak * db_to_gain(gain) < db_to_gain(ceiling) / 1.5:  # the limiter cannot engage
+        return gain, 1.0
+    probe = (gain, gain + TRIAL_STEP_DB)
+    raw, (low, high) = trial(timeline, probe, ceiling)
+    slope = min(1.0, max(0.2, (high - low) / TRIAL_STEP_DB))
+    at_gain = loudness + (low - raw)  # full-episode loudness at ``gain`` after limiting
+    return gain + (target - at_gain) / slope, slope
 
 
 def _mp3_duration(path: Path, subject: Path) -> float:

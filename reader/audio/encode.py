@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Sequence
 
 import numpy as np
 
@@ -15,6 +15,10 @@ MPEG1_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 MPEG2_BITRATES = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
 #: LAME quality (0 best/slowest … 9 worst/fastest); 5 is LAME's own default.
 QUALITY = 5
+#: Samples per block streamed through meter, limiter and encoder.
+BLOCK = 1 << 15
+#: Most blocks the gain trial looks at (about 75 s of audio at 22 kHz).
+TRIAL_BLOCKS = 48
 
 
 def allowed_bitrates(rate: int) -> tuple[int, ...]:
@@ -62,9 +66,35 @@ class PassResult:
 def measure(timeline: Timeline) -> LoudnessMeter:
     """First pass: loudness and sample peak of the joined clips, nothing kept but the meter."""
     meter = LoudnessMeter(timeline.rate)
-    for b in blocks(timeline):
+    for b in blocks(timeline, BLOCK):
         meter.add(b)
     return meter
+
+
+def trial(timeline: Timeline, gains_db: Sequence[float], ceiling_db: float, *,
+          max_blocks: int = TRIAL_BLOCKS) -> tuple[float, list[float]]:
+    """Loudness of a sample of the episode with gain only, and with gain and limiter for each of
+    ``gains_db``, encoding nothing.
+
+    Long episodes are sampled (runs of 4 blocks spread evenly, at most ``max_blocks``): what
+    the limiter takes off is a property of the voice, the same all through an episode.
+    """
+    total = -(-timeline.samples // BLOCK)
+    stride = max(1, -(-total // max_blocks))
+    raw = LoudnessMeter(timeline.rate)
+    runs = [(np.float32(db_to_gain(g)), Limiter(timeline.rate, ceiling_db), LoudnessMeter(timeline.rate))
+            for g in gains_db]
+    for i, b in enumerate(blocks(timeline, BLOCK)):
+        if (i // 4) % stride:
+            continue
+        raw.add(b)
+        for gain, limiter, meter in runs:
+            if (y := limiter.push(b * gain)) is not None:
+                meter.add(y)
+    for _, limiter, meter in runs:
+        if (y := limiter.finish()) is not None:
+            meter.add(y)
+    return raw.integrated(), [meter.integrated() for _, _, meter in runs]
 
 
 def encode_pass(timeline: Timeline, out: BinaryIO, *, gain_db: float, ceiling_db: float, bitrate: int,
@@ -76,7 +106,7 @@ def encode_pass(timeline: Timeline, out: BinaryIO, *, gain_db: float, ceiling_db
     meter = LoudnessMeter(timeline.rate)
     written = 0
     try:
-        for b in limiter.process(b * gain for b in blocks(timeline)):
+        for b in limiter.process(b * gain for b in blocks(timeline, BLOCK)):
             meter.add(b)
             written += out.write(enc.encode(to_pcm16(b)))
         written += out.write(enc.flush())

@@ -1,13 +1,15 @@
 """Loudness (ITU-R BS.1770-4) measured block by block, true peak, and a look-ahead limiter.
 
-``LoudnessMeter`` gives the same integrated loudness as ``pyloudnorm.Meter`` (whose
-K-weighting filter coefficients it reuses) but keeps only one number per 100 ms, so a
-two-hour episode is measured in a few hundred kilobytes instead of a float64 copy.
-``Limiter`` keeps the true peak (4× oversampled) under a ceiling with a smooth gain dip
-around each over; on speech normalised to −16 LUFS it acts only on rare peaks.
+Everything here is plain numpy, so the common case (one engine, one sample rate) never
+imports scipy.signal. ``LoudnessMeter`` applies the K-weighting filter (the same RBJ
+biquads pyloudnorm uses, run as a long FIR through the FFT, overlap-save) and keeps one
+number per 100 ms, so a two-hour episode is measured in a few hundred kilobytes.
+``Limiter`` keeps the 4× oversampled (true) peak under a ceiling with a smooth gain dip
+around each over; blocks with no sample near the ceiling pass untouched.
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Iterator
 
 import numpy as np
@@ -15,6 +17,8 @@ import numpy as np
 ABSOLUTE_GATE = -70.0  #: LUFS
 RELATIVE_GATE = -10.0  #: LU below the absolute-gated loudness
 OVERSAMPLE = 4  #: true-peak oversampling factor (BS.1770-4 annex 2)
+PHASE_TAPS = 12  #: taps per phase of the oversampling filter (48 in all, as in annex 2)
+FFT_SIZE = 1 << 15  #: overlap-save FFT length of the K-weighting filter
 
 
 def db_to_gain(db: float) -> float:
@@ -25,23 +29,57 @@ def gain_to_db(gain: float) -> float:
     return float(20.0 * np.log10(gain)) if gain > 0 else float("-inf")
 
 
-def k_weighting(rate: int) -> np.ndarray:
-    """The BS.1770 K-weighting pre-filter at ``rate`` as second-order sections."""
-    import pyloudnorm
+def _biquad(kind: str, gain_db: float, q: float, fc: float, rate: int) -> tuple[np.ndarray, np.ndarray]:
+    """RBJ cookbook biquad (as pyloudnorm's IIRfilter), normalised so a0 = 1."""
+    a_ = 10 ** (gain_db / 40.0)
+    w0 = 2.0 * np.pi * fc / rate
+    alpha = np.sin(w0) / (2.0 * q)
+    cw, sa = np.cos(w0), 2 * np.sqrt(a_) * alpha
+    if kind == "high_shelf":
+        b = [a_ * ((a_ + 1) + (a_ - 1) * cw + sa), -2 * a_ * ((a_ - 1) + (a_ + 1) * cw),
+             a_ * ((a_ + 1) + (a_ - 1) * cw - sa)]
+        a = [(a_ + 1) - (a_ - 1) * cw + sa, 2 * ((a_ - 1) - (a_ + 1) * cw), (a_ + 1) - (a_ - 1) * cw - sa]
+    else:  # high_pass
+        b = [(1 + cw) / 2, -(1 + cw), (1 + cw) / 2]
+        a = [1 + alpha, -2 * cw, 1 - alpha]
+    return np.array(b) / a[0], np.array(a) / a[0]
 
-    f = pyloudnorm.Meter(rate)._filters
-    return np.array([np.concatenate([f[k].b, f[k].a]) for k in ("high_shelf", "high_pass")])
+
+def k_weighting(rate: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """The two K-weighting stages (shelf, then high-pass) as (b, a) pairs."""
+    return (_biquad("high_shelf", 4.0, 1 / np.sqrt(2), 1500.0, rate), _biquad("high_pass", 0.0, 0.5, 38.0, rate))
+
+
+@lru_cache(maxsize=16)
+def k_weighting_fir(rate: int) -> np.ndarray:
+    """Impulse response of the K-weighting cascade, cut where it has decayed below 1e-10."""
+    n = int(rate * 0.25)
+    y = np.zeros(n)
+    y[0] = 1.0
+    for b, a in k_weighting(rate):
+        x, y = y, np.zeros(n)
+        x1 = x2 = y1 = y2 = 0.0
+        b0, b1, b2 = (float(v) for v in b)
+        a1, a2 = float(a[1]), float(a[2])
+        for i in range(n):  # a few thousand steps, once per rate
+            xi = x[i]
+            yi = b0 * xi + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2
+            y[i] = yi
+            x2, x1, y2, y1 = x1, xi, y1, yi
+    big = np.flatnonzero(np.abs(y) > 1e-10)
+    return y[: big[-1] + 1]
 
 
 class LoudnessMeter:
     """Integrated loudness of a mono signal fed in blocks of any size."""
 
     def __init__(self, rate: int) -> None:
-        from scipy.signal import sosfilt_zi
-
         self.rate = rate
-        self._sos = k_weighting(rate)
-        self._zi = sosfilt_zi(self._sos) * 0.0  # start at rest, as pyloudnorm does
+        self._h = k_weighting_fir(rate)
+        self._tail = np.zeros(len(self._h) - 1)
+        self._spectrum = np.fft.rfft(self._h, FFT_SIZE)
+        self._pending: list[np.ndarray] = []
+        self._npending = 0
         self._sums: list[float] = []  # K-weighted energy of each 100 ms sub-block
         self._acc = 0.0
         self._pos = 0
@@ -50,15 +88,38 @@ class LoudnessMeter:
     def _boundary(self, k: int) -> int:
         return round(k * self.rate / 10)
 
-    def add(self, x: np.ndarray) -> None:
-        from scipy.signal import sosfilt
+    def _filter(self, x: np.ndarray) -> np.ndarray:
+        """Overlap-save FFT convolution with the K-weighting impulse response (len(x) ≤ step)."""
+        keep = len(self._tail)
+        seg = np.concatenate([self._tail, x])
+        y = np.fft.irfft(np.fft.rfft(seg, FFT_SIZE) * self._spectrum, FFT_SIZE)[keep:len(seg)]
+        self._tail = seg[len(seg) - keep:]
+        return y
 
+    def add(self, x: np.ndarray) -> None:
+        """Feed the next samples (any block size; filtered in FFT-sized steps)."""
         if not len(x):
             return
         self.peak = max(self.peak, float(np.max(np.abs(x))))
-        y, self._zi = sosfilt(self._sos, x.astype(np.float64), zi=self._zi)
+        self._pending.append(x.astype(np.float64))
+        self._npending += len(x)
+        step = FFT_SIZE - len(self._tail)
+        if self._npending >= step:
+            data = np.concatenate(self._pending)
+            cut = len(data) - len(data) % step
+            for i in range(0, cut, step):
+                self._energy(self._filter(data[i:i + step]))
+            self._pending = [data[cut:]]
+            self._npending = len(data) - cut
+
+    def _flush(self) -> None:
+        if self._npending:
+            self._energy(self._filter(np.concatenate(self._pending)))
+            self._pending, self._npending = [], 0
+
+    def _energy(self, y: np.ndarray) -> None:
         cs = np.concatenate(([0.0], np.cumsum(y * y)))
-        start, end = self._pos, self._pos + len(x)
+        start, end = self._pos, self._pos + len(y)
         taken = 0
         while (b := self._boundary(len(self._sums) + 1)) <= end:
             i = b - start
@@ -68,16 +129,14 @@ class LoudnessMeter:
         self._pos = end
 
     def integrated(self) -> float:
-        """Gated integrated loudness in LUFS (−inf for silence)."""
-        sums = np.array(self._sums + ([self._acc] if len(self._sums) < 4 else []))
-        bounds = np.array([self._boundary(k) for k in range(len(self._sums) + 1)] + ([self._pos] if len(self._sums) < 4 else []))
-        if len(self._sums) >= 4:  # 400 ms blocks every 100 ms
-            energy = sums[:-3] + sums[1:-2] + sums[2:-1] + sums[3:]
-            length = bounds[4:] - bounds[:-4]
+        """Gated integrated loudness in LUFS (−inf for silence) of everything fed so far."""
+        self._flush()
+        sums = np.array(self._sums)
+        if len(sums) >= 4:  # 400 ms blocks every 100 ms
+            bounds = np.array([self._boundary(k) for k in range(len(sums) + 1)])
+            z = (sums[:-3] + sums[1:-2] + sums[2:-1] + sums[3:]) / (bounds[4:] - bounds[:-4])
         else:  # shorter than one block: the whole signal is one block
-            energy = np.array([sums.sum()])
-            length = np.array([max(self._pos, 1)])
-        z = energy / length
+            z = np.array([(sums.sum() + self._acc) / max(self._pos, 1)])
         with np.errstate(divide="ignore"):
             lk = -0.691 + 10 * np.log10(z)
         gated = z[lk >= ABSOLUTE_GATE]
@@ -88,59 +147,105 @@ class LoudnessMeter:
         return float(-0.691 + 10 * np.log10(final.mean()))
 
 
-def peak_envelope(x: np.ndarray) -> np.ndarray:
-    """Per sample, the highest absolute value of the 4× oversampled signal around it."""
-    from scipy.signal import resample_poly
+@lru_cache(maxsize=1)
+def _phases() -> np.ndarray:
+    """(12, 3) matrix: column k-1 interpolates the point k/4 of the way to the next sample."""
+    half = OVERSAMPLE * PHASE_TAPS // 2
+    t = np.arange(-half, half + 1)
+    h = np.sinc(t / OVERSAMPLE) * np.kaiser(len(t), 8.0)
+    j = np.arange(-PHASE_TAPS // 2, PHASE_TAPS // 2)
+    cols = []
+    for k in range(1, OVERSAMPLE):
+        taps = h[OVERSAMPLE * j + k + half]
+        cols.append(taps / taps.sum())
+    return np.array(cols).T
 
-    up = np.abs(resample_poly(x.astype(np.float64), OVERSAMPLE, 1))[: len(x) * OVERSAMPLE]
-    up = up.reshape(len(x), OVERSAMPLE).max(axis=1)
-    return np.maximum(up, np.abs(x))
+
+def peak_at(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Highest absolute value of the 4× oversampled signal on [n, n+1) for each n in ``idx``."""
+    p = PHASE_TAPS // 2
+    padded = np.concatenate([np.zeros(p + 1), x.astype(np.float64), np.zeros(p + 1)])
+    j = np.arange(-p, p)
+    windows = padded[(idx + p + 1)[:, None] - j[None, :]]
+    inter = np.abs(windows @ _phases()).max(axis=1)
+    return np.maximum(inter, np.abs(x[idx]))
 
 
-def true_peak(x: np.ndarray) -> float:
-    """True peak of a whole (short) signal in dBTP."""
+def true_peak(x: np.ndarray, chunk: int = 1 << 16) -> float:
+    """True peak of a whole signal in dBTP (4× oversampled)."""
     if not len(x):
         return float("-inf")
-    return gain_to_db(float(peak_envelope(x).max()))
+    top = 0.0
+    for s in range(0, len(x), chunk):
+        lo = max(0, s - PHASE_TAPS)
+        part = x[lo:s + chunk + PHASE_TAPS]
+        idx = np.arange(s - lo, min(s + chunk, len(x)) - lo)
+        top = max(top, float(peak_at(part, idx).max()))
+    return gain_to_db(top)
+
+
+def running_min(a: np.ndarray, w: int) -> np.ndarray:
+    """``out[i] = min(a[i:i+w])`` for every full window (van Herk / Gil-Werman)."""
+    n = len(a)
+    k = -(-n // w)
+    pad = np.ones(k * w)
+    pad[:n] = a
+    rows = pad.reshape(k, w)
+    pre = np.minimum.accumulate(rows, axis=1).ravel()
+    suf = np.minimum.accumulate(rows[:, ::-1], axis=1)[:, ::-1].ravel()
+    return np.minimum(suf[: n - w + 1], pre[w - 1: n])
+
+
+def box(a: np.ndarray, half: int) -> np.ndarray:
+    """Moving average over 2·half+1 samples (valid part only)."""
+    c = np.concatenate(([0.0], np.cumsum(a)))
+    w = 2 * half + 1
+    return (c[w:] - c[:-w]) / w
 
 
 class Limiter:
     """Keep the 4× oversampled peak under ``ceiling_db`` dBTP, one block at a time.
 
-    The gain needed at each sample is held for ``hold`` seconds either side (a running
-    minimum) and smoothed with a Hann window half as wide, so the gain is already down
-    when the peak arrives and comes back up gently. Blocks whose sample peak is well below
-    the ceiling pass untouched and cost nothing.
+    The gain each over needs is held ``hold`` seconds either side (a running minimum) and
+    smoothed by two moving averages (a triangle as wide as the hold), so the gain is already
+    down when the peak arrives and comes back up gently. Only samples within 3.5 dB of the
+    ceiling are oversampled; blocks without any pass untouched.
     """
 
     def __init__(self, rate: int, ceiling_db: float, *, hold: float = 0.010) -> None:
         self.ceiling = db_to_gain(ceiling_db)
-        self.hold = max(1, round(hold * rate))
-        self.smooth = max(1, self.hold // 2)
-        self.margin = self.hold + self.smooth + 16
+        self.threshold = self.ceiling / 1.5
+        self.hold = max(2, round(hold * rate))
+        self.smooth = self.hold // 2
+        self.margin = self.hold + 2 * self.smooth + 8
         self.limited = 0  #: samples whose gain was reduced
         self.min_gain = 1.0  #: deepest gain reduction applied
+        self._prev = np.zeros(self.margin, dtype=np.float32)
+        self._cur: np.ndarray | None = None
 
-    def _gain(self, ext: np.ndarray) -> np.ndarray:
-        from scipy.ndimage import minimum_filter1d
+    def push(self, block: np.ndarray) -> np.ndarray | None:
+        """Take the next block; give back the previous one, limited (None for the first)."""
+        out = None
+        if self._cur is not None:
+            out = self._block(self._prev, self._cur, block)
+            self._prev = np.concatenate([self._prev, self._cur])[-self.margin:]
+        self._cur = block
+        return out
 
-        need = np.minimum(1.0, self.ceiling / np.maximum(peak_envelope(ext), 1e-12))
-        held = minimum_filter1d(need, size=2 * self.hold + 1, mode="nearest")
-        win = np.hanning(2 * self.smooth + 3)[1:-1]
-        return np.convolve(held, win / win.sum(), mode="same")
+    def finish(self) -> np.ndarray | None:
+        """The last block, limited."""
+        if self._cur is None:
+            return None
+        out, self._cur = self._block(self._prev, self._cur, np.zeros(0, dtype=np.float32)), None
+        return out
 
     def process(self, stream: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         """The same blocks, limited (one block of delay for the look-ahead)."""
-        m = self.margin
-        prev = np.zeros(m, dtype=np.float32)
-        cur = None
-        for nxt in stream:
-            if cur is not None:
-                yield self._block(prev, cur, nxt)
-                prev = np.concatenate([prev, cur])[-m:]
-            cur = nxt
-        if cur is not None:
-            yield self._block(prev, cur, np.zeros(0, dtype=np.float32))
+        for block in stream:
+            if (out := self.push(block)) is not None:
+                yield out
+        if (out := self.finish()) is not None:
+            yield out
 
     def _block(self, prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray) -> np.ndarray:
         m = self.margin
@@ -148,12 +253,20 @@ class Limiter:
         if len(ahead) < m:
             ahead = np.concatenate([ahead, np.zeros(m - len(ahead), dtype=np.float32)])
         ext = np.concatenate([prev[-m:], cur, ahead])
-        if float(np.max(np.abs(ext))) * 1.5 < self.ceiling:
+        hot = np.flatnonzero(np.abs(ext) > self.threshold)
+        if not len(hot):
             return cur
-        g = self._gain(ext)[m:m + len(cur)]
-        low = g < 0.9999
-        if low.any():
-            self.limited += int(low.sum())
-            self.min_gain = min(self.min_gain, float(g.min()))
-            return (cur * g).astype(np.float32)
-        return cur
+        idx = np.unique(np.concatenate([hot, np.maximum(hot - 1, 0)]))
+        env = peak_at(ext, idx)
+        over = env > self.ceiling
+        if not over.any():
+            return cur
+        need = np.ones(len(ext))
+        need[idx[over]] = self.ceiling / env[over]
+        held = running_min(need, 2 * self.hold + 1)  # centred on [hold, len-hold)
+        g = box(box(held, self.smooth), self.smooth)  # centred on [hold+2s, len-hold-2s)
+        start = m - self.hold - 2 * self.smooth
+        g = g[start:start + len(cur)]
+        self.limited += int(np.count_nonzero(g < 0.9999))
+        self.min_gain = min(self.min_gain, float(g.min()))
+        return (cur * g).astype(np.float32)
