@@ -176,7 +176,7 @@ def document_codes(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def _abbr_re() -> re.Pattern:
-    return re.compile(r"(?<![\w&/-])(" + _alt(table("abbreviations")) + r")(\.\s*(?=[^\W_]))?(?![\w&-])")
+    return re.compile(r"(?<![\w&/-])(" + _alt(table("abbreviations")) + r")(?:(\.\s*)(?=[^\W_])|(?![\w&-]))")
 
 
 def abbreviations(text: str) -> str:
@@ -214,9 +214,13 @@ def _clock_words(h: str, mi: str | None, s: str | None = None) -> str:
     return words
 
 
+_TIME_RANGE = re.compile(_START + r"(\d{1,2}(?:[hg]\d{0,2}|:\d\d))\s*" + DASH + r"\s*(?=\d{1,2}(?:[hg]|:\d\d))")
+
+
 def times(text: str) -> str:
-    """Clock times ``14h30``, ``9g30``, ``4h``, ``11:37`` → *… giờ … phút*; ``8h00`` → *tám giờ*.
-    Risk: ``9g`` alone may be grams, so ``g`` needs minutes."""
+    """Clock times ``14h30``, ``9g30``, ``4h``, ``11:37`` → *… giờ … phút*; ``8h00`` → *tám giờ*;
+    ``14h-16h`` → *… đến …*. Risk: ``9g`` alone may be grams, so ``g`` needs minutes."""
+    text = _TIME_RANGE.sub(r"\1 đến ", text)
     def one(m: re.Match) -> str:
         if m.group(1):
             return _clock_words(m.group(1), m.group(2))
@@ -314,7 +318,7 @@ def day_months(text: str) -> str:
 
 
 _SCORE = re.compile(r"(?i:\b(tỷ số|tỉ số|thắng|thua|hòa|hoà|chung cuộc|cách biệt)\s+)(\d{1,2})\s*" + DASH
-                    + r"\s*(\d{1,2})(?![\w.,/-])")
+                    + r"\s*(\d{1,2})" + _END)
 
 
 def scores(text: str) -> str:
@@ -382,8 +386,7 @@ def percents(text: str) -> str:
 @lru_cache(maxsize=None)
 def _unit_re() -> re.Pattern:
     after = r"(?:(?<=\d)|(?<=\d )|" + "|".join(f"(?<={w} )" for w in MULTIPLIERS) + ")"
-    return re.compile(after + r"(" + _alt(table("units")) + r")(?:/(" + _alt(table("per_units")) + r")(?![\w²³])|(/)(?=\d))?"
-                      r"(?![\w²³])")
+    return re.compile(after + r"(" + _alt(table("units")) + r")(?:/(" + _alt(table("per_units")) + r")(?![\w²³])|(/)(?=\d)|(?![\w²³]))")
 
 
 def units(text: str) -> str:

@@ -47,35 +47,43 @@ def _boundary(para: str, m: re.Match, starts: list[int]) -> int | None:
         return None
     opener, first = nxt.group(1), nxt.group(2)
     mark, closers = m.group(1), m.group(2)
-    if first.islower() or first in ",;:)]}”’…" or (first in ".!?"):
-        return None
-    upper = first.isupper()
-    digit = first.isdigit()
+    upper, digit = first.isupper(), first.isdigit()
     if not (upper or digit or first in _OPENERS):
+        return None  # a lower-case word, a comma, another mark: the sentence goes on
+    if _inside_name(para, m.start()):
         return None
-    word = _WORD_BEFORE.search(para, 0, m.start()).group(1).rstrip(_CLOSERS)
     if mark in ("...", "…"):
         return nxt.start(1) if upper else None
-    if mark == "." and not closers:
-        core = word.lstrip(_OPENERS)
-        if not core:  # "công nghệ ." — a spaced full stop
-            return nxt.start(1) if upper else None
-        if core.rsplit(".", 1)[-1] in _nonfinal() and upper:  # PGS. TS. Vũ, PGS.TS. Trần, TP. Hồ Chí Minh
-            return None
-        if re.fullmatch(r"(?:\d{1,2}|[IVXivx]{1,4}|[a-zđ])", core):  # list marker "1." at a segment start
-            if _segment_start(para, m.start() - len(core), starts):
-                return None
-        if _is_initial(core):
-            # An initial followed by another initial is a name (J. K. Rowling); otherwise, as in
-            # "cho bà P. Do ông T.", a capital after it starts a sentence.
-            if re.match(r"[A-ZĐ][a-z]?\.", para[nxt.start(2):nxt.start(2) + 3]):
-                return None
-            return nxt.start(1) if upper else None
-        if digit and not re.search(r"[^\W\d_]{2,}$|[)”\"’%]$", core):
-            return None  # "Điều 3. 5 người"? keep; but "số 1. 2" or initials before digits stay joined
-    if digit and mark != "." and not closers:
+    if mark != "." or closers:
         return nxt.start(1)
+    core = _WORD_BEFORE.search(para, 0, m.start()).group(1).lstrip(_OPENERS)
+    if not core:  # "công nghệ ." — a spaced full stop
+        return nxt.start(1) if upper else None
+    if upper and core.rsplit(".", 1)[-1] in _nonfinal():
+        return None  # PGS. TS. Vũ, PGS.TS. Trần, TP. Hồ Chí Minh
+    if re.fullmatch(r"\d{1,2}|[IVXivx]{1,4}|[a-zđ]", core) and _segment_start(para, m.start() - len(core), starts):
+        return None  # a list marker "1." / "II." / "a." opening a segment
+    if _is_initial(core):
+        if "(" in opener or re.match(r"[A-ZĐ][a-z]?\.", para[nxt.start(2):nxt.start(2) + 3]):
+            return None  # "Ph. (28 tuổi)", "J. K. Rowling"
+        return nxt.start(1) if upper else None  # "cho bà P. Do ông T. ..."
+    if digit and not re.search(r"[^\W\d_]{2,}$|\d{3,}$|[)%]$", core):
+        return None  # "số 1. 2 ..." — a digit after a short number or a letter is no new sentence
     return nxt.start(1)
+
+
+@lru_cache(maxsize=None)
+def _names_with_marks() -> tuple[str, ...]:
+    return tuple(table("names_with_marks"))
+
+
+def _inside_name(para: str, pos: int) -> bool:
+    """The mark at ``pos`` belongs to a name like ``Hi! Café`` or ``Yahoo! News``."""
+    for name in _names_with_marks():
+        i = para.find(name, max(0, pos - len(name)))
+        if i != -1 and i <= pos < i + len(name) - 1:
+            return True
+    return False
 
 
 def split_sentences(paragraph: str) -> list[str]:
