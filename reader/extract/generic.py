@@ -55,7 +55,7 @@ def _starts_alike(a: str, b: str) -> bool:
 def find_body(root):
     """The element with the highest paragraph-text score, or None for a page without paragraphs."""
     scores: dict = {}
-    for el in root.iter(*_PARA_TAGS, "div", "td"):
+    for el in root.iter(*_PARA_TAGS, "figcaption", "div", "td"):
         if el.tag in ("div", "td") and any(isinstance(c.tag, str) and c.tag not in ("br", "a", "b", "strong", "i",
                                                                                       "em", "span", "img")
                                            for c in el):

@@ -81,6 +81,9 @@ def extract_page(article: Article, profile: SiteProfile | None, *, root=None, ca
     elif not author and source:
         author = source
 
+    # a caption shown twice (figcaption, then the same words as a paragraph) is read once, as a caption
+    cap_keys = {fold_key(c[0]) for c in caps}
+    paras = [(t, b) for t, b in paras if fold_key(t) not in cap_keys]
     kept = _dedupe(paras, drop=(title or "", lead or "", author or ""))
     texts = [t for t, _ in kept]
     caption_list = _place_captions(caps, kept)
@@ -129,7 +132,7 @@ def _lines(blocks: list[Block], prof: SiteProfile) -> tuple[list[tuple[str, Bloc
 
 def _safety_net(html, paras, caps, prof):
     """Generic pages: if trafilatura finds clearly more words than the DOM walk, use its text."""
-    mine = sum(len(t.split()) for t, _ in paras)
+    mine = sum(len(t.split()) for t, _ in paras) + sum(len(c[0].split()) for c in caps)
     theirs_blocks = generic.trafilatura_paragraphs(html)
     theirs = sum(len(b.text.split()) for b in theirs_blocks)
     if theirs > max(2 * MIN_WORDS, mine * 1.5):
