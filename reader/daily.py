@@ -6,7 +6,7 @@ One run, in order (all under a lock on ``OUT/.vnreader.lock``):
 2. **ingest**: read every feed with conditional GET; store its new entries as ``pending``
    (the newest ``limit`` per source; older new ones are marked ``over-limit``);
 3. **render**: fetch, extract and render every pending entry, one episode per article
-   (skipping an article already rendered under another link: same canonical URL);
+   (skipping an article already rendered under another link: same canonical URL or text);
    ``--rerender`` also re-fetches rendered articles and renders those whose text changed;
 4. **digests**: one episode per group and day (intro, one chapter per article, outro),
    re-rendered when the day gets new articles (same guid, new file);
@@ -229,7 +229,7 @@ class _Run:
                 label = f"{source.name}: {entry.title or entry.url}"
                 try:
                     doc = self._document(source, entry)
-                    same = self.store.same_article(doc.url, entry.id)
+                    same = self.store.same_article(doc.url, entry.id, text_hash(doc))
                     if same is not None:
                         self.store.duplicate(entry.id, doc.url, same)
                         self.report.skipped.append((label, "same article as one already rendered"))

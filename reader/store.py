@@ -1,7 +1,7 @@
 """Run state in SQLite: feeds' ETag/Last-Modified, every entry seen, what became of it.
 
-One row per feed entry, keyed by (source, entry id), also found by its link and by the
-article's canonical URL, so the same story is never rendered twice. An entry is
+One row per feed entry, keyed by (source, entry id), also found by its link, by the
+article's canonical URL and by the hash of its text, so the same story is never rendered twice. An entry is
 ``pending`` from the moment its feed is read until its episode record is written
 (``done``), so a run killed half-way leaves the work for the next run even when the
 feed answers 304 next time. Episodes themselves live on disk as ``NAME.episode.json``
@@ -212,11 +212,13 @@ class Store:
                                (source,)).fetchall()
         return [self._entry(r) for r in rows]
 
-    def same_article(self, canonical: str, not_id: int) -> Entry | None:
-        """A rendered entry (other than ``not_id``) with this canonical URL or link."""
+    def same_article(self, canonical: str, not_id: int, text: str | None = None) -> Entry | None:
+        """A rendered entry (other than ``not_id``) with this canonical URL or link, or the same
+        ``text`` hash (a wire story republished under another address)."""
         row = self.db.execute(
-            "SELECT * FROM entries WHERE status = 'done' AND id != ? AND (canonical = ? OR url = ?) LIMIT 1",
-            (not_id, canonical, canonical)).fetchone()
+            "SELECT * FROM entries WHERE status = 'done' AND id != ?"
+            " AND (canonical = ? OR url = ? OR (? IS NOT NULL AND text_hash = ?)) ORDER BY id LIMIT 1",
+            (not_id, canonical, canonical, text, text)).fetchone()
         return self._entry(row) if row else None
 
     def done(self, entry_id: int, *, doc: Document, guid: str, episode: str | None, now: datetime | None = None,

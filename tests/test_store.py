@@ -78,6 +78,8 @@ def test_same_article_and_duplicate(store):
     same = store.same_article(DOC.url, second.id)
     assert same is not None and same.id == first.id
     assert store.same_article(DOC.url, first.id) is None
+    assert store.same_article("https://other.vn/copy.html", second.id) is None
+    assert store.same_article("https://other.vn/copy.html", second.id, text_hash(DOC)).id == first.id
     store.duplicate(second.id, DOC.url, same)
     assert store.todo("X") == [] and store.counts() == {"done": 1, "duplicate": 1}
 
