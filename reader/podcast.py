@@ -279,8 +279,7 @@ def build_feed(episodes: Sequence[Episode], out_dir: Path, *, channel: Channel, 
         _sub(it, "description", ep.description or ep.title)
         if ep.description:
             _sub(it, "content:encoded", _html_paragraph(ep.description))
-        if ep.link:
-            _sub(it, "link", ep.link)
+        _sub(it, "link", ep.link or channel.link)  # local text has no article page: the podcast's
         _sub(it, "guid", ep.guid).set("isPermaLink", "false")
         _sub(it, "pubDate", rfc2822(published))
         _sub(it, "enclosure", url=_url_for(mp3, out_dir, base_url), length=str(mp3.stat().st_size),

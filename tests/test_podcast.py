@@ -265,6 +265,12 @@ def test_item_image(out, image, expected):
     assert fp.entries[0].image.href == expected
 
 
+def test_episode_without_article_links_to_the_podcast(out):
+    ep = make_episode(out, "x", title="T", link=None, sidecars=False)
+    fp = feedparser.parse(write_feed([ep], out, channel=make_channel(out), base_url=BASE).read_bytes())
+    assert fp.entries[0].link == "https://example.vn/"
+
+
 def test_undated_episode_uses_file_time(out):
     ep = make_episode(out, "x", title="T", published=None, sidecars=False)
     os.utime(ep.path, (1610000000, 1610000000))
