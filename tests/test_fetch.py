@@ -1,0 +1,312 @@
+"""Fetch stage: load(), fetch_url(), get_bytes(), decode_html() — offline (MockTransport, 127.0.0.1)."""
+from __future__ import annotations
+
+import io
+import threading
+import time
+import unicodedata
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from reader.errors import FetchError, HTTPStatusError, TooLargeError
+from reader.fetch import USER_AGENT, decode_html, fetch_url, get_bytes, load, looks_like_html, make_client
+
+VIET = "Tiếng Việt có dấu: Đà Nẵng, Nghệ An, thuỷ điện, người dân"
+TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+
+
+def cp1258(text: str) -> bytes:
+    """Windows-1258 bytes: base letters precomposed, tone marks as combining characters."""
+    out = []
+    for ch in text:
+        d = unicodedata.normalize("NFD", ch)
+        out.append(unicodedata.normalize("NFC", "".join(c for c in d if c not in TONES))
+                   + "".join(c for c in d if c in TONES))
+    return "".join(out).encode("cp1258")
+
+
+def page(body: str) -> str:
+    return f"<html><head><title>t</title></head><body><p>{body}</p></body></html>"
+
+
+# ---------------------------------------------------------------- decode_html
+DECODE_CASES = [
+    ("utf8-header", page(VIET).encode(), "text/html; charset=utf-8"),
+    ("utf8-no-declaration", page(VIET).encode(), None),
+    ("utf8-bom", b"\xef\xbb\xbf" + page(VIET).encode(), None),
+    ("utf8-under-wrong-latin1-header", page(VIET).encode(), "text/html; charset=ISO-8859-1"),
+    ("utf8-under-wrong-latin1-meta", ('<meta charset="iso-8859-1">' + page(VIET)).encode(), None),
+    ("cp1258-header", cp1258(page(VIET)), "text/html; charset=windows-1258"),
+    ("cp1258-meta", b'<meta http-equiv="Content-Type" content="text/html; charset=windows-1258">' + cp1258(page(VIET)),
+     None),
+    ("cp1258-under-wrong-utf8-header", cp1258(page(VIET)), "text/html; charset=utf-8"),
+    ("cp1258-undeclared", cp1258(page(VIET)), None),
+    ("utf16-bom", "\ufeff".encode("utf-16-le") + page(VIET).encode("utf-16-le"), None),
+    ("decomposed-unicode", unicodedata.normalize("NFD", page(VIET)).encode(), "text/html; charset=utf-8"),
+    ("unknown-charset-label", page(VIET).encode(), "text/html; charset=x-no-such-charset"),
+]
+
+
+@pytest.mark.parametrize("raw, ctype", [c[1:] for c in DECODE_CASES], ids=[c[0] for c in DECODE_CASES])
+def test_decode_html_never_mojibake(raw, ctype):
+    text = decode_html(raw, ctype)
+    assert VIET in text
+    assert text == unicodedata.normalize("NFC", text)
+
+
+SNIFF_CASES = [
+    ("doctype", b"<!DOCTYPE html><html><body>x</body></html>", True),
+    ("bare-p", b"<p>Xin chao</p>", True),
+    ("body-later", b"some preamble\n<html><body>x</body></html>", True),
+    ("plain-text", "Quảng Ninh\n\nGiữ vững địa bàn".encode(), False),
+    ("text-with-angle", b"a < b and c > d", False),
+]
+
+
+@pytest.mark.parametrize("raw, expected", [c[1:] for c in SNIFF_CASES], ids=[c[0] for c in SNIFF_CASES])
+def test_looks_like_html(raw, expected):
+    assert looks_like_html(raw) is expected
+
+
+# ---------------------------------------------------------------- MockTransport
+def mock_client(handler) -> httpx.Client:
+    return make_client(transport=httpx.MockTransport(handler), timeout=2)
+
+
+def test_user_agent_and_redirect_final_url():
+    seen = {}
+
+    def handler(req: httpx.Request):
+        if req.url.path == "/old":
+            return httpx.Response(301, headers={"Location": "https://news.example/new"})
+        seen["ua"] = req.headers["user-agent"]
+        return httpx.Response(200, headers={"Content-Type": "text/html; charset=utf-8"}, content=page(VIET).encode())
+
+    with mock_client(handler) as c:
+        art = fetch_url("https://news.example/old", client=c)
+    assert seen["ua"] == USER_AGENT and "vnreader" in USER_AGENT
+    assert art.url == "https://news.example/new"
+    assert VIET in art.html and art.text is None
+
+
+def test_plain_text_response_is_text():
+    def handler(req):
+        return httpx.Response(200, headers={"Content-Type": "text/plain; charset=utf-8"}, content=VIET.encode())
+
+    with mock_client(handler) as c:
+        art = fetch_url("https://news.example/a.txt", client=c)
+    assert art.text == VIET and art.html is None
+
+
+STATUS_CASES = [(404, "removed"), (403, "login"), (410, "removed"), (429, "rate-limits")]
+
+
+@pytest.mark.parametrize("status, hint", STATUS_CASES, ids=[str(s) for s, _ in STATUS_CASES])
+def test_http_errors_name_url_and_status(status, hint):
+    calls = []
+
+    def handler(req):
+        calls.append(1)
+        return httpx.Response(status)
+
+    with mock_client(handler) as c, pytest.raises(HTTPStatusError) as ei:
+        fetch_url("https://news.example/x", client=c, backoff=0)
+    assert ei.value.status == status
+    assert "https://news.example/x" in str(ei.value) and hint in str(ei.value)
+    assert len(calls) == 1  # 4xx is not retried
+
+
+def test_5xx_is_retried_then_succeeds():
+    calls = []
+
+    def handler(req):
+        calls.append(1)
+        if len(calls) < 3:
+            return httpx.Response(503)
+        return httpx.Response(200, headers={"Content-Type": "text/html"}, content=page("ok").encode())
+
+    with mock_client(handler) as c:
+        art = fetch_url("https://news.example/x", client=c, retries=3, backoff=0)
+    assert len(calls) == 3 and "ok" in art.html
+
+
+def test_5xx_gives_up_after_retries():
+    calls = []
+
+    def handler(req):
+        calls.append(1)
+        return httpx.Response(502)
+
+    with mock_client(handler) as c, pytest.raises(HTTPStatusError) as ei:
+        fetch_url("https://news.example/x", client=c, retries=2, backoff=0)
+    assert len(calls) == 3 and ei.value.status == 502
+
+
+def test_size_cap_from_content_length():
+    def handler(req):
+        return httpx.Response(200, headers={"Content-Length": "5000000"}, content=b"x" * 10)
+
+    with mock_client(handler) as c, pytest.raises(TooLargeError, match="5000000"):
+        fetch_url("https://news.example/big", client=c, max_bytes=1000)
+
+
+def test_size_cap_while_streaming():
+    produced = []
+
+    def chunks():
+        for _ in range(100):
+            produced.append(1)
+            yield b"<p>" + b"x" * 1000
+
+    def handler(req):
+        return httpx.Response(200, headers={"Content-Type": "text/html"}, content=chunks())
+
+    with mock_client(handler) as c, pytest.raises(TooLargeError, match="news.example/stream"):
+        fetch_url("https://news.example/stream", client=c, max_bytes=5000)
+    assert len(produced) < 100  # stopped reading once past the cap
+
+
+def test_not_a_web_page():
+    def handler(req):
+        return httpx.Response(200, headers={"Content-Type": "image/jpeg"}, content=b"\xff\xd8\xff\xe0")
+
+    with mock_client(handler) as c, pytest.raises(FetchError, match="not a web page"):
+        fetch_url("https://news.example/a.jpg", client=c)
+
+
+def test_get_bytes_returns_304_and_sends_conditional_headers():
+    seen = {}
+
+    def handler(req):
+        seen.update(req.headers)
+        if req.headers.get("if-none-match") == '"v1"':
+            return httpx.Response(304, headers={"ETag": '"v1"'})
+        return httpx.Response(200, headers={"ETag": '"v1"'}, content=b"<rss/>")
+
+    with mock_client(handler) as c:
+        first = get_bytes("https://news.example/rss", client=c)
+        again = get_bytes("https://news.example/rss", client=c, headers={"If-None-Match": '"v1"'})
+    assert (first.status, first.body, first.headers["etag"]) == (200, b"<rss/>", '"v1"')
+    status, headers, body = again
+    assert (status, body) == (304, b"") and headers["etag"] == '"v1"'
+    assert seen["if-none-match"] == '"v1"'
+
+
+def test_connect_error_names_url():
+    def handler(req):
+        raise httpx.ConnectError("refused", request=req)
+
+    with mock_client(handler) as c, pytest.raises(FetchError, match="could not connect after 2 tries"):
+        fetch_url("https://down.example/", client=c, retries=1, backoff=0)
+
+
+# ---------------------------------------------------------------- real local server
+class _Slow(BaseHTTPRequestHandler):
+    hits: list  # set per server
+    slow_first: int = 0
+
+    def do_GET(self):  # noqa: N802
+        self.hits.append(time.monotonic())
+        if len(self.hits) <= self.slow_first:
+            time.sleep(1.0)  # longer than the client's read timeout
+            return
+        body = page(VIET).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+@pytest.fixture
+def slow_server():
+    servers = []
+
+    def start(slow_first: int):
+        handler = type("H", (_Slow,), {"hits": [], "slow_first": slow_first})
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        srv.daemon_threads = True
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        servers.append(srv)
+        return f"http://127.0.0.1:{srv.server_address[1]}/a", handler.hits
+
+    yield start
+    for srv in servers:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_timeout_is_retried_with_backoff(slow_server):
+    url, hits = slow_server(slow_first=1)
+    with make_client(timeout=0.3) as c:
+        art = fetch_url(url, client=c, retries=2, backoff=0.05)
+    assert VIET in art.html
+    assert len(hits) == 2
+
+
+def test_server_that_never_answers_fails_within_timeout(slow_server):
+    url, hits = slow_server(slow_first=99)
+    start = time.monotonic()
+    with make_client(timeout=0.2) as c, pytest.raises(FetchError, match="timed out after 2 tries") as ei:
+        fetch_url(url, client=c, retries=1, backoff=0.01)
+    assert time.monotonic() - start < 2.0
+    assert url in str(ei.value)
+    assert len(hits) == 2
+
+
+# ---------------------------------------------------------------- load()
+def test_load_saved_page_and_text_file(tmp_path, data_dir):
+    art = load(str(data_dir / "pages" / "vnexpress" / "vnexpress-1.html"))
+    assert art.html and art.url is None and "Cháy bãi rác lớn nhất Nghệ An" in art.html
+    txt = load(str(data_dir / "pages" / "text" / "quang-ninh-2021-01-09.txt"))
+    assert txt.html is None and txt.text.startswith("Quảng Ninh")
+    odd = tmp_path / "page.dat"
+    odd.write_bytes(cp1258(page(VIET)))
+    assert VIET in load(str(odd)).html  # sniffed as HTML, charset guessed
+
+
+STDIN_CASES = [
+    ("html", page(VIET).encode(), "html"),
+    ("text", VIET.encode(), "text"),
+    ("text-cp1258", cp1258(VIET + "\n" + VIET), "text"),
+]
+
+
+@pytest.mark.parametrize("raw, kind", [c[1:] for c in STDIN_CASES], ids=[c[0] for c in STDIN_CASES])
+def test_load_stdin_sniffs(raw, kind):
+    art = load("-", stdin=io.BytesIO(raw))
+    got = art.html if kind == "html" else art.text
+    assert got is not None and VIET in got
+
+
+LOAD_ERRORS = [
+    ("missing-file", "/no/such/file.html", FetchError, "no such file"),
+    ("unsupported-scheme", "ftp://example.org/a.html", FetchError, "only http"),
+]
+
+
+@pytest.mark.parametrize("source, exc, words", [c[1:] for c in LOAD_ERRORS], ids=[c[0] for c in LOAD_ERRORS])
+def test_load_errors_name_the_input(source, exc, words):
+    with pytest.raises(exc, match=words) as ei:
+        load(source)
+    assert source in str(ei.value)
+
+
+def test_load_directory_empty_and_too_large(tmp_path):
+    with pytest.raises(FetchError, match="not a file"):
+        load(str(tmp_path))
+    empty = tmp_path / "empty.html"
+    empty.write_bytes(b"  \n")
+    with pytest.raises(FetchError, match="empty"):
+        load(str(empty))
+    big = tmp_path / "big.html"
+    big.write_bytes(b"<p>" + b"x" * 2000)
+    with pytest.raises(TooLargeError, match="big.html"):
+        load(str(big), max_bytes=1000)
+    with pytest.raises(TooLargeError, match="stdin"):
+        load("-", stdin=io.BytesIO(b"x" * 2000), max_bytes=1000)
