@@ -15,6 +15,10 @@ MPEG1_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 MPEG2_BITRATES = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
 #: LAME quality (0 best/slowest … 9 worst/fastest); 5 is LAME's own default.
 QUALITY = 5
+#: lameenc's encoder scales its input by 0.95 (−0.45 dB: a 0.5 sine decodes at 0.475 with both
+#: libsndfile and miniaudio). The encode pass divides by it, so the decoded MP3 has the
+#: loudness and peak the meter measured.
+ENCODER_SCALE = 0.95
 #: Samples per block streamed through meter, limiter and encoder.
 BLOCK = 1 << 15
 #: Most blocks the gain trial looks at (about 75 s of audio at 22 kHz).
@@ -108,7 +112,7 @@ def encode_pass(timeline: Timeline, out: BinaryIO, *, gain_db: float, ceiling_db
     try:
         for b in limiter.process(b * gain for b in blocks(timeline, BLOCK)):
             meter.add(b)
-            written += out.write(enc.encode(to_pcm16(b)))
+            written += out.write(enc.encode(to_pcm16(b / np.float32(ENCODER_SCALE))))
         written += out.write(enc.flush())
     except (RuntimeError, ValueError) as e:
         raise AudioError(subject, f"MP3 encoding failed: {e}") from e
