@@ -129,7 +129,7 @@ def urls_and_emails(text: str) -> str:
     return _URL.sub(one, text)
 
 
-_PHONE = re.compile(_START + r"(0\d{2,3})([ .-]?)(\d{3})\2(\d{3,4})" + _END)
+_PHONE = re.compile(_START + r"(0\d{2,3})([ .-]?)(\d{3,4})\2(\d{3,4})" + _END)
 
 
 def phone_numbers(text: str) -> str:
@@ -396,7 +396,7 @@ def units(text: str) -> str:
     words, per = table("units"), table("per_units")
 
     def one(m: re.Match) -> str:
-        spoken = " " + words[m.group(1)]
+        spoken = ("" if m.string[m.start() - 1] == " " else " ") + words[m.group(1)]
         if m.group(2):
             spoken += " một " + per[m.group(2)]
         elif m.group(3):
