@@ -50,11 +50,18 @@ class RenderResult:
     error: EngineError | None = None  #: why that engine failed
 
 
+#: slack added to the spacing so network jitter never shows the server one request too many
+RATE_MARGIN = 1.01
+
+
 class RateLimiter:
-    """Spaces call starts at least ``1 / per_second`` apart, across threads."""
+    """Spaces call starts ``RATE_MARGIN / per_second`` apart, across threads (no bursts).
+
+    Evenly spaced starts put at most ``per_second`` of them in any one-second window.
+    """
 
     def __init__(self, per_second: float | None, clock=time.monotonic, sleep=time.sleep):
-        self.interval = 1.0 / per_second if per_second else 0.0
+        self.interval = RATE_MARGIN / per_second if per_second else 0.0
         self._next = 0.0
         self._lock = threading.Lock()
         self._clock, self._sleep = clock, sleep
