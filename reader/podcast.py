@@ -15,9 +15,11 @@ import os
 import re
 import unicodedata
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
+from html import escape
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 from urllib.parse import quote, urlsplit
@@ -88,7 +90,7 @@ class Channel:
 
     title: str  #: operator; podcast name
     description: str  #: operator; at most 4000 bytes of UTF-8
-    link: str  #: operator; the podcast's web page
+    link: str  #: operator; the podcast's web page ("" = the base URL)
     author: str = ""  #: operator; itunes:author (the publisher's name)
     owner_name: str = ""  #: operator; itunes:owner name (directories contact them)
     owner_email: str = ""  #: operator; itunes:owner email; also podcast:locked's owner
@@ -107,6 +109,9 @@ class Channel:
         if size > DESCRIPTION_LIMIT:
             raise UsageError("channel description", f"is {size} bytes, more than {DESCRIPTION_LIMIT}",
                              fix="shorten the podcast description (Apple Podcasts rejects longer ones)")
+        if self.link and urlsplit(self.link).scheme not in ("http", "https"):
+            raise UsageError("channel link", f"{self.link!r} is not an absolute http(s) URL",
+                             fix="give the podcast's web page, or leave it empty to use the base URL")
         if self.category not in CATEGORIES:
             raise UsageError("channel category", f"{self.category!r} is not an Apple Podcasts category",
                              fix="use one of: " + ", ".join(CATEGORIES))
@@ -219,6 +224,7 @@ def build_feed(episodes: Sequence[Episode], out_dir: Path, *, channel: Channel, 
     out_dir = Path(out_dir)
     base_url = normalize_base_url(base_url)
     feed_url = base_url + quote(feed_name, safe="/")
+    link = channel.link or base_url
 
     items = []
     for ep in episodes:
@@ -227,8 +233,7 @@ def build_feed(episodes: Sequence[Episode], out_dir: Path, *, channel: Channel, 
             raise PublishError(str(ep.path), "episode MP3 is missing", fix="render the episode again or drop its record")
         items.append((_published(ep, mp3), ep, mp3))
     items.sort(key=lambda t: (t[0], t[1].guid), reverse=True)
-    guids = [ep.guid for _, ep, _ in items]
-    dupes = sorted({g for g in guids if guids.count(g) > 1})
+    dupes = sorted(g for g, n in Counter(ep.guid for _, ep, _ in items).items() if n > 1)
     if dupes:
         raise PublishError(dupes[0], "two episodes share this guid",
                            fix="give every episode its own guid (apps show only one of them)")
@@ -237,7 +242,7 @@ def build_feed(episodes: Sequence[Episode], out_dir: Path, *, channel: Channel, 
     ch = _sub(rss, "channel")
     _sub(ch, "title", channel.title)
     _sub(ch, "description", channel.description)
-    _sub(ch, "link", channel.link)
+    _sub(ch, "link", link)
     _sub(ch, "language", channel.language)
     _sub(ch, "generator", GENERATOR)
     if items:
@@ -255,7 +260,7 @@ def build_feed(episodes: Sequence[Episode], out_dir: Path, *, channel: Channel, 
         img = _sub(ch, "image")
         _sub(img, "url", art)
         _sub(img, "title", channel.title)
-        _sub(img, "link", channel.link)
+        _sub(img, "link", link)
         _sub(ch, "itunes:image", href=art)
     cat = _sub(ch, "itunes:category", text=channel.category)
     if channel.subcategory:
@@ -279,7 +284,7 @@ def build_feed(episodes: Sequence[Episode], out_dir: Path, *, channel: Channel, 
         _sub(it, "description", ep.description or ep.title)
         if ep.description:
             _sub(it, "content:encoded", _html_paragraph(ep.description))
-        _sub(it, "link", ep.link or channel.link)  # local text has no article page: the podcast's
+        _sub(it, "link", ep.link or link)  # local text has no article page: link the podcast's
         _sub(it, "guid", ep.guid).set("isPermaLink", "false")
         _sub(it, "pubDate", rfc2822(published))
         _sub(it, "enclosure", url=_url_for(mp3, out_dir, base_url), length=str(mp3.stat().st_size),
@@ -307,8 +312,6 @@ def build_feed(episodes: Sequence[Episode], out_dir: Path, *, channel: Channel, 
 
 def _html_paragraph(text: str) -> str:
     """The lead as one HTML paragraph (escaped here; lxml escapes it again as element text)."""
-    from html import escape
-
     return f"<p>{escape(clean_text(text), quote=False)}</p>"
 
 

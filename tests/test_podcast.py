@@ -271,6 +271,12 @@ def test_episode_without_article_links_to_the_podcast(out):
     assert fp.entries[0].link == "https://example.vn/"
 
 
+def test_empty_channel_link_is_the_base_url(out):
+    ep = make_episode(out, "x", title="T", link=None, sidecars=False)
+    fp = feedparser.parse(write_feed([ep], out, channel=make_channel(out, link=""), base_url=BASE).read_bytes())
+    assert fp.feed.link == BASE and fp.entries[0].link == BASE
+
+
 def test_undated_episode_uses_file_time(out):
     ep = make_episode(out, "x", title="T", published=None, sidecars=False)
     os.utime(ep.path, (1610000000, 1610000000))
@@ -312,6 +318,7 @@ CHANNEL_ERRORS = [
     ("bad-email", dict(owner_email="toà soạn"), "email"),
     ("bad-image", dict(image="cover.webp"), "image"),
     ("bad-guid", dict(guid="not-a-uuid"), "guid"),
+    ("relative-link", dict(link="trang-chu.html"), "link"),
 ]
 
 
