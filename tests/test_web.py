@@ -339,3 +339,13 @@ PARSE = [
 @pytest.mark.parametrize("header, size, expected", [p[1:] for p in PARSE], ids=[p[0] for p in PARSE])
 def test_parse_range(header, size, expected):
     assert parse_range(header, size) == expected
+
+
+def test_serve_help(capsys):
+    from reader.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["serve", "--help"])
+    assert e.value.code == 0
+    text = capsys.readouterr().out
+    assert "--token" in text and "--dir" in text and "--port" in text
