@@ -64,7 +64,8 @@ def _boundary(para: str, m: re.Match, starts: list[int]) -> int | None:
     if re.fullmatch(r"\d{1,2}|[IVXivx]{1,4}|[a-zđ]", core) and _segment_start(para, m.start() - len(core), starts):
         return None  # a list marker "1." / "II." / "a." opening a segment
     if _is_initial(core):
-        if "(" in opener or re.match(r"[A-ZĐ][a-z]?\.", para[nxt.start(2):nxt.start(2) + 3]):
+        if ("(" in opener or re.match(r"[A-ZĐ][a-z]?\.", para[nxt.start(2):nxt.start(2) + 3])
+                or re.search(r"(?:^|\s)[A-ZĐ][a-z]?\.\s*$", para[:m.start() - len(core)])):
             return None  # "Ph. (28 tuổi)", "J. K. Rowling"
         return nxt.start(1) if upper else None  # "cho bà P. Do ông T. ..."
     if digit and not re.search(r"[^\W\d_]{2,}$|\d{3,}$|[)%]$", core):
