@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from lxml import etree, html as lhtml
 from lxml.cssselect import CSSSelector
 
-from reader.extract.clean import boilerplate_class, squash
+from reader.extract.clean import boilerplate_class, layout_class, squash
 
 SKIP_TAGS = frozenset({"script", "style", "noscript", "iframe", "video", "audio", "form", "button", "svg",
                        "input", "select", "textarea", "object", "embed", "template", "nav", "aside",
@@ -71,8 +71,9 @@ def _css(s: str) -> CSSSelector:
     return sel
 
 
-def is_furniture_el(el) -> bool:
-    """Skipped tag, hidden, or a class/id naming a widget (``data/boilerplate_classes.txt``)."""
+def is_furniture_el(el, *, inside_body: bool = True) -> bool:
+    """Skipped tag, hidden, or a class/id naming a widget (``data/boilerplate_classes.txt``; inside a
+    body also the layout names of ``data/layout_classes.txt``)."""
     tag = el.tag
     if not isinstance(tag, str):
         return True
@@ -87,8 +88,9 @@ def is_furniture_el(el) -> bool:
     if tag == "a":
         return False  # inline links keep their words ("cms-relate" links inside a sentence)
     pat = boilerplate_class()
+    layout = layout_class() if inside_body else None
     for token in (el.get("class") or "").split() + ([el.get("id")] if el.get("id") else []):
-        if pat.fullmatch(token):
+        if pat.fullmatch(token) or (layout is not None and layout.fullmatch(token)):
             return True
     return False
 

@@ -60,6 +60,12 @@ def boilerplate_class() -> re.Pattern:
 
 
 @lru_cache(maxsize=None)
+def layout_class() -> re.Pattern:
+    """Layout class names that are furniture only inside a body (``data/layout_classes.txt``)."""
+    return re.compile("|".join(f"(?:{p})" for p in _lines("layout_classes.txt")), re.I)
+
+
+@lru_cache(maxsize=None)
 def paywall_phrases() -> tuple[str, ...]:
     return tuple(x.lower() for x in _lines("paywall.txt"))
 

@@ -27,7 +27,7 @@ def find_lead(root, description: str | None) -> str | None:
     the first lead-classed element outside furniture."""
     first = None
     for el in select(root, LEAD_SELECTORS, first=False) + _all_matches(root):
-        if any(is_furniture_el(a) for a in el.iterancestors() if a.tag not in ("body", "html")):
+        if any(is_furniture_el(a, inside_body=False) for a in el.iterancestors() if a.tag not in ("body", "html")):
             continue
         text = squash(inline_text(el).replace("\n", " "))
         if len(text) < 30:
@@ -74,7 +74,8 @@ def find_body(root):
     for el, score in scores.items():
         if score <= best_score or el.tag in ("body", "html"):
             continue
-        if any(is_furniture_el(a) for a in [el, *el.iterancestors()] if a.tag not in ("body", "html")):
+        if any(is_furniture_el(a, inside_body=False) for a in [el, *el.iterancestors()]
+               if a.tag not in ("body", "html")):
             continue
         best, best_score = el, score
     if best is None and scores:

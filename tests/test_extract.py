@@ -1,0 +1,266 @@
+"""Extract stage: cleaning rules, plain text (the seed), the generic path, hard pages, captions, CLI."""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from reader.cli import main as cli_main
+from reader.errors import ExtractError
+from reader.extract import extract, load_profiles
+from reader.extract.clean import (byline_of, is_furniture, source_of, squash, strip_credit, strip_dateline,
+                                  tidy_author)
+from reader.fetch import load
+from reader.models import Article
+
+PAGES = Path(__file__).resolve().parent / "data" / "pages"
+SYN = PAGES / "synthetic"
+SEED = PAGES / "text" / "quang-ninh-2021-01-09.txt"
+REAL = ["genk/genk-1.html", "tienphong/tienphong-2.html", "vnexpress/vnexpress-1.html"]
+
+
+def spoken(doc) -> str:
+    return "\n".join(x for x in (doc.title, doc.lead, *doc.paragraphs) if x)
+
+
+# ---------------------------------------------------------------- rules
+FURNITURE = [
+    ("font-widget", "Xem với cỡ chữ", True),
+    ("share", "Chia sẻ", True),
+    ("share-colon", "Chia sẻ:", True),
+    ("comments", "Bình luận (12)", False),
+    ("comment-count", "12 bình luận", True),
+    ("related", "Tin liên quan", True),
+    ("see-more-link", "Xem thêm: Người dân hào hứng với buýt điện", True),
+    ("arrow-link", ">> Hà Nội thử nghiệm buýt điện", True),
+    ("photo-credit", "Ảnh: Quang Huy", True),
+    ("video-credit", "Video: Hùng Lê", True),
+    ("source-credit", "Nguồn: Bộ Công Thương", True),
+    ("visible-dateline", "Chủ nhật, 19/7/2026, 22:35 (GMT+7)", True),
+    ("prose", "Người dân cho biết mùi khét nồng, khó thở, phải rời nhà tạm thời.", False),
+    ("prose-mentions-facebook", "Anh chia sẻ câu chuyện trên Facebook cá nhân và nhận nhiều bình luận.", False),
+    ("prose-starting-anh", "Anh Minh cho biết gia đình đã chuẩn bị từ sớm.", False),
+]
+
+
+@pytest.mark.parametrize("line, expected", [c[1:] for c in FURNITURE], ids=[c[0] for c in FURNITURE])
+def test_is_furniture(line, expected):
+    assert is_furniture(line) is expected
+
+
+DATELINES = [
+    ("tto", "TTO - Sáng nay, thành phố khánh thành cây cầu mới bắc qua sông.", "Sáng nay, thành phố khánh thành cây cầu mới bắc qua sông."),
+    ("tpo", "TPO - Hội đồng quản trị (HĐQT) Công ty CP Vàng bạc đá quý Phú Nhuận.", "Hội đồng quản trị (HĐQT) Công ty CP Vàng bạc đá quý Phú Nhuận."),
+    ("dantri", "(Dân trí) - Hơn hai mươi nghìn người dân đã được sơ tán.", "Hơn hai mươi nghìn người dân đã được sơ tán."),
+    ("vov", "VOV.VN - Giá xăng dầu giảm lần thứ ba liên tiếp trong tháng.", "Giá xăng dầu giảm lần thứ ba liên tiếp trong tháng."),
+    ("dbnd", "ĐBND - Chiều nay, Quốc hội thảo luận về dự án luật đất đai.", "Chiều nay, Quốc hội thảo luận về dự án luật đất đai."),
+    ("no-tag", "Hà Nội mở thêm tuyến buýt điện nối trung tâm với sân bay.", "Hà Nội mở thêm tuyến buýt điện nối trung tâm với sân bay."),
+    ("range-not-tag", "Giai đoạn 2020 - 2025 tỉnh đạt tốc độ tăng trưởng cao.", "Giai đoạn 2020 - 2025 tỉnh đạt tốc độ tăng trưởng cao."),
+]
+
+
+@pytest.mark.parametrize("text, expected", [c[1:] for c in DATELINES], ids=[c[0] for c in DATELINES])
+def test_strip_dateline(text, expected):
+    assert strip_dateline(text) == expected
+
+
+BYLINES = [
+    ("all-caps", "LÊ HÀ", "LÊ HÀ"),
+    ("all-caps-pair", "NGỌC MAI - THANH HÀ", "NGỌC MAI - THANH HÀ"),
+    ("title-case", "Đức Hùng", "Đức Hùng"),
+    ("group", "Nhóm PV", "Nhóm PV"),
+    ("pv", "PV", "PV"),
+    ("sentence", "Thiệt hại chưa được thống kê.", None),
+    ("heading-with-digits", "Năm 2025", None),
+    ("long-line", "Người dân hai bên bờ sông cho biết quãng đường đi làm được rút ngắn", None),
+    ("question", "Ai Chịu Trách Nhiệm?", None),
+]
+
+
+@pytest.mark.parametrize("line, expected", [c[1:] for c in BYLINES], ids=[c[0] for c in BYLINES])
+def test_byline_of(line, expected):
+    assert byline_of(line) == expected
+
+
+SOURCES = [("theo", "Theo TTXVN", "TTXVN"), ("paren", "(Theo Đời sống Pháp luật)", "Đời sống Pháp luật"),
+           ("sentence", "Theo kế hoạch, đến cuối năm thành phố sẽ thay toàn bộ xe buýt.", None)]
+
+
+@pytest.mark.parametrize("line, expected", [c[1:] for c in SOURCES], ids=[c[0] for c in SOURCES])
+def test_source_of(line, expected):
+    assert source_of(line) == expected
+
+
+TEXT_RULES = [
+    ("credit-after-period", strip_credit, "Đám cháy nhìn từ trên cao. Ảnh: Đức Hùng", "Đám cháy nhìn từ trên cao."),
+    ("credit-dash", strip_credit, "Giao diện Apple Education Store - Ảnh chụp màn hình", "Giao diện Apple Education Store"),
+    ("credit-paren", strip_credit, "Toàn cảnh hội nghị (Ảnh: Lê Hà)", "Toàn cảnh hội nghị"),
+    ("author-comma", tidy_author, "Thế Duyệt , Đời sống Pháp luật", "Thế Duyệt, Đời sống Pháp luật"),
+    ("author-prefix", tidy_author, "Tác giả: Hoàng Lan", "Hoàng Lan"),
+    ("nbsp-zero-width", squash, "Hà\u00a0Nội\u200b  mở\tthêm ", "Hà Nội mở thêm"),
+    ("nfc", squash, "Vie\u0302\u0323t", "Việt"),
+]
+
+
+@pytest.mark.parametrize("rule, text, expected", [c[1:] for c in TEXT_RULES], ids=[c[0] for c in TEXT_RULES])
+def test_text_rules(rule, text, expected):
+    assert rule(text) == expected
+
+
+# ---------------------------------------------------------------- plain text: the seed
+def test_seed_plain_text():
+    doc = extract(load(str(SEED)))
+    text = spoken(doc)
+    assert doc.title == "Giữ vững địa bàn an toàn và đà tăng trưởng"
+    assert doc.author == "LÊ HÀ"
+    assert doc.section == "Quảng Ninh" and doc.site == "text"
+    assert "Xem với cỡ chữ" not in text
+    assert text.count("Toàn cảnh hội nghị") <= 1
+    assert "LÊ HÀ" not in text and not text.startswith("Quảng Ninh")
+    assert doc.paragraphs[0].startswith("Sáng 9.1, tại TP Hạ Long")
+    assert [c.text for c in doc.captions] == ["Toàn cảnh hội nghị"]
+
+
+def test_seed_captions_read_once_after_their_paragraph():
+    doc = extract(load(str(SEED)), captions=True)
+    assert doc.paragraphs.count("Toàn cảnh hội nghị") == 1
+    assert doc.paragraphs[1] == "Toàn cảnh hội nghị" and doc.captions == ()
+
+
+def test_plain_text_from_stdin():
+    raw = "Tiêu đề bài viết thử nghiệm\n\nTTO - Đoạn thứ nhất của bài viết có đủ chữ để đọc thành tiếng cho người nghe.\n\nChia sẻ\n\nTheo TTXVN\n"
+    doc = extract(load("-", stdin=io.BytesIO(raw.encode())))
+    assert doc.title == "Tiêu đề bài viết thử nghiệm"
+    assert doc.paragraphs == ("Đoạn thứ nhất của bài viết có đủ chữ để đọc thành tiếng cho người nghe.",)
+    assert doc.author == "TTXVN"
+
+
+# ---------------------------------------------------------------- synthetic hard pages
+SYNTHETIC = [
+    ("cp1258-meta", "cp1258-meta.html", dict(title="Đà Nẵng khánh thành cầu mới bắc qua sông Hàn", author="MINH TRÍ",
+                                             contains=["gần một nghìn tỷ đồng"], absent=["Trang chủ", "MINH TRÍ"])),
+    ("cp1258-nometa", "cp1258-nometa.html", dict(title="Đà Nẵng khánh thành cầu mới bắc qua sông Hàn",
+                                                 contains=["Người dân hai bên bờ sông"])),
+    ("utf8-declared-latin1", "utf8-declared-latin1.html", dict(contains=["chiếu sáng nghệ thuật"])),
+    ("table", "table.html", dict(contains=["Mặt hàng, Giá mới (đồng/lít), Thay đổi", "Xăng E5 RON 92, 19.870, giảm 250",
+                                           "Dầu diesel, 18.540, giảm 120"])),
+    ("lists-quotes", "lists-quotes.html", dict(author="Nhóm PV",
+                                               contains=["Các mốc thời gian quan trọng",
+                                                         "Công bố điểm thi vào giữa tháng Bảy.",
+                                                         "đừng chạy theo điểm chuẩn của năm trước",
+                                                         "Sắp xếp nguyện vọng theo thứ tự ưu tiên thật sự."],
+                                               absent=["Nhóm PV"])),
+    ("liveblog", "liveblog.html", dict(author="Hoàng Lan", contains=["10:30", "Tâm bão đang cách bờ biển",
+                                                                     "bị hủy cho đến chiều nay"],
+                                       absent=["Chia sẻ", "Bình luận"])),
+    ("furniture", "furniture.html", dict(
+        title="Hà Nội mở thêm tuyến buýt điện nối sân bay", author="TTXVN",
+        lead="Tuyến buýt điện thứ mười hai của Thủ đô nối trung tâm với sân bay Nội Bài, chạy mười lăm phút một chuyến.",
+        contains=["Giá vé lượt là bốn mươi lăm nghìn đồng", "thay toàn bộ xe buýt chạy dầu"],
+        absent=["Xem với cỡ chữ", "Tin liên quan", "Xem thêm", "Chia sẻ", "Bình luận", "Quảng cáo", "Ảnh:", "Video:",
+                "Copy link", "Zalo", "Great news", "Rất tiện lợi", "Bản quyền", "TTO", "Xe buýt điện tại bến Kim Mã"])),
+    ("photo-story", "photo-story.html", dict(contains=["Những thửa ruộng bậc thang ở Mù Cang Chải",
+                                                       "Du khách đến từ khắp nơi"],
+                                             absent=["Clip:", "Mùa vàng nhìn từ trên cao"])),
+]
+
+
+@pytest.mark.parametrize("name, expect", [(c[1], c[2]) for c in SYNTHETIC], ids=[c[0] for c in SYNTHETIC])
+def test_synthetic_page(name, expect):
+    doc = extract(load(str(SYN / name)))
+    body = "\n".join(x for x in (doc.lead, *doc.paragraphs) if x)
+    assert [s for s in expect.get("contains", []) if s not in body] == []
+    assert [s for s in expect.get("absent", []) if s in body] == []
+    for key in ("title", "author", "lead"):
+        if key in expect:
+            assert getattr(doc, key) == expect[key]
+
+
+def test_duplicate_caption_is_a_caption_once():
+    doc = extract(load(str(SYN / "furniture.html")))
+    assert [c.text for c in doc.captions] == ["Xe buýt điện tại bến Kim Mã sáng nay."]
+    assert doc.captions[0].after == 0
+    assert doc.image == "https://static.example.org/bus.jpg"
+    assert doc.published and doc.published.isoformat() == "2026-08-01T07:30:00+07:00"
+
+
+REFUSED = [("menu-only", "menu-only.html", "no article body"), ("paywall", "paywall.html", "paywall"),
+           ("empty", "empty.html", "no article body")]
+
+
+@pytest.mark.parametrize("name, words", [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED])
+def test_pages_without_an_article_are_refused(name, words):
+    with pytest.raises(ExtractError, match=words) as ei:
+        extract(load(str(SYN / name)))
+    assert ei.value.fix  # says what to do
+
+
+def test_empty_article_is_refused():
+    with pytest.raises(ExtractError):
+        extract(Article(url="https://example.org/a", html="  "))
+
+
+# ---------------------------------------------------------------- real pages
+@pytest.mark.parametrize("page", REAL, ids=[Path(p).stem for p in REAL])
+def test_generic_path_alone_reads_real_pages(page):
+    """With no site profiles at all, the generic path still gets every expected line."""
+    doc = extract(load(str(PAGES / page)), profiles=())
+    lines = [x for x in (PAGES / page.replace(".html", ".expected.txt")).read_text(encoding="utf-8").splitlines()
+             if x.strip() and not x.startswith("AUTHOR:")]
+    assert doc.site == "generic"
+    assert doc.title == lines[0]
+    assert [doc.lead, *doc.paragraphs] == lines[1:]
+
+
+def test_captions_follow_their_paragraph_and_are_not_body():
+    doc = extract(load(str(PAGES / "vnexpress/vnexpress-1.html")))
+    assert [c.text for c in doc.captions] == [
+        "Lực lượng chức năng dập lửa tại rừng thông phòng hộ cách bãi rác Nghi Yên 100 m.",
+        "Đám cháy tại bãi rác Nghi Yên nhìn từ trên cao."]
+    assert doc.paragraphs[doc.captions[0].after].startswith("Đến gần 20h cùng ngày")
+    assert doc.paragraphs[doc.captions[1].after].startswith("Khu liên hiệp xử lý rác thải rắn")
+    with_caps = extract(load(str(PAGES / "vnexpress/vnexpress-1.html")), captions=True)
+    i = with_caps.paragraphs.index(doc.captions[0].text)
+    assert with_caps.paragraphs[i - 1].startswith("Đến gần 20h cùng ngày")
+    assert sum(p == doc.captions[1].text for p in with_caps.paragraphs) == 1
+    assert with_caps.captions == ()
+
+
+def test_metadata_from_page():
+    doc = extract(load(str(PAGES / "tienphong/tienphong-2.html")))
+    assert doc.url == "https://tienphong.vn/pnj-se-thue-don-vi-quoc-te-kiem-dinh-doc-lap-ve-kim-cuong-post1860261.tpo"
+    assert doc.published.isoformat() == "2026-07-16T21:43:59+07:00"
+    assert doc.section == "Kinh tế"
+    assert doc.image.startswith("https://cdn.tienphong.vn/")
+
+
+def test_operator_profile_directory(tmp_path):
+    """A site added as a TOML file (no code) is picked by its host and its selectors win."""
+    (tmp_path / "baomau.toml").write_text(
+        'name = "baomau"\nhosts = ["baomau.vn"]\n[select]\nbody = [".than-bai"]\ntitle = ["h1.tieu-de"]\n'
+        'drop = [".hop-phu"]\n[rules]\ndrop_lines = ["^Mời bạn đọc"]\n', encoding="utf-8")
+    html = ("<html><body><h1 class='tieu-de'>Tiêu đề của bài báo mẫu</h1><div class='than-bai'>"
+            "<p>Đoạn văn thứ nhất có đủ chữ để một người nghe hiểu được nội dung chính của bài báo.</p>"
+            "<div class='hop-phu'><p>Một hộp phụ không nên đọc thành tiếng cho người nghe.</p></div>"
+            "<p>Mời bạn đọc xem tiếp ở chuyên mục khác của báo mẫu.</p>"
+            "<p>Đoạn văn thứ hai kết thúc bài báo với thêm vài câu thông tin cho người nghe.</p></div></body></html>")
+    doc = extract(Article(url="https://www.baomau.vn/a.html", html=html), profiles=load_profiles(tmp_path))
+    assert doc.site == "baomau" and doc.title == "Tiêu đề của bài báo mẫu"
+    assert len(doc.paragraphs) == 2 and "hộp phụ" not in spoken(doc) and "Mời bạn đọc" not in spoken(doc)
+
+
+# ---------------------------------------------------------------- CLI
+def test_cli_extract_json(capsys):
+    assert cli_main(["extract", "--json", str(PAGES / "genk/genk-1.html")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["site"] == "genk" and out["title"] == "Vì sao Apple bất ngờ cắt quà tặng sinh viên?"
+    assert set(out) >= {"url", "title", "lead", "paragraphs", "author", "published", "site"}
+    assert "Thế Duyệt" in out["author"]
+
+
+def test_cli_extract_error_is_one_line(capsys):
+    assert cli_main(["extract", str(SYN / "menu-only.html")]) == 1
+    err = capsys.readouterr().err
+    assert "no article body" in err and "Traceback" not in err
