@@ -185,6 +185,15 @@ def _known_engines() -> tuple[str, ...] | None:
     return tuple(ENGINES)
 
 
+def _known_sites() -> tuple[str, ...] | None:
+    try:
+        from reader.extract import load_profiles
+
+        return tuple(p.name for p in load_profiles())
+    except Exception:  # profiles unreadable here: the run reports it per article
+        return None
+
+
 def load_sources(path: str | Path | None = None) -> Config:
     """Read and check a sources file; raise :class:`ConfigError` (file:line, fix) on the first problem."""
     path = Path(path) if path is not None else DEFAULT_PATH
@@ -238,6 +247,7 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     if "base_url" in run:
         c.url(run["base_url"], "run", None, "base_url")
     engines = _known_engines()
+    sites = _known_sites()
 
     def check_engine(name: str | None, table: str, index: int | None) -> None:
         if name is not None and engines is not None and name not in engines:
@@ -274,6 +284,11 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
             raise c.error("sources", i, "episodes", f"source {s['name']!r} makes no episodes and is in no digest",
                           fix="set episodes = true, or put it in a group")
         check_engine(s.get("engine"), "sources", i)
+        if s.get("site") is not None and sites is not None and s["site"] not in sites:
+            close = difflib.get_close_matches(s["site"], sites, n=1)
+            raise c.error("sources", i, "site", f"no site profile {s['site']!r}",
+                          fix=(f"did you mean {close[0]!r}? " if close else "")
+                          + "profiles are the files in feeds/sites/; omit site to pick one by the page's host")
         sources.append(FeedSource(name=s["name"], url=s["url"], site=s.get("site"), engine=s.get("engine"),
                                   voice=s.get("voice"), limit=limit, group=group, episodes=episodes))
 

@@ -70,7 +70,7 @@ class Stages:
     """The stage calls a run makes; tests swap in fakes (defaults: the real modules)."""
 
     fetch_page: Callable[..., Article] | None = None  #: (url, client=) -> Article
-    extract: Callable[[Article], Document] | None = None
+    extract: Callable[..., Document] | None = None  #: (article, site=) -> Document
     render: Callable[..., Episode] | None = None  #: pipeline.render_document signature
     render_digest: Callable[..., Episode] | None = None  #: pipeline.render_digest signature
 
@@ -79,12 +79,27 @@ class Stages:
         if fetch_page is None:
             from reader.fetch import fetch_url as fetch_page
         if extract is None:
-            from reader.extract import extract
+            extract = extract_article
         if render is None or digest is None:
             from reader import pipeline
             render = render or pipeline.render_document
             digest = digest or pipeline.render_digest
         return Stages(fetch_page, extract, render, digest)
+
+
+def extract_article(article: Article, *, site: str | None = None) -> Document:
+    """``reader.extract.extract``, with the source's site profile for pages no profile claims by host."""
+    from reader.extract import extract, load_profiles, pick_profile
+
+    named = [p for p in load_profiles() if p.name == site] if site else []
+    if not named or not (article.html and article.html.strip()):
+        return extract(article)
+    from reader.extract.blocks import parse
+    from reader.extract.page import extract_page
+
+    root = parse(article.html)
+    profile = pick_profile(article, root, load_profiles()) or named[0]
+    return extract_page(article, profile, root=root)
 
 
 # ---------------------------------------------------------------- lock
@@ -210,7 +225,7 @@ class _Run:
         art = self.stages.fetch_page(entry.url, client=self.client)
         art = replace(art, source=source.name, title=art.title or entry.title,
                       published=art.published or entry.published, summary=art.summary or entry.summary)
-        doc = self.stages.extract(art)
+        doc = self.stages.extract(art, site=source.site)
         if doc.published is None and entry.published is not None:
             doc = replace(doc, published=entry.published)
         if not doc.url:

@@ -128,7 +128,7 @@ def write_config(path: Path, site: Site, sources: list[dict], *, groups: list[di
 
 
 # ---------------------------------------------------------------- stage fakes
-def fake_extract(article: Article) -> Document:
+def fake_extract(article: Article, **_) -> Document:
     """Title, paragraphs and canonical URL straight from the HTML (no cleaning)."""
     from bs4 import BeautifulSoup
 

@@ -119,3 +119,15 @@ def test_unknown_engine_when_registry_known():
     with pytest.raises(ConfigError, match="unknown engine 'nope'") as ei:
         parse_sources(GOOD.replace('engine = "espeak"', 'engine = "nope"'), "s.toml")
     assert ei.value.line == 3
+
+
+def test_unknown_site_profile_when_profiles_known():
+    from reader.config import _known_sites
+
+    sites = _known_sites()
+    if sites is None or "vnexpress" not in sites:
+        pytest.skip("site profiles are not readable here")
+    with pytest.raises(ConfigError, match="no site profile 'vnexpres'.*did you mean 'vnexpress'") as ei:
+        parse_sources(GOOD.replace('site = "vnexpress"', 'site = "vnexpres"'), "s.toml")
+    assert ei.value.line == 15
+
