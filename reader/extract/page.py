@@ -88,7 +88,9 @@ def extract_page(article: Article, profile: SiteProfile | None, *, root=None, ca
     texts = [t for t, _ in kept]
     caption_list = _place_captions(caps, kept)
 
-    if prof.speak_captions or (not texts and caption_list):
+    cap_words = sum(len(c.text.split()) for c in caption_list)
+    if prof.speak_captions or (caption_list and cap_words > 2 * sum(len(x.split()) for x in texts)):
+        # a photo story: the narrative lives in the captions
         texts, caption_list = _captions_as_body(texts, caption_list)
     words = sum(len(t.split()) for t in texts)
     if words < MIN_WORDS or not any(looks_like_text(t) for t in texts):
@@ -149,10 +151,10 @@ def _same_start(text: str, desc: str) -> bool:
 
 def _dedupe(paras: list[tuple[str, Block]], drop: tuple[str, ...]) -> list[tuple[str, Block]]:
     """``clean.dedupe`` on (text, block) pairs: the blocks are kept to place captions."""
-    keep = set(map(fold_key, dedupe([t for t, _ in paras], drop=drop)))
+    keep = set(map(fold_key, dedupe([strip_dateline(t) for t, _ in paras], drop=drop)))
     out: list[tuple[str, Block]] = []
     for t, b in paras:
-        k = fold_key(t)
+        k = fold_key(strip_dateline(t))
         if k in keep and not (out and fold_key(out[-1][0]) == k):
             out.append((t, b))
     return out
