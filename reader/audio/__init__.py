@@ -23,7 +23,7 @@ from reader.models import Episode
 from reader.transcripts import write_sidecars
 
 #: Headroom kept under the true-peak limit before encoding: MP3 coding adds overshoot.
-ENCODER_HEADROOM_DB = 1.0
+ENCODER_HEADROOM_DB = 1.5
 #: Loudness error (LU) after which the encode pass is redone with a corrected gain.
 LOUDNESS_TOLERANCE = 0.3
 MAX_PASSES = 3
