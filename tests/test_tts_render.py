@@ -170,3 +170,11 @@ def test_gtts_through_the_fake_with_429s_and_a_dropped_connection(monkeypatch):
     assert all(len(t) <= 100 for t in google.texts(None))
     assert [c.sentence for c in result.clips] == ss
     assert all(c.engine == "gtts" and c.duration > 0.15 for c in result.clips)
+
+
+def test_unwritable_cache_does_not_fail_the_article(tmp_path):
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")
+    engine = ToneEngine()
+    result = render(sents(), engine, cache=ClipCache(blocker))
+    assert result.synthesized == 5 and [c.pcm for c in result.clips] == [tone_pcm(s.spoken) for s in sents()]

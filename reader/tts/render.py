@@ -17,6 +17,7 @@
 """
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -32,6 +33,7 @@ from reader.tts.chunk import chunk_text
 
 #: pause between the pieces of a sentence cut to the engine's request limit (seconds at rate 1.0)
 CHUNK_PAUSE = 0.12
+log = logging.getLogger(__name__)
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF = 0.5  # seconds before the first retry (before jitter)
 
@@ -175,7 +177,10 @@ def _render(sentences, engine, *, voice, rate, pitch, cache, concurrency, on_cli
         clip = _join(parts[i], rate)
         text = sentences[i].spoken.strip()
         if cache is not None:
-            cache.put(engine.name, version, voice_id, rate, pitch, text, clip)
+            try:
+                cache.put(engine.name, version, voice_id, rate, pitch, text, clip)
+            except OSError as e:  # a full or read-only cache slows later runs, it never fails this one
+                log.warning("clip cache %s: could not store a clip: %s", cache.directory, e)
         done(i, replace(clip, sentence=sentences[i]))
 
     units = [(i, j, text) for i, p in pieces.items() for j, text in enumerate(p)]
