@@ -102,6 +102,8 @@ RULE_CASES = {
         ("ngay-two-words-back", "ngày bầu cử 3/11", "ngày bầu cử ngày ba tháng mười một"),
         ("no-cue-not-fraction", "đợt 28/10", "đợt ngày hai mươi tám tháng mười"),
         ("fraction-untouched", "khoảng 1/3 dân số", "khoảng 1/3 dân số"),
+        ("holiday-not-fraction", "Quốc khánh 2/9", "Quốc khánh ngày hai tháng chín"),
+        ("three-quarters-untouched", "chiếm 3/4 diện tích", "chiếm 3/4 diện tích"),
         ("decimal-untouched", "động cơ 1.4", "động cơ 1.4"),
     ],
     N.scores: [
@@ -117,6 +119,13 @@ RULE_CASES = {
         ("list-marker", "II- Nhiệm vụ", "hai- Nhiệm vụ"),
         ("no-cue-untouched", "tia X", "tia X"),
         ("invalid-untouched", "khóa IIII", "khóa IIII"),
+    ],
+    N.months: [
+        ("april", "tháng 4 tới", "tháng tư tới"),
+        ("december", "đầu tháng 12.", "đầu tháng mười hai."),
+        ("zero-padded", "tháng 04", "tháng tư"),
+        ("not-a-month", "tháng 13", "tháng 13"),
+        ("month-year-untouched", "tháng 9-2017", "tháng 9-2017"),
     ],
     N.ordinals: [
         ("fourth", "xếp thứ 4", "xếp thứ tư"),

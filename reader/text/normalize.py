@@ -303,14 +303,15 @@ _DAY_MONTH = re.compile(_START + r"(\(\s*)?" + DAY + r"([-/.])" + MONTH + r"(\s*
 
 def day_months(text: str) -> str:
     """``9.1``, ``28-8``, ``18/12`` without a year. A date after a cue word (*sáng, chiều, ngày,
-    hôm nay…*) or in brackets ``(9-1)``; ``a/b`` with no cue is a date only if it cannot be
-    a fraction (``28/10`` yes, ``1/3`` no); ``9.1`` without a cue is left for the decimals."""
+    hôm nay…*) or in brackets ``(9-1)``; ``a/b`` with no cue is a date unless it reads as a
+    common fraction, a < b ≤ 5 (``2/9``, ``28/10`` dates; ``1/3``, ``3/4`` fractions); ``9.1``
+    without a cue is left for the decimals."""
     def one(m: re.Match) -> str:
         d, sep, mo = m.group(2), m.group(3), m.group(4)
         paren = bool(m.group(1) and m.group(5))
         cue = _is_date_context(m.string, m.start())
         if not (paren or cue):
-            if sep != "/" or (int(d) < int(mo) and int(mo) <= 10):
+            if sep != "/" or (int(d) < int(mo) <= 5):
                 return m.group(0)
         words = _date_words(d, mo, ngay=_needs_ngay(m.string, m.start()))
         return f"({words})" if paren else (m.group(1) or "") + words + (m.group(5) or "")
@@ -345,6 +346,14 @@ def roman_numerals(text: str) -> str:
         v = roman_value(m.group(2))
         return m.group(0) if v is None else f"{m.group(1)}{read_int(v)}{m.group(3)}"
     return _ROMAN_LIST.sub(lead, _ROMAN_CUE.sub(one, text))
+
+
+_MONTH = re.compile(r"\b([Tt]háng)\s+(0?[1-9]|1[0-2])" + _END)
+
+
+def months(text: str) -> str:
+    """``tháng 4`` → *tháng tư*, ``tháng 12`` → *tháng mười hai* (a month on its own)."""
+    return _MONTH.sub(lambda m: f"{m.group(1)} {read_month(m.group(2))}", text)
 
 
 _ORDINAL = re.compile(r"\b([Tt]hứ)\s+(\d{1,3})(?![\w]|[.,/]\d)")
@@ -544,6 +553,7 @@ RULES = (
     day_months,
     scores,
     roman_numerals,
+    months,
     ordinals,
     ranges,
     fractions,
