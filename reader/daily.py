@@ -167,7 +167,7 @@ def _remove_episode(ep: Episode) -> None:
 # ---------------------------------------------------------------- the run
 class _Run:
     def __init__(self, config: Config, *, out_dir: Path, store: Store, base_url: str, client, stages: Stages,
-                 log: RunLog, rerender: bool, now: datetime):
+                 log: RunLog, rerender: bool, now: datetime, cache=None):
         self.config = config
         self.out_dir = out_dir
         self.store = store
@@ -176,6 +176,7 @@ class _Run:
         self.stages = stages
         self.log = log
         self.rerender = rerender
+        self.cache = cache
         self.now = now
         self.report = RunReport()
         self.replaced: list[Episode] = []  #: old files of re-rendered episodes, deleted after the feed is written
@@ -235,7 +236,7 @@ class _Run:
     def _render(self, source: FeedSource, doc: Document) -> Episode:
         return self.stages.render(doc, self.out_dir, engine=source.engine or self.config.engine,
                                   voice=source.voice or self.config.voice, rate=self.config.rate,
-                                  source_name=source.name, feed_title=self.config.channel.title)
+                                  source_name=source.name, feed_title=self.config.channel.title, cache=self.cache)
 
     def articles(self, source: FeedSource) -> Iterator[tuple[str, Episode | ReaderError | None]]:
         todo = self.store.todo(source.name)
@@ -320,7 +321,7 @@ class _Run:
                                                published=published, engine=self.config.engine,
                                                voice=self.config.voice, rate=self.config.rate,
                                                feed_title=self.config.channel.title, intro=group.intro,
-                                               outro=group.outro)
+                                               outro=group.outro, cache=self.cache)
             except ReaderError as e:
                 self.log.error("digest-failed", item=label, error=str(e))
                 yield label, e
@@ -404,12 +405,13 @@ def _superseded(eps: list[Episode]) -> set[str]:
 
 def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = None,
         base_url: str = DEFAULT_BASE_URL, client=None, stages: Stages | None = None, log: RunLog | None = None,
-        rerender: bool = False, now: datetime | None = None,
+        rerender: bool = False, now: datetime | None = None, cache=None,
         progress: Callable[[str, Episode | ReaderError | None], None] | None = None) -> RunReport:
     """One daily run (see the module docstring). Raises ``LockedError`` if another run holds the folder.
 
     ``progress(item, outcome)`` is called for every article and digest as it finishes
-    (outcome ``None`` = skipped).
+    (outcome ``None`` = skipped). ``cache``: a ``reader.tts.cache.ClipCache`` shared by the
+    articles and the digests (a digest then re-speaks nothing already spoken).
     """
     out_dir = Path(out_dir)
     log = log or RunLog(quiet=True)
@@ -426,7 +428,8 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
         try:
             with Store(state_path or out_dir / STATE_NAME) as store:
                 r = _Run(config, out_dir=out_dir, store=store, base_url=base_url, client=client,
-                         stages=(stages or Stages()).resolved(), log=log, rerender=rerender, now=now)
+                         stages=(stages or Stages()).resolved(), log=log, rerender=rerender, now=now,
+                         cache=cache)
                 for source in config.sources:
                     r.ingest(source)
                 for item, outcome in _outcomes(r):
@@ -452,6 +455,17 @@ def _outcomes(r: _Run) -> Iterator[tuple[str, Episode | ReaderError | None]]:
 
 
 # ---------------------------------------------------------------- CLI
+def _clip_cache(log: RunLog):
+    """The shared clip cache (``$VNREADER_CACHE`` or ``~/.cache/vnreader/clips``); None if unusable."""
+    try:
+        from reader.tts.cache import ClipCache
+
+        return ClipCache()
+    except (ImportError, OSError) as e:
+        log.warning("no-clip-cache", error=str(e))
+        return None
+
+
 def run_command(args) -> int:
     """``vnreader run``: exit 0 all done, 1 some items failed, 2 configuration, 3 locked."""
     config = load_sources(args.config)
@@ -460,7 +474,7 @@ def run_command(args) -> int:
     base_url = args.base_url or config.base_url or DEFAULT_BASE_URL
     log = RunLog(quiet=args.quiet, verbose=args.verbose, as_json=args.log_json)
     report = run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
-                 rerender=args.rerender)
+                 rerender=args.rerender, cache=_clip_cache(log))
     lines = summary_lines(report)
     if report.failed:
         for line in lines:

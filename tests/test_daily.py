@@ -181,7 +181,8 @@ def test_missing_page_fails_that_article_and_is_retried(site, tmp_path):
 
 
 @pytest.fixture
-def cli_fakes(monkeypatch):
+def cli_fakes(monkeypatch, tmp_path):
+    monkeypatch.setenv("VNREADER_CACHE", str(tmp_path / "clips"))
     r = FakeRenderer()
     monkeypatch.setattr(daily, "run", functools.partial(daily.run, stages=fake_stages(r), now=NOW))
     return r
@@ -347,23 +348,28 @@ def test_killed_run_resumes(site, tmp_path, point):
 # ---------------------------------------------------------------- the real stages
 def test_real_pipeline_end_to_end(site, tmp_path):
     pytest.importorskip("reader.extract")
-    from reader import pipeline  # noqa: F401
     from reader.tts import get_engine
+    from reader.tts.cache import ClipCache
 
     why = get_engine("espeak").check()
     if why is not None:
         pytest.skip(f"espeak unavailable: {why}")
     path = "/suckhoe.vnexpress.net/tin-tuc/suc-khoe/mot-tuan-ha-noi-co-1-400-nguoi-benh-sot-xuat-huyet-vao-vien-3618863.html"
-    cfg = write_config(tmp_path / "s.toml", site, [{"name": "VnExpress", "url": VNE2, "limit": 1}])
+    cfg = write_config(tmp_path / "s.toml", site, [{"name": "VnExpress", "url": VNE2, "limit": 1, "group": "tin"}],
+                       groups=GROUP)
     out = tmp_path / "out"
     config = load_sources(cfg)
-    rep = daily.run(config, out_dir=out, base_url=BASE, log=RunLog(quiet=True), now=NOW)
-    assert rep.failed == [] and len(rep.new) == 1, rep.failed
-    ep = rep.new[0]
-    assert ep.title.startswith("PNJ") and ep.duration > 10 and site.hits[path] == 1
+    cache = ClipCache(tmp_path / "clips")
+    rep = daily.run(config, out_dir=out, base_url=BASE, log=RunLog(quiet=True), now=NOW, cache=cache)
+    assert rep.failed == [] and len(rep.new) == 2, rep.failed
+    article, digest = rep.new
+    assert article.title.startswith("PNJ") and article.duration > 10 and site.hits[path] == 1
+    assert digest.title == "Bản tin ngày 1/9/2017" and digest.duration > article.duration
+    assert [c.title for c in digest.chapters][1] == article.title
+    assert digest.extra["cached"] > 0  # the article's sentences were not spoken twice
     items = feed_items(out)
-    assert [e.title for e in items] == [ep.title]
+    assert sorted(e.title for e in items) == sorted([article.title, digest.title])
     assert (out / "cover.jpg").is_file()
     before = (out / "feed.xml").read_bytes()
-    rep2 = daily.run(config, out_dir=out, base_url=BASE, log=RunLog(quiet=True), now=NOW)
+    rep2 = daily.run(config, out_dir=out, base_url=BASE, log=RunLog(quiet=True), now=NOW, cache=cache)
     assert not rep2.changed and (out / "feed.xml").read_bytes() == before
