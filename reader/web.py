@@ -74,9 +74,10 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
 class Handler(BaseHTTPRequestHandler):
     """Serves ``server.root``; see the module docstring for the rules."""
 
-    server_version = "vnreader"
-    sys_version = ""
     protocol_version = "HTTP/1.1"
+
+    def version_string(self) -> str:
+        return "vnreader"
 
     # ------------------------------------------------------------ routing
     def _target(self) -> Path | None:

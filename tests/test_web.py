@@ -128,6 +128,7 @@ def test_get_serves_whole_file_with_type(site, path, ctype):
     assert body == local.read_bytes()
     assert int(h["content-length"]) == len(body)
     assert h["accept-ranges"] == "bytes" and h["etag"] and h["last-modified"]
+    assert h["server"] == "vnreader" and h["x-content-type-options"] == "nosniff"
 
 
 def test_head_has_headers_and_no_body(site):
