@@ -25,6 +25,7 @@ RULE_CASES = {
         ("spaced", "gọi 0912 345 678", "gọi không chín một hai, ba bốn năm, sáu bảy tám"),
         ("dotted-landline", "số 024.3825.1234", "số không hai bốn, ba tám hai năm, một hai ba bốn"),
         ("not-thousands", "có 912.345 người", "có 912.345 người"),
+        ("hotline", "gọi 1900 1234", "gọi một chín không không, một hai ba bốn"),
     ],
     N.licence_plates: [
         ("full", "xe 29A-123.45 bị", "xe hai mươi chín a một hai ba bốn năm bị"),
@@ -47,6 +48,7 @@ RULE_CASES = {
         ("born", "SN 1990", "sinh năm 1990"),
         ("hyphenated-key", "Sở GD-ĐT", "Sở giáo dục và đào tạo"),
         ("code-part-untouched", "NĐ-CP", "NĐ-CP"),
+        ("after-slash", "VND/USD", "đồng/đô la Mỹ"),
         ("inside-word-untouched", "TPBank", "TPBank"),
     ],
     N.admin_prefixes: [
@@ -67,6 +69,8 @@ RULE_CASES = {
         ("time-range", "14h-16h30", "mười bốn giờ đến mười sáu giờ ba mươi phút"),
         ("grams-untouched", "9g đường", "9g đường"),
         ("ratio-untouched", "tỷ lệ 1:500", "tỷ lệ 1:500"),
+        ("words-left-for-numbers", "22 giờ 15 phút", "22 giờ 15 phút"),
+        ("h-minutes-phut", "14h30 phút", "mười bốn giờ ba mươi phút"),
     ],
     N.quarters: [
         ("roman", "quý IV/2025", "quý bốn năm hai nghìn không trăm hai mươi lăm"),
@@ -104,6 +108,7 @@ RULE_CASES = {
         ("fraction-untouched", "khoảng 1/3 dân số", "khoảng 1/3 dân số"),
         ("holiday-not-fraction", "Quốc khánh 2/9", "Quốc khánh ngày hai tháng chín"),
         ("three-quarters-untouched", "chiếm 3/4 diện tích", "chiếm 3/4 diện tích"),
+        ("fraction-cue", "vào vòng 1/8", "vào vòng 1/8"),
         ("decimal-untouched", "động cơ 1.4", "động cơ 1.4"),
     ],
     N.scores: [
@@ -173,6 +178,8 @@ RULE_CASES = {
         ("gold", "56 triệu đồng/lượng", "56 triệu đồng một lượng"),
         ("per-minute", "140 lần/phút", "140 lần một phút"),
         ("no-number-untouched", "ngày/tháng", "ngày/tháng"),
+        ("exchange-rate", "25.450 đồng/đô la Mỹ", "25.450 đồng một đô la Mỹ"),
+        ("density", "315 người/km2", "315 người một ki-lô-mét vuông"),
     ],
     N.model_codes: [
         ("trim", "bản 2.0E", "bản hai chấm không e"),

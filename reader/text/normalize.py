@@ -130,10 +130,13 @@ def urls_and_emails(text: str) -> str:
 
 
 _PHONE = re.compile(_START + r"(0\d{2,3})([ .-]?)(\d{3,4})\2(\d{3,4})" + _END)
+_HOTLINE = re.compile(_START + r"(1[89]00)[ .]?(\d{4}|\d{2}[ .]\d{2})" + _END)
 
 
 def phone_numbers(text: str) -> str:
-    """Phone numbers (``0912 345 678``, ``024.3825.1234``) digit by digit, group by group."""
+    """Phone numbers (``0912 345 678``, ``024.3825.1234``, hotlines ``1900 1234``) digit by
+    digit, group by group."""
+    text = _HOTLINE.sub(lambda m: f"{read_digits(m.group(1))}, {read_digits(m.group(2))}", text)
     return _PHONE.sub(lambda m: ", ".join(read_digits(g) for g in (m.group(1), m.group(3), m.group(4))), text)
 
 
@@ -176,13 +179,13 @@ def document_codes(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def _abbr_re() -> re.Pattern:
-    return re.compile(r"(?<![\w&/-])(" + _alt(table("abbreviations")) + r")(?:(\.\s*)(?=[^\W_])|(?![\w&-]))")
+    return re.compile(r"(?<![\w&-])(" + _alt(table("abbreviations")) + r")(?:(\.\s*)(?=[^\W_])|(?![\w&-]))")
 
 
 def abbreviations(text: str) -> str:
     """Dictionary abbreviations (``UBND``, ``TP.HCM``, ``PGS. TS.``), case-sensitive, a dot after
     one swallowed when a word follows. Risk: parts of codes (``NĐ-CP``) are excluded by the
-    hyphen/slash guard and read by ``document_codes`` instead."""
+    hyphen guard and read by ``document_codes`` instead."""
     words = table("abbreviations")
     return _abbr_re().sub(lambda m: words[m.group(1)] + (" " if m.group(2) else ""), text)
 
@@ -199,7 +202,7 @@ def admin_prefixes(text: str) -> str:
     return _admin_re().sub(lambda m: words[m.group(1)] + " ", text)
 
 
-_TIME_H = re.compile(_START + r"([01]?\d|2[0-4])\s?(?:h|giờ)\s?([0-5]\d)(?:'|p\b|ph\b|phút\b)?(?![\w])|"
+_TIME_H = re.compile(_START + r"([01]?\d|2[0-4])\s?h\s?([0-5]\d)(?:'|p\b|ph\b|\s?phút\b)?(?![\w])|"
                      + _START + r"([01]?\d|2[0-4])h(?![\w])|"
                      + _START + r"([01]?\d|2[0-4])g([0-5]\d)(?![\w])")
 _CLOCK = re.compile(_START + r"([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?![\d:])")
@@ -304,12 +307,15 @@ _DAY_MONTH = re.compile(_START + r"(\(\s*)?" + DAY + r"([-/.])" + MONTH + r"(\s*
 def day_months(text: str) -> str:
     """``9.1``, ``28-8``, ``18/12`` without a year. A date after a cue word (*sáng, chiều, ngày,
     hôm nay…*) or in brackets ``(9-1)``; ``a/b`` with no cue is a date unless it reads as a
-    common fraction, a < b ≤ 5 (``2/9``, ``28/10`` dates; ``1/3``, ``3/4`` fractions); ``9.1``
+    common fraction, a < b ≤ 5 (``2/9``, ``28/10`` dates; ``1/3``, ``3/4`` fractions) or follows a
+    fraction cue (*chiếm, gần, vòng…*: ``vòng 1/8``); ``9.1``
     without a cue is left for the decimals."""
     def one(m: re.Match) -> str:
         d, sep, mo = m.group(2), m.group(3), m.group(4)
         paren = bool(m.group(1) and m.group(5))
         cue = _is_date_context(m.string, m.start())
+        if sep == "/" and not paren and _prev_word(m.string, m.start()) in table("fraction_cues"):
+            return m.group(0)
         if not (paren or cue):
             if sep != "/" or (int(d) < int(mo) <= 5):
                 return m.group(0)
