@@ -85,7 +85,7 @@ def _writer(directory: str, worker: int, count: int, max_bytes: int) -> None:
 
 def test_two_processes_share_one_cache(tmp_path):
     max_bytes = 20 * 1200
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_writer, args=(str(tmp_path), w, 120, max_bytes)) for w in range(2)]
     for p in procs:
         p.start()

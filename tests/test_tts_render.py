@@ -178,3 +178,12 @@ def test_unwritable_cache_does_not_fail_the_article(tmp_path):
     engine = ToneEngine()
     result = render(sents(), engine, cache=ClipCache(blocker))
     assert result.synthesized == 5 and [c.pcm for c in result.clips] == [tone_pcm(s.spoken) for s in sents()]
+
+
+def test_request_rate_seen_by_the_server_stays_under_the_limit(monkeypatch):
+    with FakeGoogleTTS() as google:
+        monkeypatch.setattr("gtts.tts._translate_url", google.translate_url)
+        texts = [f"Câu số {i}." for i in range(14)]
+        result = render(sents(texts), GttsEngine(timeout=5), concurrency=6, max_rate=10)
+    assert result.requests == 14
+    assert google.max_rate(1.0) <= 10  # 14 requests at up to 6 in flight would all land in ~0.1 s unlimited
