@@ -23,13 +23,20 @@ from reader.models import Article, Document
 __all__ = ["extract", "pick_profile", "load_profiles", "SiteProfile", "SiteTest", "GENERIC"]
 
 
-def extract(article: Article, *, captions: bool = False,
-            profiles: tuple[SiteProfile, ...] | None = None) -> Document:
-    """Clean text and metadata of one article. Raises ``ExtractError`` when there is no body."""
+def extract(article: Article, *, captions: bool = False, profiles: tuple[SiteProfile, ...] | None = None,
+            site: str | None = None) -> Document:
+    """Clean text and metadata of one article. Raises ``ExtractError`` when there is no body.
+
+    ``profiles`` replaces the registry (tests, operators' folders); ``site`` names the profile to
+    use when neither the URL nor the page picks one (a feed's ``site`` setting).
+    """
     subject = article.url or "input"
     if article.html and article.html.strip():
         root = parse(article.html)
-        profile = pick_profile(article, root, load_profiles() if profiles is None else profiles)
+        registry = load_profiles() if profiles is None else profiles
+        profile = pick_profile(article, root, registry)
+        if profile is None and site:
+            profile = next((p for p in registry if p.name == site), None)
         return extract_page(article, profile, root=root, captions=captions)
     if article.text and article.text.strip():
         return extract_text(article.text, url=article.url, title_hint=article.title, captions=captions,
