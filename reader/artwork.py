@@ -74,12 +74,26 @@ def _fit(text: str, name: str, start_px: int, width: int, max_lines: int, draw):
         px = int(px * 0.92)
 
 
+#: Unicode categories the text font has no glyphs for (emoji and other symbols, private use,
+#: unassigned, lone surrogates, format controls): dropped rather than drawn as empty boxes
+UNDRAWABLE = ("So", "Sk", "Co", "Cn", "Cs", "Cf")
+
+
+def drawable(text: str) -> str:
+    """NFC text without the characters the font cannot draw, whitespace collapsed.
+
+    Risk: a title made only of emoji becomes empty; make_cover rejects that.
+    """
+    text = unicodedata.normalize("NFC", text)
+    return " ".join("".join(ch for ch in text if unicodedata.category(ch) not in UNDRAWABLE).split())
+
+
 def render_cover(title: str, subtitle: str | None = None, size: int = MIN_SIZE):
     """The cover as a Pillow RGB image."""
     from PIL import Image, ImageDraw
 
-    title = unicodedata.normalize("NFC", " ".join(title.split()))
-    subtitle = unicodedata.normalize("NFC", " ".join(subtitle.split())) if subtitle else None
+    title = drawable(title)
+    subtitle = drawable(subtitle) if subtitle else None
 
     gradient = Image.linear_gradient("L").resize((size, size))
     img = Image.composite(Image.new("RGB", (size, size), BACKGROUND_BOTTOM),
@@ -131,8 +145,9 @@ def make_cover(path: Path, title: str, subtitle: str | None = None, size: int = 
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise UsageError(f"cover size {size}", f"must be {MIN_SIZE}–{MAX_SIZE} px",
                          fix="podcast directories reject smaller or larger artwork")
-    if not title or not title.strip():
-        raise UsageError("cover title", "is empty", fix="give the podcast title")
+    if not drawable(title or ""):
+        raise UsageError("cover title", "is empty (or only symbols the font cannot draw)",
+                         fix="give the podcast title in words")
     img = render_cover(title, subtitle, size)
     buf = io.BytesIO()
     if fmt == "JPEG":

@@ -84,6 +84,12 @@ def test_title_is_drawn_and_diacritics_show(tmp_path):
     assert plain.read_bytes() != marked.read_bytes()
 
 
+def test_emoji_are_left_out_not_drawn_as_boxes(tmp_path):
+    plain = make_cover(tmp_path / "plain.png", "Bản tin sáng", "Quảng Ninh")
+    emoji = make_cover(tmp_path / "emoji.png", "Bản tin 🌀 sáng 🇻🇳", "Quảng Ninh ✨")
+    assert plain.read_bytes() == emoji.read_bytes()
+
+
 def test_long_title_still_fits(tmp_path):
     path = make_cover(tmp_path / "long.png", "Hội nghị tổng kết công tác năm 2020 và triển khai nhiệm vụ năm 2021 " * 4)
     with Image.open(path) as img:
@@ -98,6 +104,7 @@ ERRORS = [
     ("too-large", "cover.png", "Tin", 3001, "3000"),
     ("gif", "cover.gif", "Tin", 1400, ".png"),
     ("empty-title", "cover.png", "  ", 1400, "title"),
+    ("emoji-only-title", "cover.png", "🌀 🇻🇳", 1400, "title"),
 ]
 
 
