@@ -155,10 +155,11 @@ def _render(sentences, engine, *, voice, rate, pitch, cache, concurrency, on_cli
 
     # 1. cache hits; the rest become requests (one per chunk)
     pieces: dict[int, list[str]] = {}
+    silent: list[int] = []  # nothing to say: an empty clip, filled in at the end
     for i, s in enumerate(sentences):
         text = s.spoken.strip()
         if not text:
-            done(i, Clip(pcm=b"", sample_rate=engine.sample_rate, engine=engine.name, voice=voice_id, sentence=s))
+            silent.append(i)
             continue
         hit = cache.get(engine.name, version, voice_id, rate, pitch, text) if cache is not None else None
         if hit is not None:
@@ -193,6 +194,10 @@ def _render(sentences, engine, *, voice, rate, pitch, cache, concurrency, on_cli
         _run_parallel(units, parts, job, workers, finish)
 
     spoken = [c for c in clips if c is not None and c.pcm]
+    sample_rate = spoken[0].sample_rate if spoken else engine.sample_rate
+    for i in silent:
+        done(i, Clip(pcm=b"", sample_rate=sample_rate, engine=engine.name,
+                     voice=spoken[0].voice if spoken else voice_id, sentence=sentences[i]))
     return RenderResult(clips=list(clips), engine=engine, voice=spoken[0].voice if spoken else voice_id,
                         synthesized=len(pieces), cached=cached, requests=job.requests)
 
