@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import os
 import re
+import socket
 import sys
 import threading
 from email.utils import formatdate, parsedate_to_datetime
@@ -222,6 +223,12 @@ class ReaderServer(ThreadingHTTPServer):
         return f"http://{host}:{port}/" + (f"{self.token}/" if self.token else "")
 
 
+class ReaderServer6(ReaderServer):
+    """The same on IPv6 (``--host ::1``)."""
+
+    address_family = socket.AF_INET6
+
+
 def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8000, token: str | None = None, *,
                 quiet: bool = False) -> ReaderServer:
     """A bound, not yet running server (port 0 picks a free port; see ``server_address``)."""
@@ -232,8 +239,9 @@ def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8000, toke
     if token is not None and not TOKEN_RE.fullmatch(token):
         raise UsageError("--token", "must be 8–128 letters, digits, - or _",
                          fix='make one with: python -c "import secrets; print(secrets.token_urlsafe(24))"')
+    cls = ReaderServer6 if ":" in host else ReaderServer
     try:
-        return ReaderServer((host, port), Path(os.path.realpath(directory)), token, quiet)
+        return cls((host, port), Path(os.path.realpath(directory)), token, quiet)
     except OSError as e:
         raise UsageError(f"{host}:{port}", f"cannot listen there: {e.strerror or e}",
                          fix="pick another --port, or stop what is using it") from e

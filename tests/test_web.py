@@ -350,3 +350,21 @@ def test_serve_help(capsys):
     assert e.value.code == 0
     text = capsys.readouterr().out
     assert "--token" in text and "--dir" in text and "--port" in text
+
+
+def test_ipv6_loopback(tmp_path):
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    try:
+        server = make_server(tmp_path, "::1", 0, quiet=True)
+    except UsageError:
+        pytest.skip("no IPv6 loopback here")
+    serve_in_thread(server)
+    try:
+        assert server.url().startswith("http://[::1]:")
+        conn = http.client.HTTPConnection("::1", server.server_address[1], timeout=5)
+        conn.request("GET", "/feed.xml")
+        assert conn.getresponse().read() == b"<rss/>"
+        conn.close()
+    finally:
+        server.shutdown()
+        server.server_close()
