@@ -261,6 +261,7 @@ def serve(directory: Path, *, host: str = "127.0.0.1", port: int = 8000, token: 
 
 def serve_in_thread(server: ReaderServer) -> threading.Thread:
     """Run ``server`` in a daemon thread (tests, embedding); stop with server.shutdown()."""
-    t = threading.Thread(target=server.serve_forever, name="vnreader-web", daemon=True)
+    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="vnreader-web",
+                         daemon=True)
     t.start()
     return t
