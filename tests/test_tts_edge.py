@@ -10,8 +10,8 @@ from reader.models import Sentence
 from reader.tts import get_engine
 from reader.tts.edge import VOICES, EdgeEngine
 from reader.tts.render import render
-from tests.fakes.audio import seconds_for
-from tests.fakes.edge_tts_server import FakeEdgeTTS
+from fakes.audio import seconds_for
+from fakes.edge_tts_server import FakeEdgeTTS
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import pytest
 from reader.errors import EngineBusy, EngineError, EngineTimeout, EngineUnavailable
 from reader.tts import get_engine
 from reader.tts.gtts import GttsEngine
-from tests.fakes.audio import seconds_for
-from tests.fakes.google_tts import FakeGoogleTTS
+from fakes.audio import seconds_for
+from fakes.google_tts import FakeGoogleTTS
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from reader.models import Sentence
 from reader.tts.cache import ClipCache
 from reader.tts.gtts import GttsEngine
 from reader.tts.render import CHUNK_PAUSE, RateLimiter, render
-from tests.fakes.engines import ToneEngine, tone_pcm
-from tests.fakes.google_tts import FakeGoogleTTS
+from fakes.engines import ToneEngine, tone_pcm
+from fakes.google_tts import FakeGoogleTTS
 
 TEXTS = ["Một hai ba.", "Bốn năm sáu bảy.", "Tám chín mười.", "Mười một.", "Mười hai mười ba."]
 

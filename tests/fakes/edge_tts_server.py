@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from tests.fakes.audio import seconds_for, sine_mp3
+from .audio import seconds_for, sine_mp3
 
 _TEXT = re.compile(r"<prosody pitch='([^']*)' rate='([^']*)' volume='[^']*'>(.*)</prosody>", re.S)
 _VOICE = re.compile(r"<voice name='([^']*)'>")

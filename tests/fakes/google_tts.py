@@ -18,7 +18,7 @@ import urllib.parse
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.fakes.audio import seconds_for, sine_mp3
+from .audio import seconds_for, sine_mp3
 
 
 @dataclass(frozen=True)
