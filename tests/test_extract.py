@@ -11,7 +11,7 @@ from reader.cli import main as cli_main
 from reader.errors import ExtractError
 from reader.extract import extract, load_profiles
 from reader.extract.clean import (byline_of, is_furniture, source_of, squash, strip_credit, strip_dateline,
-                                  tidy_author)
+                                  tidy_author, wire_end)
 from reader.fetch import load
 from reader.models import Article
 
@@ -76,6 +76,9 @@ BYLINES = [
     ("heading-with-digits", "Năm 2025", None),
     ("long-line", "Người dân hai bên bờ sông cho biết quãng đường đi làm được rút ngắn", None),
     ("question", "Ai Chịu Trách Nhiệm?", None),
+    ("credited-source", "Thanh Tâm (Theo Reuters)", "Thanh Tâm (Theo Reuters)"),
+    ("lower-case-words", "Lê hà", None),
+    ("quote", "“Tôi Đồng Ý”", None),
 ]
 
 
@@ -85,6 +88,8 @@ def test_byline_of(line, expected):
 
 
 SOURCES = [("theo", "Theo TTXVN", "TTXVN"), ("paren", "(Theo Đời sống Pháp luật)", "Đời sống Pháp luật"),
+           ("wire-credit", "(TTXVN/Vietnam+)", "TTXVN/Vietnam+"),
+           ("lower-case-aside", "(ảnh minh họa)", None),
            ("sentence", "Theo kế hoạch, đến cuối năm thành phố sẽ thay toàn bộ xe buýt.", None)]
 
 
@@ -101,6 +106,7 @@ TEXT_RULES = [
     ("author-prefix", tidy_author, "Tác giả: Hoàng Lan", "Hoàng Lan"),
     ("nbsp-zero-width", squash, "Hà\u00a0Nội\u200b  mở\tthêm ", "Hà Nội mở thêm"),
     ("nfc", squash, "Vie\u0302\u0323t", "Việt"),
+    ("wire-end-mark", wire_end, "Bão đã suy yếu thành áp thấp nhiệt đới./.", "Bão đã suy yếu thành áp thấp nhiệt đới."),
 ]
 
 

@@ -22,6 +22,8 @@ _LOWER_HINT = re.compile(r"[a-zà-ỹđ]")
 _CAPS_BYLINE = re.compile(rf"^[{_UPPER}][{_UPPER}.'’\- ]*(\s*[,/&-]\s*[{_UPPER}][{_UPPER}.'’\- ]*)*(\s*\([^)]{{1,40}}\))?$")
 #: "Theo TTXVN", "Theo Đời sống Pháp luật", "(Theo VnExpress)"
 _THEO = re.compile(r"^\(?\s*Theo\s+(?P<src>[^.!?]{2,60}?)\s*\)?\.?$")
+#: "(TTXVN/Vietnam+)", "(Reuters)": an outlet credit alone on the last line
+_PAREN_SOURCE = re.compile(r"^\((?P<src>[^()]{2,40})\)\.?$")
 #: "PV", "Nhóm PV", "Nhóm phóng viên", "PV Tổng hợp", "Nhóm PV - CTV"
 _PV = re.compile(r"^(Nhóm\s+)?(PV|P\.V|phóng viên|PV\s*-\s*CTV|CTV)(\s+tổng hợp)?\.?$", re.I)
 
@@ -131,25 +133,31 @@ def byline_of(line: str) -> str | None:
         return None
     if _PV.match(text):
         return text.rstrip(".")
+    credited = re.match(r"^(?P<name>.+?)\s*\((theo|nguồn)\s+[^()]{2,40}\)$", text, re.I)
+    if credited and byline_of(credited.group("name")):
+        return text  # "Thanh Tâm (Theo Reuters)"
     words = text.replace("-", " ").replace(",", " ").replace("/", " ").split()
     if not 1 <= len(words) <= 6:
         return None
-    if _CAPS_BYLINE.match(text) and any(len(w) > 1 for w in words):
+    letters = [c for c in text if c.isalpha()]
+    if (_CAPS_BYLINE.match(text) and letters and all(c.isupper() for c in letters)
+            and any(len(w) > 1 for w in words)):
         return text.rstrip(".")
-    if text.endswith("."):
+    if text.endswith(".") or re.search(r"[\"“”:;()]", text):
         return None
-    if 2 <= len(words) <= 5 and all(re.match(rf"[{_UPPER}]", w) for w in words if w not in ("&", "và")):
+    if 2 <= len(words) <= 5 and all(w[0].isupper() for w in words if w not in ("&", "và")):
         return text
     return None
 
 
 def source_of(line: str) -> str | None:
     """The outlet named by "Theo TTXVN" / "(Theo VnExpress)", or None."""
-    m = _THEO.match(squash(line))
+    line = squash(line)
+    m = _THEO.match(line) or _PAREN_SOURCE.match(line)
     if not m:
         return None
     src = m.group("src").strip()
-    if len(src.split()) > 8 or not re.match(rf"[{_UPPER}]", src):
+    if len(src.split()) > 8 or not src[:1].isupper():
         return None
     return src
 
@@ -163,6 +171,11 @@ def tidy_author(text: str | None) -> str | None:
     text = re.sub(r"^(Tác giả|Bài|Bài và ảnh|Nhóm tác giả|By)\s*:\s*", "", text, flags=re.I)
     text = text.strip(" -–|,")
     return text or None
+
+
+def wire_end(text: str) -> str:
+    """The wire-service end mark "./." read as a plain full stop."""
+    return re.sub(r"\s*\./\.\s*$", ".", text)
 
 
 def has_paywall(text: str) -> bool:

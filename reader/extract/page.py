@@ -12,7 +12,8 @@ from reader.errors import ExtractError
 from reader.extract import generic
 from reader.extract.blocks import Block, Walker, parse, select
 from reader.extract.clean import (byline_of, dedupe, fold_key, has_paywall, is_furniture, looks_like_text,
-                                  source_of, squash, strip_credit, strip_dateline, strip_widgets, tidy_author)
+                                  source_of, squash, strip_credit, strip_dateline, strip_widgets, tidy_author,
+                                  wire_end)
 from reader.extract.meta import PageMeta
 from reader.extract.profile import SiteProfile
 from reader.models import Article, Caption, Document
@@ -115,7 +116,7 @@ def _lines(blocks: list[Block], prof: SiteProfile) -> tuple[list[tuple[str, Bloc
     extra = prof.line_regexes
     order: list[Block] = []  # paragraph blocks in page order, shared by every caption entry
     for b in blocks:
-        text = strip_widgets(b.text)
+        text = wire_end(strip_widgets(b.text))
         if not text:
             continue
         if b.kind == "caption":

@@ -11,7 +11,7 @@ import re
 
 from reader.errors import ExtractError
 from reader.extract.clean import (byline_of, fold_key, is_furniture, looks_like_text, source_of, squash,
-                                  strip_credit, strip_dateline, strip_widgets)
+                                  strip_credit, strip_dateline, strip_widgets, wire_end)
 from reader.models import Caption, Document
 
 MAX_SECTION_WORDS = 4
@@ -20,7 +20,7 @@ MAX_TITLE_WORDS = 40
 
 def extract_text(text: str, *, url: str | None = None, title_hint: str | None = None,
                  captions: bool = False, subject: str = "text") -> Document:
-    lines = [strip_widgets(x) for x in text.splitlines()]
+    lines = [wire_end(strip_widgets(x)) for x in text.splitlines()]
     lines = [x for x in lines if x and not is_furniture(x)]
 
     # a line repeated right after itself is a caption shown twice
