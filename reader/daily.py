@@ -2,7 +2,8 @@
 
 One run, in order (all under a lock on ``OUT/.vnreader.lock``):
 
-1. **sweep**: remove temp files and episode files without a record (left by a killed run);
+1. **sweep**: remove temp files left by a killed run (its episode files without a record are
+   removed at the end, after the new feed is in place);
 2. **ingest**: read every feed with conditional GET; store its new entries as ``pending``
    (the newest ``limit`` per source; older new ones are marked ``over-limit``);
 3. **render**: fetch, extract and render every pending entry, one episode per article
@@ -139,19 +140,32 @@ def _glob_escape(text: str) -> str:
 
 
 def sweep(out_dir: Path) -> list[Path]:
-    """Delete what a killed run left: temp files, and episode files that have no record or no MP3."""
+    """Delete the temp files a killed run left (``.NAME.*.part``: never referenced by a feed)."""
     removed = []
     for p in out_dir.glob(".*.part"):
         with contextlib.suppress(FileNotFoundError):
             p.unlink()
             removed.append(p)
+    return removed
+
+
+def orphans(out_dir: Path) -> list[str]:
+    """Stems of episodes with an MP3 but no record, or a record but no MP3 (a killed run's leftovers)."""
     stems = {p.name[: -len(".mp3")] for p in out_dir.glob("*.mp3")}
     stems |= {p.name[: -len(records.SUFFIX)] for p in out_dir.glob("*" + records.SUFFIX)}
-    for stem in sorted(stems):
-        mp3, rec = out_dir / f"{stem}.mp3", out_dir / f"{stem}{records.SUFFIX}"
-        if mp3.is_file() and rec.is_file():
+    return sorted(st for st in stems
+                  if not ((out_dir / f"{st}.mp3").is_file() and (out_dir / f"{st}{records.SUFFIX}").is_file()))
+
+
+def remove_orphans(out_dir: Path, stems: list[str]) -> list[Path]:
+    """Delete the files of ``stems`` that are still orphans. Called after the feed is written, so
+    an old feed never points at a file deleted before its replacement is in place; a stem the
+    run rendered again in the meantime has its record now and is kept."""
+    removed = []
+    for st in orphans(out_dir):
+        if st not in stems:
             continue
-        for p in _episode_files(mp3):
+        for p in _episode_files(out_dir / f"{st}.mp3"):
             with contextlib.suppress(FileNotFoundError):
                 p.unlink()
                 removed.append(p)
@@ -165,6 +179,13 @@ def _remove_episode(ep: Episode) -> None:
 
 
 # ---------------------------------------------------------------- the run
+def _unexpected(label: str, e: Exception) -> ReaderError:
+    """A bug met while handling one article, as a ReaderError (``expected`` False)."""
+    err = ReaderError(label, f"unexpected {type(e).__name__}: {e}", fix="please report this with the article URL")
+    err.expected = False
+    return err
+
+
 class _Run:
     def __init__(self, config: Config, *, out_dir: Path, store: Store, base_url: str, client, stages: Stages,
                  log: RunLog, rerender: bool, now: datetime, cache=None):
@@ -263,9 +284,7 @@ class _Run:
                 except ReaderError as e:
                     yield label, self._failed(entry, label, e)
                 except Exception as e:  # a bug must not stop the other articles
-                    err = ReaderError(label, f"unexpected {type(e).__name__}: {e}",
-                                      fix="please report this with the article URL")
-                    err.expected = False
+                    err = _unexpected(label, e)
                     self.log.debug("traceback", item=label, trace="".join(traceback.format_exception(e)))
                     yield label, self._failed(entry, label, err)
                 finally:
@@ -299,6 +318,11 @@ class _Run:
             except ReaderError as e:
                 self.log.error("rerender-failed", item=label, error=str(e))
                 yield label, e
+            except Exception as e:  # a bug must not stop the other articles
+                err = _unexpected(label, e)
+                self.log.error("rerender-failed", item=label, error=str(err))
+                self.log.debug("traceback", item=label, trace="".join(traceback.format_exception(e)))
+                yield label, err
 
     # ------------------------------------------------------------ digests
     def digests(self) -> Iterator[tuple[str, Episode | ReaderError | None]]:
@@ -418,8 +442,9 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     with run_lock(out_dir):
         swept = sweep(out_dir)
-        if swept:
-            log.info("swept", files=len(swept), note="left by an interrupted run")
+        leftovers = orphans(out_dir)
+        if swept or leftovers:
+            log.info("interrupted-run", temp_files=len(swept), unfinished_episodes=len(leftovers))
         own_client = client is None
         if own_client:
             from reader.fetch import make_client
@@ -440,6 +465,7 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
                     if progress is not None:
                         progress(item, outcome)
                 r.publish()
+                remove_orphans(out_dir, leftovers)
                 return r.report
         finally:
             if own_client:

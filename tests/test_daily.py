@@ -345,6 +345,48 @@ def test_killed_run_resumes(site, tmp_path, point):
     assert not rep.changed
 
 
+def test_leftovers_of_a_killed_run_are_cleared(site, tmp_path):
+    cfg = write_config(tmp_path / "s.toml", site, two_sources()[:1])
+    out = tmp_path / "out"
+    r = FakeRenderer()
+    do_run(cfg, out, r)
+    feed_before = (out / "feed.xml").read_bytes()
+    (out / ".half-abc.mp3.x1y2.part").write_bytes(b"ID3 half")
+    (out / "orphan-0123456789.mp3").write_bytes(b"ID3 no record")
+    (out / "orphan-0123456789.vtt").write_text("WEBVTT\n", encoding="utf-8")
+    (out / "gone-0123456789.episode.json").write_text("{}", encoding="utf-8")  # a record without its MP3
+    # an episode whose record was lost: the run renders it again under the same name and keeps it
+    mp3 = next(out.glob("pnj-*.mp3"))
+    records.record_path(mp3).unlink()
+    rep = do_run(cfg, out, r)
+    assert r.calls == 2  # state says done: nothing rendered, the record stays lost
+    assert sorted(p.name for p in out.glob("*orphan*")) == [] and not (out / "gone-0123456789.episode.json").exists()
+    assert list(out.glob(".*.part")) == [] and not mp3.exists()
+    assert [e.title for e in feed_items(out)] != [] and (out / "feed.xml").read_bytes() != feed_before
+    assert rep.feed_changed
+    no_leftovers(out)
+
+
+def test_progress_bars_on_a_terminal(site, tmp_path):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    term = Terminal()
+    cfg = write_config(tmp_path / "s.toml", site, two_sources()[:1])
+    log = RunLog(stream=term)
+    assert log.show_progress
+    daily.run(load_sources(cfg), out_dir=tmp_path / "out", base_url=BASE, stages=fake_stages(FakeRenderer()),
+              log=log, now=NOW)
+    text = term.getvalue()
+    assert "VnExpress:" in text and "0/2" in text and "%|" in text  # the bar
+    assert "event=episode" in text  # log lines printed above it
+    assert not RunLog(stream=Terminal(), quiet=True).show_progress
+    assert not RunLog(stream=io.StringIO()).show_progress
+
+
 # ---------------------------------------------------------------- the real stages
 def test_real_pipeline_end_to_end(site, tmp_path):
     pytest.importorskip("reader.extract")
