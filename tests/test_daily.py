@@ -355,11 +355,11 @@ def test_leftovers_of_a_killed_run_are_cleared(site, tmp_path):
     (out / "orphan-0123456789.mp3").write_bytes(b"ID3 no record")
     (out / "orphan-0123456789.vtt").write_text("WEBVTT\n", encoding="utf-8")
     (out / "gone-0123456789.episode.json").write_text("{}", encoding="utf-8")  # a record without its MP3
-    # an episode whose record was lost: the run renders it again under the same name and keeps it
+    # a record deleted by hand: the state says done, so the MP3 is an orphan and goes too
     mp3 = next(out.glob("pnj-*.mp3"))
     records.record_path(mp3).unlink()
     rep = do_run(cfg, out, r)
-    assert r.calls == 2  # state says done: nothing rendered, the record stays lost
+    assert r.calls == 2  # nothing rendered again
     assert sorted(p.name for p in out.glob("*orphan*")) == [] and not (out / "gone-0123456789.episode.json").exists()
     assert list(out.glob(".*.part")) == [] and not mp3.exists()
     assert [e.title for e in feed_items(out)] != [] and (out / "feed.xml").read_bytes() != feed_before
