@@ -110,12 +110,14 @@ def warm_cache() -> None:
 def gtts_concurrency(delay: float, repeat: int) -> None:
     from reader.tts.gtts import GttsEngine
     from reader.tts.render import render
+    from tests.fakes import without_proxies
     from tests.fakes.google_tts import FakeGoogleTTS
 
     sentences = split(seed_document()) * repeat
     engine = GttsEngine(timeout=10)
     rows = []
-    with FakeGoogleTTS(delay=delay) as fake, mock.patch("gtts.tts._translate_url", fake.translate_url):
+    with FakeGoogleTTS(delay=delay) as fake, mock.patch("gtts.tts._translate_url", fake.translate_url), \
+            mock.patch.dict("os.environ", without_proxies(), clear=True):
         for label, concurrency in (("one at a time", 1), (f"default ({engine.concurrency})", None)):
             fake.requests.clear()
             t0 = time.perf_counter()

@@ -10,6 +10,7 @@ from reader.models import Sentence
 from reader.tts import get_engine
 from reader.tts.edge import VOICES, EdgeEngine
 from reader.tts.render import render
+from fakes import clear_proxies
 from fakes.audio import seconds_for
 from fakes.edge_tts_server import FakeEdgeTTS
 
@@ -23,6 +24,7 @@ def server():
 
 @pytest.fixture
 def edge(server, monkeypatch):
+    clear_proxies(monkeypatch)
     server.mode, server.script, server.delay = "ok", [], 0.0
     server.requests.clear()
     monkeypatch.setattr("edge_tts.communicate.WSS_URL", server.wss_url)

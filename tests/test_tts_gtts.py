@@ -8,12 +8,14 @@ import pytest
 from reader.errors import EngineBusy, EngineError, EngineTimeout, EngineUnavailable
 from reader.tts import get_engine
 from reader.tts.gtts import GttsEngine
+from fakes import clear_proxies
 from fakes.audio import seconds_for
 from fakes.google_tts import FakeGoogleTTS
 
 
 @pytest.fixture
 def google(monkeypatch):
+    clear_proxies(monkeypatch)
     fake = FakeGoogleTTS().start()
     monkeypatch.setattr("gtts.tts._translate_url", fake.translate_url)
     yield fake
@@ -65,6 +67,7 @@ def test_server_that_never_answers_fails_within_the_timeout(google):
 
 
 def test_unreachable_host_is_unavailable(monkeypatch):
+    clear_proxies(monkeypatch)
     with FakeGoogleTTS() as fake:
         url = fake.translate_url
     monkeypatch.setattr("gtts.tts._translate_url", url)  # the port is closed now

@@ -8,6 +8,7 @@ from reader.models import Sentence
 from reader.tts.cache import ClipCache
 from reader.tts.gtts import GttsEngine
 from reader.tts.render import CHUNK_PAUSE, RateLimiter, render
+from fakes import clear_proxies
 from fakes.engines import ToneEngine, tone_pcm
 from fakes.google_tts import FakeGoogleTTS
 
@@ -156,6 +157,7 @@ def test_empty_spoken_text_gives_an_empty_clip():
 
 
 def test_gtts_through_the_fake_with_429s_and_a_dropped_connection(monkeypatch):
+    clear_proxies(monkeypatch)
     with FakeGoogleTTS() as google:
         monkeypatch.setattr("gtts.tts._translate_url", google.translate_url)
         google.script = ["429", "drop", "503"]
@@ -181,6 +183,7 @@ def test_unwritable_cache_does_not_fail_the_article(tmp_path):
 
 
 def test_request_rate_seen_by_the_server_stays_under_the_limit(monkeypatch):
+    clear_proxies(monkeypatch)
     with FakeGoogleTTS() as google:
         monkeypatch.setattr("gtts.tts._translate_url", google.translate_url)
         texts = [f"Câu số {i}." for i in range(14)]
