@@ -67,7 +67,9 @@ def baseline(spoken: list[str]) -> float:
     enc.set_bit_rate(64)
     enc.set_in_sample_rate(raw.rate)
     enc.set_channels(1)
-    enc.set_quality(2)
+    from reader.audio.encode import QUALITY  # the same LAME setting vnreader uses
+
+    enc.set_quality(QUALITY)
     out = bytearray()
     for s in spoken:
         out += enc.encode(raw.synth(s))

@@ -49,6 +49,12 @@ def test_feed_parses_with_feedparser(demo_dir):
         assert int(enc.length) == local_file(demo_dir, enc.href).stat().st_size
 
 
+def test_feed_follows_the_feed_rules(demo_dir):
+    from feed_rules import check_feed
+
+    assert check_feed((demo_dir / "feed.xml").read_bytes(), demo_dir, BASE) == []
+
+
 def test_feed_parses_with_podcastparser(demo_dir):
     with open(demo_dir / "feed.xml", "rb") as f:
         parsed = podcastparser.parse(BASE + "feed.xml", f)
