@@ -10,7 +10,7 @@ import pytest
 from reader.cli import main as cli_main
 from reader.errors import ExtractError
 from reader.extract import extract, load_profiles
-from reader.extract.clean import (byline_of, is_furniture, source_of, squash, strip_credit, strip_dateline,
+from reader.extract.clean import (byline_of, credit_line_author, is_furniture, source_of, squash, strip_credit, strip_dateline,
                                   tidy_author, wire_end)
 from reader.fetch import load
 from reader.models import Article
@@ -106,6 +106,9 @@ TEXT_RULES = [
     ("author-prefix", tidy_author, "Tác giả: Hoàng Lan", "Hoàng Lan"),
     ("nbsp-zero-width", squash, "Hà\u00a0Nội\u200b  mở\tthêm ", "Hà Nội mở thêm"),
     ("nfc", squash, "Vie\u0302\u0323t", "Việt"),
+    ("credit-line", credit_line_author, "Bài và ảnh: NGỌC MAI", "NGỌC MAI"),
+    ("credit-line-thuc-hien", credit_line_author, "Thực hiện: Minh Trí - Hoàng Lan", "Minh Trí - Hoàng Lan"),
+    ("not-a-credit-line", credit_line_author, "Bài học rút ra: cần chuẩn bị sớm hơn.", None),
     ("wire-end-mark", wire_end, "Bão đã suy yếu thành áp thấp nhiệt đới./.", "Bão đã suy yếu thành áp thấp nhiệt đới."),
 ]
 

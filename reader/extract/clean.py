@@ -150,6 +150,18 @@ def byline_of(line: str) -> str | None:
     return None
 
 
+_CREDIT_LINE = re.compile(r"^(Bài và ảnh|Bài, ảnh|Bài/ảnh|Ảnh và bài|Bài|Thực hiện|Tác giả|Nhóm thực hiện|Nhóm tác giả)"
+                          r"\s*:\s*(?P<name>[^.!?]{2,60})$", re.I)
+
+
+def credit_line_author(line: str) -> str | None:
+    """The name in a credit line "Bài và ảnh: NGỌC MAI", "Thực hiện: Minh Trí", or None."""
+    m = _CREDIT_LINE.match(squash(line))
+    if not m or len(m.group("name").split()) > 8:
+        return None
+    return tidy_author(m.group("name"))
+
+
 def source_of(line: str) -> str | None:
     """The outlet named by "Theo TTXVN" / "(Theo VnExpress)", or None."""
     line = squash(line)

@@ -22,9 +22,9 @@ LEAD_SELECTORS = (
 _PARA_TAGS = ("p", "h2", "h3", "li", "blockquote", "pre")
 
 
-def find_lead(root, description: str | None) -> str | None:
+def find_lead(root, description: str | None, *, strict: bool = False) -> str | None:
     """The sapo: a lead-classed element whose text starts like the page's meta description, else
-    the first lead-classed element outside furniture."""
+    (unless ``strict``) the first lead-classed element outside furniture and teaser lists."""
     first = None
     for el in select(root, LEAD_SELECTORS, first=False) + _all_matches(root):
         if any(is_furniture_el(a, inside_body=False) for a in el.iterancestors() if a.tag not in ("body", "html")):
@@ -36,7 +36,7 @@ def find_lead(root, description: str | None) -> str | None:
             return text
         if first is None and not any(a.tag in ("li", "a") for a in el.iterancestors()):
             first = text
-    return first
+    return None if strict else first
 
 
 def _all_matches(root) -> list:

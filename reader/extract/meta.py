@@ -84,8 +84,11 @@ class PageMeta:
         h1s = [h for h in h1s if h]
         for h in h1s:
             k = fold_key(h)
-            if any(c and (fold_key(c) == k or fold_key(c).startswith(k)) for c in (ld, og, doc_title)):
+            if len(k) >= 10 and any(c and (fold_key(c) == k or fold_key(c).startswith(k)) for c in (ld, og, doc_title)):
                 return h
+        headlines = [h for h in h1s if len(h.split()) >= 3]
+        if len(headlines) == 1:  # the page's one real <h1> is what readers see as the headline
+            return headlines[0]
         if ld:
             return ld
         if og:

@@ -11,7 +11,7 @@ from lxml import etree
 from reader.errors import ExtractError
 from reader.extract import generic
 from reader.extract.blocks import Block, Walker, parse, select
-from reader.extract.clean import (byline_of, dedupe, fold_key, has_paywall, is_furniture, looks_like_text,
+from reader.extract.clean import (byline_of, credit_line_author, dedupe, fold_key, has_paywall, is_furniture, looks_like_text,
                                   source_of, squash, strip_credit, strip_dateline, strip_widgets, tidy_author,
                                   wire_end)
 from reader.extract.meta import PageMeta
@@ -39,7 +39,9 @@ def extract_page(article: Article, profile: SiteProfile | None, *, root=None, ca
     blocks = Walker(drop=prof.drop, captions=prof.captions).run(body) if body is not None else []
 
     desc = meta.description()
-    lead = meta.lead(prof.lead) if prof.lead else generic.find_lead(root, desc)
+    lead = meta.lead(prof.lead) if prof.lead else None
+    if not lead:  # no profile, or its sapo selector no longer matches
+        lead = generic.find_lead(root, desc, strict=bool(prof.lead))
     if lead and (len(lead) < 30 or is_furniture(lead)):
         lead = None
 
@@ -54,6 +56,16 @@ def extract_page(article: Article, profile: SiteProfile | None, *, root=None, ca
         lead = strip_dateline(strip_widgets(lead))
     elif paras:
         paras[0] = (strip_dateline(paras[0][0]), paras[0][1])
+
+    # credit lines: "Bài và ảnh: NGỌC MAI" at the top or the bottom
+    credited = None
+    for i in [0, 1, -1, -2, -3]:
+        if len(paras) > 2 and -len(paras) <= i < len(paras):
+            name = credit_line_author(paras[i][0])
+            if name:
+                credited = credited or name
+                paras.pop(i)
+                break
 
     # byline: trailing short lines ("LÊ HÀ", right-aligned "Đức Hùng", "Theo TTXVN")
     trailing, source = None, None
@@ -76,7 +88,7 @@ def extract_page(article: Article, profile: SiteProfile | None, *, root=None, ca
             break
     author = meta.author(prof.author) if prof.author else None
     if not author:
-        author = meta.author_ld() or trailing or meta.author(())
+        author = meta.author_ld() or credited or trailing or meta.author(())
     if author and source and fold_key(source) not in fold_key(author):
         author = f"{author}, {source}"
     elif not author and source:

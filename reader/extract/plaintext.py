@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from reader.errors import ExtractError
-from reader.extract.clean import (byline_of, fold_key, is_furniture, looks_like_text, source_of, squash,
+from reader.extract.clean import (byline_of, credit_line_author, fold_key, is_furniture, looks_like_text, source_of, squash,
                                   strip_credit, strip_dateline, strip_widgets, wire_end)
 from reader.models import Caption, Document
 
@@ -52,7 +52,7 @@ def extract_text(text: str, *, url: str | None = None, title_hint: str | None = 
             source = source or src
             body.pop()
             continue
-        name = byline_of(last)
+        name = byline_of(last) or credit_line_author(last)
         if name and not author:
             author = name
             body.pop()
