@@ -187,6 +187,13 @@ def test_synthetic_page(name, expect):
             assert getattr(doc, key) == expect[key]
 
 
+def test_lazy_image_is_the_lead_image_without_og_image():
+    html = (SYN / "furniture.html").read_text(encoding="utf-8").replace(
+        '<meta property="og:image" content="https://static.example.org/bus.jpg">', "")
+    doc = extract(Article(url="https://baomau.example/a.html", html=html))
+    assert doc.image == "https://static.example.org/bus-1.jpg"  # data-src, not the base64 placeholder
+
+
 def test_duplicate_caption_is_a_caption_once():
     doc = extract(load(str(SYN / "furniture.html")))
     assert [c.text for c in doc.captions] == ["Xe buýt điện tại bến Kim Mã sáng nay."]

@@ -6,6 +6,8 @@ and caption placement; the "no article body" checks.
 """
 from __future__ import annotations
 
+from urllib.parse import urljoin
+
 from lxml import etree
 
 from reader.errors import ExtractError
@@ -115,10 +117,30 @@ def extract_page(article: Article, profile: SiteProfile | None, *, root=None, ca
         raise ExtractError(subject, f"{prof.name}: the page has no headline")
     if captions:
         texts, caption_list = _captions_as_body(texts, caption_list)
+    url = meta.canonical() or article.url
     return Document(title=title, paragraphs=tuple(texts), lead=lead or None, author=author,
                     published=meta.published(prof.published) or article.published,
-                    url=meta.canonical() or article.url, site=prof.name, section=meta.section(prof.section),
-                    image=meta.image(), captions=tuple(caption_list))
+                    url=url, site=prof.name, section=meta.section(prof.section),
+                    image=meta.image() or body_image(body, url), captions=tuple(caption_list))
+
+
+def body_image(body, base: str | None) -> str | None:
+    """The first real image in the body (lazy-loaded ones keep the URL in data-src / data-original)."""
+    if body is None:
+        return None
+    for img in body.iter("img"):
+        for attr in ("data-src", "data-original", "data-lazy-src", "data-srcset", "srcset", "src"):
+            v = (img.get(attr) or "").strip().split(" ")[0]
+            if not v or v.startswith("data:"):
+                continue
+            if v.startswith("//"):
+                v = "https:" + v
+            elif not v.startswith(("http://", "https://")):
+                if not base:
+                    continue
+                v = urljoin(base, v)
+            return v
+    return None
 
 
 def _lines(blocks: list[Block], prof: SiteProfile) -> tuple[list[tuple[str, Block]], list[tuple[str, int]]]:
