@@ -58,7 +58,7 @@ class RawEspeak:
         return bytes(self.buf)
 
 
-def baseline(spoken: list[str]) -> float:
+def baseline(spoken: list[str]) -> tuple[float, float]:
     import lameenc
 
     t0 = time.perf_counter()
@@ -71,10 +71,13 @@ def baseline(spoken: list[str]) -> float:
 
     enc.set_quality(QUALITY)
     out = bytearray()
+    samples = 0
     for s in spoken:
-        out += enc.encode(raw.synth(s))
+        pcm = raw.synth(s)
+        samples += len(pcm) // 2
+        out += enc.encode(pcm)
     out += enc.flush()
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, samples / raw.rate
 
 
 def main() -> None:
@@ -92,13 +95,13 @@ def main() -> None:
     spoken = [s.spoken for s in sentences(doc)]
     chars = sum(len(s) for s in spoken)
 
-    base = baseline(spoken)
+    base, base_audio = baseline(spoken)
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()
         ep = render_document(doc, Path(d), cache=None)
         ours = time.perf_counter() - t0
     print(f"article: seed x{a.repeat}, {len(spoken)} sentences, {chars} spoken characters, {ep.duration / 60:.1f} min of audio")
-    print(f"raw espeak-ng + lameenc: {base:.2f} s")
+    print(f"raw espeak-ng + lameenc: {base:.2f} s ({base_audio / 60:.1f} min of speech)")
     print(f"vnreader end to end:     {ours:.2f} s")
     print(f"ratio {ours / base:.2f}x (target <= 1.5x)")
 
