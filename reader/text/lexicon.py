@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,25 +24,20 @@ class Lexicon:
 
     entries: tuple[tuple[str, str], ...] = ()
     path: str | None = None
+    _table: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _pattern: list = field(default_factory=list, init=False, repr=False, compare=False)
 
-    @property
-    def pattern(self) -> re.Pattern | None:
-        return _compile(self.entries)
+    def __post_init__(self):
+        self._table.update(self.entries)
+        if self.entries:
+            keys = sorted(self._table, key=len, reverse=True)
+            self._pattern.append(re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, keys)) + r")(?![\w])"))
 
     def apply(self, text: str) -> str:
-        pat = self.pattern
-        if pat is None:
+        if not self._pattern:
             return text
-        table = dict(self.entries)
-        return pat.sub(lambda m: table[m.group(0)], text)
-
-
-@lru_cache(maxsize=8)
-def _compile(entries: tuple[tuple[str, str], ...]) -> re.Pattern | None:
-    if not entries:
-        return None
-    keys = sorted({k for k, _ in entries}, key=len, reverse=True)
-    return re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, keys)) + r")(?![\w])")
+        table = self._table
+        return self._pattern[0].sub(lambda m: table[m.group(0)], text)
 
 
 def parse(text: str, path: str = "lexicon") -> Lexicon:
@@ -61,17 +56,24 @@ def parse(text: str, path: str = "lexicon") -> Lexicon:
 
 def find() -> Path | None:
     """The lexicon file in use, or None when there is none."""
+    p = _find()
+    return Path(p) if p else None
+
+
+def _find() -> str | None:
     env = os.environ.get(ENV)
     if env:
-        p = Path(env)
-        if not p.is_file():
+        if not os.path.isfile(env):
             raise ConfigError(env, f"{ENV} names no readable file",
                               fix=f"point {ENV} at a written<TAB>spoken .tsv file, or unset it")
-        return p
-    for p in (_REPO_FILE, Path.cwd() / "feeds" / "lexicon.tsv"):
-        if p.is_file():
-            return p
+        return env
+    for p in (_REPO_PATH, os.path.join("feeds", "lexicon.tsv")):
+        if os.path.isfile(p):
+            return os.path.abspath(p)
     return None
+
+
+_REPO_PATH = str(_REPO_FILE)
 
 
 @lru_cache(maxsize=4)
@@ -84,7 +86,10 @@ def _load(path: str, mtime: float) -> Lexicon:
 
 def load() -> Lexicon:
     """The current lexicon (re-read when the file changes)."""
-    p = find()
+    p = _find()
     if p is None:
-        return Lexicon()
-    return _load(str(p), p.stat().st_mtime)
+        return _EMPTY
+    return _load(p, os.stat(p).st_mtime)
+
+
+_EMPTY = Lexicon()

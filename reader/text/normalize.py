@@ -82,6 +82,19 @@ def _needs_ngay(s: str, pos: int) -> bool:
     return _prev_word(s, pos) not in _NO_NGAY
 
 
+def when(pattern: str, *, digit: bool = False):
+    """Mark a rule with a cheap trigger: ``normalize`` skips the rule when the text has no
+    match (most sentences have no date, code or unit), and skips every rule whose trigger
+    needs a digit when the text has none. The rule itself still works alone."""
+    trigger = re.compile(pattern)
+
+    def mark(rule):
+        rule.trigger = trigger
+        rule.needs_digit = digit
+        return rule
+    return mark
+
+
 # Rules ---------------------------------------------------------------------------
 def nfc(text: str) -> str:
     """Unicode NFC first: decomposed tone marks would defeat every later pattern."""
@@ -115,6 +128,7 @@ def _read_address(addr: str) -> str:
     return " ".join(out)
 
 
+@when(r"@|www\.|https?:|\.(?:vn|com|net|org|gov|edu|info)\b")
 def urls_and_emails(text: str) -> str:
     """Web and mail addresses, symbol by symbol (``.`` *chấm*, ``/`` *xẹt*, ``@`` *a còng*).
 
@@ -133,6 +147,7 @@ _PHONE = re.compile(_START + r"(0\d{2,3})([ .-]?)(\d{3,4})\2(\d{3,4})" + _END)
 _HOTLINE = re.compile(_START + r"(1[89]00)[ .]?(\d{4}|\d{2}[ .]\d{2})" + _END)
 
 
+@when(r"0\d|1[89]00", digit=True)
 def phone_numbers(text: str) -> str:
     """Phone numbers (``0912 345 678``, ``024.3825.1234``, hotlines ``1900 1234``) digit by
     digit, group by group."""
@@ -143,6 +158,7 @@ def phone_numbers(text: str) -> str:
 _PLATE = re.compile(r"(?<![\w.-])(\d{2})([A-ZĐ]{1,2}\d?)-(\d{3})(?:\.?(\d{2}))?(?![\w])")
 
 
+@when(r"\d[A-ZĐ]", digit=True)
 def licence_plates(text: str) -> str:
     """Plates ``29A-123.45``: province number, series letters, then the serial digit by digit.
 
@@ -159,6 +175,7 @@ _LETTERS = r"[A-ZĐ][A-ZĐa-z]*"
 _DOC_CODE = re.compile(r"(?<![\w./-])(\d+(?:/\d+)*)([-/])(" + _LETTERS + r"(?:[-/&]" + _LETTERS + r")*)(?![\w-])")
 
 
+@when(r"\d[-/][A-ZĐ]", digit=True)
 def document_codes(text: str) -> str:
     """Document numbers ``01-NQ/TU``, ``45/2024/NĐ-CP``: numbers as cardinals, ``/`` → *trên*,
     ``-`` silent, letters with Vietnamese letter names (*en quy trên tê u*)."""
@@ -182,6 +199,7 @@ def _abbr_re() -> re.Pattern:
     return re.compile(r"(?<![\w&-])(" + _alt(table("abbreviations")) + r")(?:(\.\s*)(?=[^\W_])|(?![\w&-]))")
 
 
+@when(r"[A-ZĐ][A-ZĐhP]|Tp")
 def abbreviations(text: str) -> str:
     """Dictionary abbreviations (``UBND``, ``TP.HCM``, ``PGS. TS.``), case-sensitive, a dot after
     one swallowed when a word follows. Risk: parts of codes (``NĐ-CP``) are excluded by the
@@ -195,6 +213,7 @@ def _admin_re() -> re.Pattern:
     return re.compile(r"(?<![\w.])(" + _alt(table("admin")) + r")\.(?:(?=\d)|(?=[A-ZĐ][^\W\d_])|\s(?=\d))")
 
 
+@when(r"[A-Z]\.")
 def admin_prefixes(text: str) -> str:
     """``Q.1`` → *quận một*, ``P.Cô Giang`` → *phường Cô Giang*: only glued to a name or a
     number, so an initial (``bà P. Do``) stays a letter."""
@@ -220,6 +239,7 @@ def _clock_words(h: str, mi: str | None, s: str | None = None) -> str:
 _TIME_RANGE = re.compile(_START + r"(\d{1,2}(?:[hg]\d{0,2}|:\d\d))\s*" + DASH + r"\s*(?=\d{1,2}(?:[hg]|:\d\d))")
 
 
+@when(r"\d\s?[hg:]", digit=True)
 def times(text: str) -> str:
     """Clock times ``14h30``, ``9g30``, ``4h``, ``11:37`` → *… giờ … phút*; ``8h00`` → *tám giờ*;
     ``14h-16h`` → *… đến …*. Risk: ``9g`` alone may be grams, so ``g`` needs minutes."""
@@ -237,6 +257,7 @@ def times(text: str) -> str:
 _QUARTER = re.compile(r"\b([Qq]uý)\s+(IV|I{1,3}|[1-4])\s*[/-]\s*" + YEAR + r"\b|(?<![\w])Q([1-4])/" + YEAR + r"\b")
 
 
+@when(r"[uQ][ý\d]", digit=True)
 def quarters(text: str) -> str:
     """``quý IV/2025``, ``quý 3-2024``, ``Q3/2024`` → *quý … năm …*."""
     def one(m: re.Match) -> str:
@@ -252,6 +273,7 @@ _DATE_RANGE = re.compile(_START + DAY + r"(?:([/.])" + MONTH + r")?(\s*" + DASH 
                          + r"(?:\6" + YEAR + r")?" + _END)
 
 
+@when(r"\d\s*[-–—]\s*\d", digit=True)
 def date_ranges(text: str) -> str:
     """``1- 28/10/2020``, ``28/10 - 2/11`` → *một đến hai mươi tám tháng mười …*; *ngày* only
     before the first date, and only when the text has none."""
@@ -269,6 +291,7 @@ def date_ranges(text: str) -> str:
 _FULL_DATE = re.compile(_START + DAY + r"([-/.])" + MONTH + r"\2" + YEAR + _END)
 
 
+@when(r"\d[-/.]\d+[-/.]\d", digit=True)
 def full_dates(text: str) -> str:
     """``2.12.2020``, ``15/8/2024``, ``14-11-2016`` → *ngày D tháng M năm Y* (no *ngày* after *ngày*)."""
     return _FULL_DATE.sub(lambda m: _date_words(m.group(1), m.group(3), m.group(4),
@@ -278,6 +301,7 @@ def full_dates(text: str) -> str:
 _MONTH_YEAR = re.compile(r"(?<![\w.,/-])((?:[Tt]háng)\s+)?" + MONTH + r"([-/.])" + YEAR + _END)
 
 
+@when(r"[-/.](?:1[89]|20)\d\d", digit=True)
 def month_years(text: str) -> str:
     """``tháng 9-2017``, ``tháng 1.2018``, ``3/2017`` → *(tháng) M năm Y*. Without *tháng*, only
     ``/`` and ``.`` count (``3-2017`` may be a range) and *tháng* is said."""
@@ -304,6 +328,7 @@ def _is_date_context(s: str, pos: int) -> bool:
 _DAY_MONTH = re.compile(_START + r"(\(\s*)?" + DAY + r"([-/.])" + MONTH + r"(\s*\))?" + _END)
 
 
+@when(r"\d[-/.]\d", digit=True)
 def day_months(text: str) -> str:
     """``9.1``, ``28-8``, ``18/12`` without a year. A date after a cue word (*sáng, chiều, ngày,
     hôm nay…*) or in brackets ``(9-1)``; ``a/b`` with no cue is a date unless it reads as a
@@ -328,6 +353,7 @@ _SCORE = re.compile(r"(?i:\b(tỷ số|tỉ số|thắng|thua|hòa|hoà|chung cu
                     + r"\s*(\d{1,2})" + _END)
 
 
+@when(r"\d\s*[-–—]\s*\d", digit=True)
 def scores(text: str) -> str:
     """Match scores after *tỷ số, thắng, thua, hòa, chung cuộc* (``2-1`` → *hai một*), never *đến*."""
     return _SCORE.sub(lambda m: f"{m.group(1)} {read_int(m.group(2))} {read_int(m.group(3))}", text)
@@ -338,6 +364,7 @@ _ROMAN_CUE = re.compile(r"(?i:\b(khóa|khoá|quý|kỷ|thứ|hội|chương|ph�
 _ROMAN_LIST = re.compile(r"^(\s*)([IVX]{1,5})(\s*[-.)–]\s)")
 
 
+@when(r"[IVXLC]")
 def roman_numerals(text: str) -> str:
     """Roman numerals after a cue (*khóa XIV*, *thế kỷ XXI*, *lần thứ XI*) → cardinals (*thứ IV*
     → *thứ tư*), and a list marker ``I-`` at the start. Risk: a bare ``X`` elsewhere stays a letter."""
@@ -357,6 +384,7 @@ def roman_numerals(text: str) -> str:
 _MONTH = re.compile(r"\b([Tt]háng)\s+(0?[1-9]|1[0-2])" + _END)
 
 
+@when(r"háng\s+\d", digit=True)
 def months(text: str) -> str:
     """``tháng 4`` → *tháng tư*, ``tháng 12`` → *tháng mười hai* (a month on its own)."""
     return _MONTH.sub(lambda m: f"{m.group(1)} {read_month(m.group(2))}", text)
@@ -365,6 +393,7 @@ def months(text: str) -> str:
 _ORDINAL = re.compile(r"\b([Tt]hứ)\s+(\d{1,3})(?![\w]|[.,/]\d)")
 
 
+@when(r"hứ\s+\d", digit=True)
 def ordinals(text: str) -> str:
     """``thứ 1`` → *thứ nhất*, ``thứ 4`` → *thứ tư* (also weekdays ``Thứ 2``), else the cardinal."""
     return _ORDINAL.sub(lambda m: f"{m.group(1)} {read_ordinal(m.group(2))}", text)
@@ -373,6 +402,7 @@ def ordinals(text: str) -> str:
 _RANGE = re.compile(_START + r"(" + NUM + r"(?:[hg]\d{0,2}|%)?)(\s*" + DASH + r"\s*)(?=\d)")
 
 
+@when(r"\d\s*[-–—]\s*\d", digit=True)
 def ranges(text: str) -> str:
     """A dash between numbers (``10-15%``, ``2020 - 2025``, ``8 – 12m``) → *đến*.
     Runs after dates, codes, plates, phones and scores have taken their dashes."""
@@ -382,6 +412,7 @@ def ranges(text: str) -> str:
 _FRACTION = re.compile(_START + r"(\d{1,4})/(\d{1,4})" + _END)
 
 
+@when(r"\d/\d", digit=True)
 def fractions(text: str) -> str:
     """``a/b`` left after dates: *a phần b* when a < b (``1/3``, ``1/500``), else *a trên b*."""
     def one(m: re.Match) -> str:
@@ -393,6 +424,7 @@ def fractions(text: str) -> str:
 _PERCENT = re.compile(r"(\d)\s?%")
 
 
+@when(r"%", digit=True)
 def percents(text: str) -> str:
     """``10%``, ``0,6%`` → *… phần trăm* (the number is read later)."""
     return _PERCENT.sub(r"\1 phần trăm", text)
@@ -404,6 +436,7 @@ def _unit_re() -> re.Pattern:
     return re.compile(after + r"(" + _alt(table("units")) + r")(?:/(" + _alt(table("per_units")) + r")(?![\w²³])|(/)(?=\d)|(?![\w²³]))")
 
 
+@when(r"\d", digit=True)
 def units(text: str) -> str:
     """Units right after a number (``65ha``, ``5,5 km²``, ``70 triệu m3``, ``m3/s``, ``km/h``,
     ``L/100km``) → *héc-ta, ki-lô-mét vuông, mét khối một giây*. Risk: a one-letter unit
@@ -424,6 +457,7 @@ _DOLLAR = re.compile(r"\$\s?(" + NUM + r")(\s*(?:" + "|".join(MULTIPLIERS) + r")
 _DONG = re.compile(r"(?<=\d)\s?(?:đ|đồng|VNĐ|VND)(?![\w])")
 
 
+@when(r"[\d$](?:(?<=\$)|\s?[đV])", digit=True)
 def currency(text: str) -> str:
     """``$5``, ``$2 tỷ`` → *… đô la*; ``50.000đ`` → *… đồng* (``USD``, ``VNĐ`` are in the abbreviation list)."""
     text = _DOLLAR.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} đô la", text)
@@ -435,6 +469,7 @@ def _rate_re() -> re.Pattern:
     return re.compile(r"(?<=[^\W\d_])/(" + _alt(table("per_units")) + r")(?![\w])")
 
 
+@when(r"/", digit=True)
 def rates(text: str) -> str:
     """``đồng/lượng``, ``USD/ounce``, ``lần/phút`` after a number → *… một lượng*. Risk: ``và/hoặc``
     is no rate, so a number must come shortly before."""
@@ -451,6 +486,7 @@ _DECIMAL_CODE = re.compile(_START + r"(\d+)\.(\d+)([A-Z]{1,3})(?![\w])")
 _ALNUM_CODE = re.compile(r"(?<![\w-])(?=[A-ZĐ0-9]*\d)(?=[A-ZĐ0-9]*[A-ZĐ])([A-ZĐ0-9]{2,12})(?![\w])")
 
 
+@when(r"\d(?:(?<=[A-ZĐ]\d)|[A-ZĐ])", digit=True)
 def model_codes(text: str) -> str:
     """Trim and model names: ``2.0E`` → *hai chấm không e*; ``SE67``, ``A80``, ``U23``, ``H5N1``:
     letters spelled, digit runs as cardinals."""
@@ -465,6 +501,7 @@ def model_codes(text: str) -> str:
 _WORD_DIGITS = re.compile(r"(?<=[^\W\d_])-?(?=\d)|(?<=\d)(?=[^\W\d_])")
 
 
+@when(r"\d(?:(?<=[^\W\d_]\d)|(?<=[^\W\d_]-\d)|[^\W\d_])", digit=True)
 def split_words_digits(text: str) -> str:
     """``Mazda3``, ``Covid-19`` → ``Mazda 3``, ``Covid 19`` so the number is read on its own."""
     return _WORD_DIGITS.sub(" ", text)
@@ -473,38 +510,50 @@ def split_words_digits(text: str) -> str:
 _NUMBER = re.compile(r"(?<![\w])\d+(?:[.,]\d+)*(?![\w])")
 
 
-def _next_word(s: str, end: int) -> str:
-    m = re.match(r"\s*([^\W\d_]+)", s[end:end + 30])
-    return m.group(1).lower() if m else ""
+_VN_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+_EN_FULL = re.compile(r"\d{1,3}(?:,\d{3})+\.\d+")
+_EN_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3}){2,}")
+_COMMA_THREE = re.compile(r"\d{1,3},\d{3}")
+_DECIMAL_COMMA = re.compile(r"\d+,\d+")
+_DECIMAL_POINT = re.compile(r"\d+\.\d+")
 
 
 def _read_number(tok: str, nxt: str) -> str:
-    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", tok):  # 24.500 / 1.949,8
-        whole, _, frac = tok.partition(",")
-        whole = whole.replace(".", "")
-        return read_decimal(whole, frac) if frac else read_int(whole)
-    if re.fullmatch(r"\d{1,3}(?:,\d{3})+\.\d+", tok):  # 1,234.5 English
-        whole, frac = tok.split(".")
-        return f"{read_int(whole.replace(',', ''))} phẩy {read_fraction_digits(frac)}"
-    if re.fullmatch(r"\d{1,3}(?:,\d{3}){2,}", tok):  # 1,234,567
-        return read_int(tok.replace(",", ""))
-    if re.fullmatch(r"\d{1,3},\d{3}", tok):  # 2,250: English thousands or a decimal comma
-        whole, frac = tok.split(",")
-        english = frac == "000" or (nxt in table("count_nouns") and nxt not in MULTIPLIERS)
-        return read_int(whole + frac) if english else read_decimal(whole, frac)
-    if re.fullmatch(r"\d+,\d+", tok):
-        whole, frac = tok.split(",")
-        return read_decimal(whole, frac)
-    if re.fullmatch(r"\d+\.\d+", tok):  # 1.4, 258.1: an English decimal point
-        whole, frac = tok.split(".")
-        return f"{read_int(whole)} phẩy {read_fraction_digits(frac)}"
-    if re.fullmatch(r"\d+", tok):
+    if tok.isdigit():
         if len(tok) > 1 and tok.startswith("0") or len(tok) >= 10:
             return read_digits(tok)
         return read_int(tok)
+    if _VN_THOUSANDS.fullmatch(tok):  # 24.500 / 1.949,8
+        whole, _, frac = tok.partition(",")
+        whole = whole.replace(".", "")
+        return read_decimal(whole, frac) if frac else read_int(whole)
+    if _EN_FULL.fullmatch(tok):  # 1,234.5 English
+        whole, frac = tok.split(".")
+        return f"{read_int(whole.replace(',', ''))} phẩy {read_fraction_digits(frac)}"
+    if _EN_THOUSANDS.fullmatch(tok):  # 1,234,567
+        return read_int(tok.replace(",", ""))
+    if _COMMA_THREE.fullmatch(tok):  # 2,250: English thousands or a decimal comma
+        whole, frac = tok.split(",")
+        english = frac == "000" or (nxt in table("count_nouns") and nxt not in MULTIPLIERS)
+        return read_int(whole + frac) if english else read_decimal(whole, frac)
+    if _DECIMAL_COMMA.fullmatch(tok):
+        whole, frac = tok.split(",")
+        return read_decimal(whole, frac)
+    if _DECIMAL_POINT.fullmatch(tok):  # 1.4, 258.1: an English decimal point
+        whole, frac = tok.split(".")
+        return f"{read_int(whole)} phẩy {read_fraction_digits(frac)}"
     return " chấm ".join(_read_number(p, "") for p in re.split(r"[.,]", tok))  # 1.2.3
 
 
+_NEXT_WORD = re.compile(r"\s*([^\W\d_]+)")
+
+
+def _next_word(s: str, end: int) -> str:
+    m = _NEXT_WORD.match(s, end)
+    return m.group(1).lower() if m else ""
+
+
+@when(r"\d", digit=True)
 def numbers(text: str) -> str:
     """Every number left: ``.`` thousands and ``,`` decimals (``24.500``, ``3,5``), English
     separators when unmistakable (``23,000``, ``1.4``, ``2,250 người``), zero-padded and
@@ -515,6 +564,7 @@ def numbers(text: str) -> str:
 _ACRONYM = re.compile(r"(?<![\w-])([A-ZĐ]{2,6})(?![\w])")
 
 
+@when(r"[A-ZĐ]{2}")
 def acronyms(text: str) -> str:
     """Capitals not in the dictionary (``SJC``, ``DOHC``) spelled with letter names; a few
     (``ASEAN``, ``COVID``) read as words. A line mostly in capitals is left alone."""
@@ -528,6 +578,7 @@ def acronyms(text: str) -> str:
 _SYMBOLS = (("&", " và "), ("%", " phần trăm"), ("°C", " độ C"), ("~", " khoảng "), ("+", " cộng "))
 
 
+@when(r"[&%~+°]")
 def symbols(text: str) -> str:
     """Stray symbols: ``&`` *và*, ``%`` *phần trăm*, ``°C`` *độ C*, ``~`` *khoảng*, ``+`` *cộng*."""
     for sym, word in _SYMBOLS:
@@ -577,7 +628,20 @@ RULES = (
 
 
 def normalize(text: str, rules=RULES) -> str:
-    """The spoken form of ``text``: every rule in order."""
+    """The spoken form of ``text``: every rule in order (a rule whose trigger finds nothing is skipped)."""
+    has_digit = None
     for rule in rules:
+        trigger = getattr(rule, "trigger", None)
+        if trigger is not None:
+            if rule.needs_digit:
+                if has_digit is None:
+                    has_digit = _DIGIT.search(text) is not None
+                if not has_digit:
+                    continue
+            if not trigger.search(text):
+                continue
         text = rule(text)
     return text
+
+
+_DIGIT = re.compile(r"\d")
