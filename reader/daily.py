@@ -239,8 +239,8 @@ class _Run:
                 rows.append((entry, "over-limit", f"more than {source.limit} new articles in the feed"))
             self.report.skipped.append((f"{source.name}: {label}", rows[-1][2]))
         self.store.ingest(source.name, source.url, rows, result.etag, result.modified, now=self.now)
-        self.log.info("feed", source=source.name, entries=len(result.entries), new=taken,
-                      skipped=len(rows) - taken)
+        self.log.log("info" if rows else "debug", "feed", source=source.name, entries=len(result.entries), new=taken,
+                     skipped=len(rows) - taken)
 
     # ------------------------------------------------------------ render
     def _document(self, source: FeedSource, entry: Entry) -> Document:
