@@ -170,6 +170,9 @@ SYNTHETIC = [
         contains=["Giá vé lượt là bốn mươi lăm nghìn đồng", "thay toàn bộ xe buýt chạy dầu"],
         absent=["Xem với cỡ chữ", "Tin liên quan", "Xem thêm", "Chia sẻ", "Bình luận", "Quảng cáo", "Ảnh:", "Video:",
                 "Copy link", "Zalo", "Great news", "Rất tiện lợi", "Bản quyền", "TTO", "Xe buýt điện tại bến Kim Mã"])),
+    ("short-with-teasers", "short-with-teasers.html", dict(
+        title="Bài ngắn về giá vàng hôm nay", contains=["Giá vàng miếng sáng nay tăng nhẹ", "giá biến động mạnh."],
+        absent=["Giá xăng giảm", "Bão số 3", "tuyển sinh", "buýt điện"])),
     ("photo-story", "photo-story.html", dict(contains=["Những thửa ruộng bậc thang ở Mù Cang Chải",
                                                        "Du khách đến từ khắp nơi"],
                                              absent=["Clip:", "Mùa vàng nhìn từ trên cao"])),

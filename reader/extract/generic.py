@@ -63,6 +63,9 @@ def find_body(root):
         n = len(squash(el.text_content()))
         if n < 25:
             continue
+        n -= sum(len(squash(a.text_content())) for a in el.iter("a"))  # teaser lists are all links
+        if n < 25:
+            continue
         parent = el.getparent()
         if parent is None:
             continue

@@ -49,7 +49,7 @@ def extract_page(article: Article, profile: SiteProfile | None, *, root=None, ca
 
     paras, caps = _lines(blocks, prof)
     if profile is None:
-        paras, caps = _safety_net(article.html or "", paras, caps, prof)
+        paras, caps = _safety_net(article.html or "", root, paras, caps, prof)
 
     # lead: the sapo element, else a first paragraph that the page describes as its summary
     if not lead and paras and desc and _same_start(paras[0][0], desc):
@@ -167,10 +167,12 @@ def _lines(blocks: list[Block], prof: SiteProfile) -> tuple[list[tuple[str, Bloc
     return paras, caps
 
 
-def _safety_net(html, paras, caps, prof):
-    """Generic pages: if trafilatura finds clearly more words than the DOM walk, use its text."""
+def _safety_net(html, root, paras, caps, prof):
+    """Generic pages: if trafilatura finds clearly more words than the DOM walk, use its text (less
+    any line that is a whole link on the page: teasers)."""
     mine = sum(len(t.split()) for t, _ in paras) + sum(len(c[0].split()) for c in caps)
-    theirs_blocks = generic.trafilatura_paragraphs(html)
+    links = {fold_key(a.text_content()) for a in root.iter("a")}
+    theirs_blocks = [b for b in generic.trafilatura_paragraphs(html) if fold_key(b.text) not in links]
     theirs = sum(len(b.text.split()) for b in theirs_blocks)
     if theirs > max(2 * MIN_WORDS, mine * 1.5):
         new, _ = _lines(theirs_blocks, prof)
