@@ -29,6 +29,8 @@ LOUDNESS_TOLERANCE = 0.3
 MAX_PASSES = 3
 #: Gain step (dB) between the two trial levels used to find the gain under limiting.
 TRIAL_STEP_DB = 2.0
+#: Most secant steps of the gain trial.
+TRIAL_ROUNDS = 4
 
 
 def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str | Path, *, rate: float = 1.0,
@@ -82,17 +84,27 @@ def _choose_gain(timeline: Timeline, loudness: float, peak: float, target: float
                  ceiling: float) -> tuple[float, float]:
     """Gain (dB) that brings the limited signal to ``target``, and loudness change per dB of gain.
 
-    Without limiting, loudness moves dB for dB with gain. When the limiter will act, one
-    trial pass measures the limited loudness at two gains and interpolates between them.
+    Without limiting, loudness moves dB for dB with gain. When the limiter will act, trial
+    passes over a sample of the episode (no encoding) find the gain by the secant method:
+    limiting flattens the curve, more so the harder it works.
     """
     gain = target - loudness
     if peak * db_to_gain(gain) < db_to_gain(ceiling) / 1.5:  # the limiter cannot engage
         return gain, 1.0
-    probe = (gain, gain + TRIAL_STEP_DB)
-    raw, (low, high) = trial(timeline, probe, ceiling)
-    slope = min(1.0, max(0.2, (high - low) / TRIAL_STEP_DB))
-    at_gain = loudness + (low - raw)  # full-episode loudness at ``gain`` after limiting
-    return gain + (target - at_gain) / slope, slope
+    raw, (low, high) = trial(timeline, (gain, gain + TRIAL_STEP_DB), ceiling)
+    # loudness of the whole episode at a gain, from the sample: full = sample + (loudness - raw)
+    points = [(gain, loudness + low - raw), (gain + TRIAL_STEP_DB, loudness + high - raw)]
+    slope = 1.0
+    for _ in range(TRIAL_ROUNDS):
+        (g0, l0), (g1, l1) = points[-2:]
+        slope = min(1.0, max(0.05, (l1 - l0) / (g1 - g0))) if g1 != g0 else 1.0
+        gain = g1 + (target - l1) / slope
+        _, (level,) = trial(timeline, (gain,), ceiling)
+        points.append((gain, loudness + level - raw))
+        if abs(points[-1][1] - target) <= LOUDNESS_TOLERANCE / 3:
+            break
+    gain, level = min(points, key=lambda p: abs(p[1] - target))
+    return gain, slope
 
 
 def _mp3_duration(path: Path, subject: Path) -> float:

@@ -21,8 +21,8 @@ QUALITY = 5
 ENCODER_SCALE = 0.95
 #: Samples per block streamed through meter, limiter and encoder.
 BLOCK = 1 << 15
-#: Most blocks the gain trial looks at (about 75 s of audio at 22 kHz).
-TRIAL_BLOCKS = 48
+#: Most blocks the gain trial looks at (about 48 s of audio at 22 kHz).
+TRIAL_BLOCKS = 32
 
 
 def allowed_bitrates(rate: int) -> tuple[int, ...]:
