@@ -173,6 +173,8 @@ SYNTHETIC = [
     ("short-with-teasers", "short-with-teasers.html", dict(
         title="Bài ngắn về giá vàng hôm nay", contains=["Giá vàng miếng sáng nay tăng nhẹ", "giá biến động mạnh."],
         absent=["Giá xăng giảm", "Bão số 3", "tuyển sinh", "buýt điện"])),
+    ("split-body", "split-body.html", dict(
+        contains=["Đoạn thứ nhất của bài viết", "Đoạn thứ tư cho biết"], absent=["Quảng cáo", "Giá xăng"])),
     ("photo-story", "photo-story.html", dict(contains=["Những thửa ruộng bậc thang ở Mù Cang Chải",
                                                        "Du khách đến từ khắp nơi"],
                                              absent=["Clip:", "Mùa vàng nhìn từ trên cao"])),
@@ -195,6 +197,14 @@ def test_lazy_image_is_the_lead_image_without_og_image():
         '<meta property="og:image" content="https://static.example.org/bus.jpg">', "")
     doc = extract(Article(url="https://baomau.example/a.html", html=html))
     assert doc.image == "https://static.example.org/bus-1.jpg"  # data-src, not the base64 placeholder
+
+
+def test_generic_body_spans_sibling_parts():
+    from reader.extract.blocks import parse
+    from reader.extract.generic import find_body
+
+    body = find_body(parse((SYN / "split-body.html").read_text(encoding="utf-8")))
+    assert body.get("class") == "wrap"
 
 
 def test_duplicate_caption_is_a_caption_once():

@@ -83,7 +83,29 @@ def find_body(root):
         best, best_score = el, score
     if best is None and scores:
         best = max(scores, key=scores.get)
+    # an article split in sibling blocks (part one, an ad, part two): climb while the parent holds
+    # clearly more prose that is not links or furniture
+    for _ in range(2):
+        parent = best.getparent() if best is not None else None
+        if parent is None or parent.tag in ("body", "html") or is_furniture_el(parent, inside_body=False):
+            break
+        if _prose(parent) > 1.25 * _prose(best):
+            best = parent
+        else:
+            break
     return best
+
+
+def _prose(el) -> int:
+    """Characters of paragraph text under ``el``, less link text, outside furniture."""
+    total = 0
+    for p in el.iter(*_PARA_TAGS):
+        if any(is_furniture_el(a) for a in p.iterancestors() if a is not el and el in a.iterancestors()):
+            continue
+        n = len(squash(p.text_content())) - sum(len(squash(a.text_content())) for a in p.iter("a"))
+        if n >= 25:
+            total += n
+    return total
 
 
 def trafilatura_paragraphs(html: str) -> list[Block]:
