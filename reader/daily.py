@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from reader import episodes as records
 from reader.config import Config, load_sources
-from reader.errors import LockedError, PublishError, ReaderError
+from reader.errors import ConfigError, LockedError, PublishError, ReaderError
 from reader.logs import RunLog, summary_lines
 from reader.models import Article, Document, Episode, FeedSource
 from reader.store import STATE_NAME, Entry, Store, text_hash
@@ -492,9 +492,25 @@ def _clip_cache(log: RunLog):
         return None
 
 
+def check_engines(config: Config) -> None:
+    """Raise ``ConfigError`` before anything runs when a configured engine cannot run here."""
+    from reader.tts import get_engine
+
+    names = {config.engine} | {s.engine or config.engine for s in config.sources if s.episodes or s.group}
+    for name in sorted(names, key=lambda n: n or ""):
+        try:
+            why = get_engine(name).check()
+        except ReaderError as e:
+            why = str(e)
+        if why is not None:
+            raise ConfigError(config.path, f"speech engine {name or 'espeak'!r} cannot run here: {why}",
+                              fix="install what it needs, or choose another engine (see `vnreader engines`)")
+
+
 def run_command(args) -> int:
     """``vnreader run``: exit 0 all done, 1 some items failed, 2 configuration, 3 locked."""
     config = load_sources(args.config)
+    check_engines(config)
     out_dir = Path(args.out) if args.out else (config.out or Path(DEFAULT_OUT))
     state = Path(args.state) if args.state else config.state
     base_url = args.base_url or config.base_url or DEFAULT_BASE_URL

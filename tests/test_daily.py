@@ -218,6 +218,25 @@ def test_cli_config_error_exit_2_before_anything_runs(site, tmp_path, capsys, cl
     assert not out.exists() and site.hits == {}
 
 
+def test_cli_engine_that_cannot_run_is_a_config_error(site, tmp_path, capsys, cli_fakes, monkeypatch):
+    from reader import tts
+
+    class Broken:
+        def __init__(self, **_):
+            pass
+
+        def check(self):
+            return "its model file is missing"
+
+    monkeypatch.setitem(tts.ENGINES, "broken", Broken)
+    cfg = write_config(tmp_path / "s.toml", site, two_sources(engine="broken"))
+    out = tmp_path / "out"
+    assert cli_main(["run", "--config", str(cfg), "--out", str(out)]) == 2
+    _, e = capsys.readouterr()
+    assert "'broken' cannot run here: its model file is missing" in e and str(cfg) in e
+    assert not out.exists() and site.hits == {}
+
+
 def test_cli_log_json(site, tmp_path, capsys, cli_fakes):
     cfg = write_config(tmp_path / "s.toml", site, two_sources()[:1])
     assert cli_main(["run", "--config", str(cfg), "--out", str(tmp_path / "out"), "--log-json", "--verbose"]) == 0
