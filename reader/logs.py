@@ -115,5 +115,5 @@ def summary_lines(report) -> list[str]:
     for _, reason in report.skipped:
         reasons[reason] = reasons.get(reason, 0) + 1
     out += [f"  skipped {n}: {reason}" for reason, n in sorted(reasons.items())]
-    out += [f"  failed {item}: {err}" for item, err in report.failed]
+    out += [f"  failed {err}" if str(err).startswith(item) else f"  failed {item}: {err}" for item, err in report.failed]
     return out
