@@ -67,10 +67,10 @@ def _find() -> str | None:
             raise ConfigError(env, f"{ENV} names no readable file",
                               fix=f"point {ENV} at a written<TAB>spoken .tsv file, or unset it")
         return env
-    for p in (_REPO_PATH, os.path.join("feeds", "lexicon.tsv")):
-        if os.path.isfile(p):
-            return os.path.abspath(p)
-    return None
+    if os.path.isfile(_REPO_PATH):
+        return _REPO_PATH
+    local = os.path.join("feeds", "lexicon.tsv")
+    return os.path.abspath(local) if os.path.isfile(local) else None
 
 
 _REPO_PATH = str(_REPO_FILE)
@@ -86,6 +86,12 @@ def _load(path: str, mtime: float) -> Lexicon:
 
 def load() -> Lexicon:
     """The current lexicon (re-read when the file changes)."""
+    env = os.environ.get(ENV)
+    if not env:  # the common case: one stat of the repo file
+        try:
+            return _load(_REPO_PATH, os.stat(_REPO_PATH).st_mtime)
+        except OSError:
+            pass
     p = _find()
     if p is None:
         return _EMPTY

@@ -61,7 +61,28 @@ YEAR = r"(1[89]\d\d|20\d\d)"
 NUM = r"\d+(?:[.,]\d+)*"
 DASH = r"[-–—]"
 _END = r"(?![\w]|[.,/-]\d)"  # a number really ends here (not 2.5, 2/3, 2-3)
-_START = r"(?<![\w.,/-])"  # and starts here
+
+
+class _Guarded:
+    """A pattern whose match must start a token: the character before it is no word
+    character and none of ``bad``. Checked in Python after the match, because a regex that
+    opens with a look-behind is scanned position by position and is many times slower."""
+
+    def __init__(self, pattern: str, bad: str = ".,/-"):
+        self.pattern = re.compile(pattern)
+        self.bad = bad
+
+    def sub(self, repl, text: str) -> str:
+        bad = self.bad
+
+        def one(m: re.Match) -> str:
+            i = m.start()
+            if i:
+                c = text[i - 1]
+                if c.isalnum() or c == "_" or c in bad:
+                    return m.group(0)
+            return repl(m) if callable(repl) else m.expand(repl)
+        return self.pattern.sub(one, text)
 MULTIPLIERS = ("nghìn", "ngàn", "triệu", "tỷ", "tỉ", "trăm", "chục")
 _NO_NGAY = ("ngày", "mùng", "mồng")
 
@@ -143,11 +164,11 @@ def urls_and_emails(text: str) -> str:
     return _URL.sub(one, text)
 
 
-_PHONE = re.compile(_START + r"(0\d{2,3})([ .-]?)(\d{3,4})\2(\d{3,4})" + _END)
-_HOTLINE = re.compile(_START + r"(1[89]00)[ .]?(\d{4}|\d{2}[ .]\d{2})" + _END)
+_PHONE = _Guarded(r"(0\d{2,3})([ .-]?)(\d{3,4})\2(\d{3,4})" + _END)
+_HOTLINE = _Guarded(r"(1[89]00)[ .]?(\d{4}|\d{2}[ .]\d{2})" + _END)
 
 
-@when(r"0\d|1[89]00", digit=True)
+@when(r"0\d\d|1[89]00", digit=True)
 def phone_numbers(text: str) -> str:
     """Phone numbers (``0912 345 678``, ``024.3825.1234``, hotlines ``1900 1234``) digit by
     digit, group by group."""
@@ -155,7 +176,7 @@ def phone_numbers(text: str) -> str:
     return _PHONE.sub(lambda m: ", ".join(read_digits(g) for g in (m.group(1), m.group(3), m.group(4))), text)
 
 
-_PLATE = re.compile(r"(?<![\w.-])(\d{2})([A-ZĐ]{1,2}\d?)-(\d{3})(?:\.?(\d{2}))?(?![\w])")
+_PLATE = _Guarded(r"(\d{2})([A-ZĐ]{1,2}\d?)-(\d{3})(?:\.?(\d{2}))?(?![\w])")
 
 
 @when(r"\d[A-ZĐ]", digit=True)
@@ -172,7 +193,7 @@ def licence_plates(text: str) -> str:
 
 
 _LETTERS = r"[A-ZĐ][A-ZĐa-z]*"
-_DOC_CODE = re.compile(r"(?<![\w./-])(\d+(?:/\d+)*)([-/])(" + _LETTERS + r"(?:[-/&]" + _LETTERS + r")*)(?![\w-])")
+_DOC_CODE = _Guarded(r"(\d+(?:/\d+)*)([-/])(" + _LETTERS + r"(?:[-/&]" + _LETTERS + r")*)(?![\w-])")
 
 
 @when(r"\d[-/][A-ZĐ]", digit=True)
@@ -196,7 +217,7 @@ def document_codes(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def _abbr_re() -> re.Pattern:
-    return re.compile(r"(?<![\w&-])(" + _alt(table("abbreviations")) + r")(?:(\.\s*)(?=[^\W_])|(?![\w&-]))")
+    return _Guarded(r"(" + _alt(table("abbreviations")) + r")(?:(\.\s*)(?=[^\W_])|(?![\w&-]))", bad="&-")
 
 
 @when(r"[A-ZĐ][A-ZĐhP]|Tp")
@@ -210,7 +231,7 @@ def abbreviations(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def _admin_re() -> re.Pattern:
-    return re.compile(r"(?<![\w.])(" + _alt(table("admin")) + r")\.(?:(?=\d)|(?=[A-ZĐ][^\W\d_])|\s(?=\d))")
+    return _Guarded(r"(" + _alt(table("admin")) + r")\.(?:(?=\d)|(?=[A-ZĐ][^\W\d_])|\s(?=\d))", bad=".")
 
 
 @when(r"[A-Z]\.")
@@ -221,10 +242,10 @@ def admin_prefixes(text: str) -> str:
     return _admin_re().sub(lambda m: words[m.group(1)] + " ", text)
 
 
-_TIME_H = re.compile(_START + r"([01]?\d|2[0-4])\s?h\s?([0-5]\d)(?:'|p\b|ph\b|\s?phút\b)?(?![\w])|"
-                     + _START + r"([01]?\d|2[0-4])h(?![\w])|"
-                     + _START + r"([01]?\d|2[0-4])g([0-5]\d)(?![\w])")
-_CLOCK = re.compile(_START + r"([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?![\d:])")
+_TIME_H = _Guarded(r"([01]?\d|2[0-4])\s?h\s?([0-5]\d)(?:'|p\b|ph\b|\s?phút\b)?(?![\w])|"
+                     r"([01]?\d|2[0-4])h(?![\w])|"
+                     r"([01]?\d|2[0-4])g([0-5]\d)(?![\w])")
+_CLOCK = _Guarded(r"([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?![\d:])")
 
 
 def _clock_words(h: str, mi: str | None, s: str | None = None) -> str:
@@ -236,7 +257,7 @@ def _clock_words(h: str, mi: str | None, s: str | None = None) -> str:
     return words
 
 
-_TIME_RANGE = re.compile(_START + r"(\d{1,2}(?:[hg]\d{0,2}|:\d\d))\s*" + DASH + r"\s*(?=\d{1,2}(?:[hg]|:\d\d))")
+_TIME_RANGE = _Guarded(r"(\d{1,2}(?:[hg]\d{0,2}|:\d\d))\s*" + DASH + r"\s*(?=\d{1,2}(?:[hg]|:\d\d))")
 
 
 @when(r"\d\s?[hg:]", digit=True)
@@ -269,7 +290,7 @@ def quarters(text: str) -> str:
     return _QUARTER.sub(one, text)
 
 
-_DATE_RANGE = re.compile(_START + DAY + r"(?:([/.])" + MONTH + r")?(\s*" + DASH + r"\s*)" + DAY + r"([/.])" + MONTH
+_DATE_RANGE = _Guarded(DAY + r"(?:([/.])" + MONTH + r")?(\s*" + DASH + r"\s*)" + DAY + r"([/.])" + MONTH
                          + r"(?:\6" + YEAR + r")?" + _END)
 
 
@@ -288,7 +309,7 @@ def date_ranges(text: str) -> str:
     return _DATE_RANGE.sub(one, text)
 
 
-_FULL_DATE = re.compile(_START + DAY + r"([-/.])" + MONTH + r"\2" + YEAR + _END)
+_FULL_DATE = _Guarded(DAY + r"([-/.])" + MONTH + r"\2" + YEAR + _END)
 
 
 @when(r"\d[-/.]\d+[-/.]\d", digit=True)
@@ -298,7 +319,7 @@ def full_dates(text: str) -> str:
                                                 ngay=_needs_ngay(m.string, m.start())), text)
 
 
-_MONTH_YEAR = re.compile(r"(?<![\w.,/-])((?:[Tt]háng)\s+)?" + MONTH + r"([-/.])" + YEAR + _END)
+_MONTH_YEAR = _Guarded(r"((?:[Tt]háng)\s+)?" + MONTH + r"([-/.])" + YEAR + _END)
 
 
 @when(r"[-/.](?:1[89]|20)\d\d", digit=True)
@@ -325,7 +346,7 @@ def _is_date_context(s: str, pos: int) -> bool:
     return "ngày" in words[-3:]
 
 
-_DAY_MONTH = re.compile(_START + r"(\(\s*)?" + DAY + r"([-/.])" + MONTH + r"(\s*\))?" + _END)
+_DAY_MONTH = _Guarded(r"(\(\s*)?" + DAY + r"([-/.])" + MONTH + r"(\s*\))?" + _END)
 
 
 @when(r"\d[-/.]\d", digit=True)
@@ -353,7 +374,7 @@ _SCORE = re.compile(r"(?i:\b(tỷ số|tỉ số|thắng|thua|hòa|hoà|chung cu
                     + r"\s*(\d{1,2})" + _END)
 
 
-@when(r"\d\s*[-–—]\s*\d", digit=True)
+@when(r"(?:số|thắng|thua|hòa|hoà|cuộc|biệt|THẮNG|Thắng|Thua|Hòa)\s+\d", digit=True)
 def scores(text: str) -> str:
     """Match scores after *tỷ số, thắng, thua, hòa, chung cuộc* (``2-1`` → *hai một*), never *đến*."""
     return _SCORE.sub(lambda m: f"{m.group(1)} {read_int(m.group(2))} {read_int(m.group(3))}", text)
@@ -364,7 +385,7 @@ _ROMAN_CUE = re.compile(r"(?i:\b(khóa|khoá|quý|kỷ|thứ|hội|chương|ph�
 _ROMAN_LIST = re.compile(r"^(\s*)([IVX]{1,5})(\s*[-.)–]\s)")
 
 
-@when(r"[IVXLC]")
+@when(r"[IVXLC][IVXLC\s.,;:)/-]|[IVXLC]$")
 def roman_numerals(text: str) -> str:
     """Roman numerals after a cue (*khóa XIV*, *thế kỷ XXI*, *lần thứ XI*) → cardinals (*thứ IV*
     → *thứ tư*), and a list marker ``I-`` at the start. Risk: a bare ``X`` elsewhere stays a letter."""
@@ -399,7 +420,7 @@ def ordinals(text: str) -> str:
     return _ORDINAL.sub(lambda m: f"{m.group(1)} {read_ordinal(m.group(2))}", text)
 
 
-_RANGE = re.compile(_START + r"(" + NUM + r"(?:[hg]\d{0,2}|%)?)(\s*" + DASH + r"\s*)(?=\d)")
+_RANGE = _Guarded(r"(" + NUM + r"(?:[hg]\d{0,2}|%)?)(\s*" + DASH + r"\s*)(?=\d)")
 
 
 @when(r"\d\s*[-–—]\s*\d", digit=True)
@@ -409,7 +430,7 @@ def ranges(text: str) -> str:
     return _RANGE.sub(lambda m: f"{m.group(1)} đến ", text)
 
 
-_FRACTION = re.compile(_START + r"(\d{1,4})/(\d{1,4})" + _END)
+_FRACTION = _Guarded(r"(\d{1,4})/(\d{1,4})" + _END)
 
 
 @when(r"\d/\d", digit=True)
@@ -431,9 +452,10 @@ def percents(text: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def _unit_re() -> re.Pattern:
-    after = r"(?:(?<=\d)|(?<=\d )|" + "|".join(f"(?<={w} )" for w in MULTIPLIERS) + ")"
-    return re.compile(after + r"(" + _alt(table("units")) + r")(?:/(" + _alt(table("per_units")) + r")(?![\w²³])|(/)(?=\d)|(?![\w²³]))")
+def _unit_res() -> tuple[re.Pattern, re.Pattern]:
+    unit = (r"(" + _alt(table("units")) + r")(?:/(" + _alt(table("per_units")) + r")(?![\w²³])|(/)(?=\d)|(?![\w²³]))")
+    return (re.compile(r"(\d) ?" + unit),
+            re.compile(r"((?:" + "|".join(MULTIPLIERS) + r") )" + unit))
 
 
 @when(r"\d", digit=True)
@@ -444,13 +466,14 @@ def units(text: str) -> str:
     words, per = table("units"), table("per_units")
 
     def one(m: re.Match) -> str:
-        spoken = ("" if m.string[m.start() - 1] == " " else " ") + words[m.group(1)]
-        if m.group(2):
-            spoken += " một " + per[m.group(2)]
-        elif m.group(3):
+        spoken = words[m.group(2)]
+        if m.group(3):
+            spoken += " một " + per[m.group(3)]
+        elif m.group(4):
             spoken += " trên "
-        return spoken
-    return _unit_re().sub(one, text)
+        return f"{m.group(1).rstrip()} {spoken}"
+    after_digit, after_multiplier = _unit_res()
+    return after_multiplier.sub(one, after_digit.sub(one, text))
 
 
 _DOLLAR = re.compile(r"\$\s?(" + NUM + r")(\s*(?:" + "|".join(MULTIPLIERS) + r"))?")
@@ -482,8 +505,8 @@ def rates(text: str) -> str:
     return _rate_re().sub(one, text)
 
 
-_DECIMAL_CODE = re.compile(_START + r"(\d+)\.(\d+)([A-Z]{1,3})(?![\w])")
-_ALNUM_CODE = re.compile(r"(?<![\w-])(?=[A-ZĐ0-9]*\d)(?=[A-ZĐ0-9]*[A-ZĐ])([A-ZĐ0-9]{2,12})(?![\w])")
+_DECIMAL_CODE = _Guarded(r"(\d+)\.(\d+)([A-Z]{1,3})(?![\w])")
+_ALNUM_CODE = _Guarded(r"(?=[A-ZĐ0-9]*\d)(?=[A-ZĐ0-9]*[A-ZĐ])([A-ZĐ0-9]{2,12})(?![\w])", bad="-")
 
 
 @when(r"\d(?:(?<=[A-ZĐ]\d)|[A-ZĐ])", digit=True)
@@ -507,7 +530,7 @@ def split_words_digits(text: str) -> str:
     return _WORD_DIGITS.sub(" ", text)
 
 
-_NUMBER = re.compile(r"(?<![\w])\d+(?:[.,]\d+)*(?![\w])")
+_NUMBER = _Guarded(r"\d+(?:[.,]\d+)*(?![\w])", bad="")
 
 
 _VN_THOUSANDS = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
@@ -561,7 +584,7 @@ def numbers(text: str) -> str:
     return _NUMBER.sub(lambda m: _read_number(m.group(0), _next_word(m.string, m.end())), text)
 
 
-_ACRONYM = re.compile(r"(?<![\w-])([A-ZĐ]{2,6})(?![\w])")
+_ACRONYM = _Guarded(r"([A-ZĐ]{2,6})(?![\w])", bad="-")
 
 
 @when(r"[A-ZĐ]{2}")
@@ -589,8 +612,12 @@ def symbols(text: str) -> str:
 
 def tidy_spaces(text: str) -> str:
     """One space between words, none before closing punctuation the rules may have moved."""
-    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    if "  " in text or "\t" in text or "\u00a0" in text:
+        text = _SPACES.sub(" ", text)
     return text.strip()
+
+
+_SPACES = re.compile(r"[ \t\u00a0]+")
 
 
 RULES = (
