@@ -151,11 +151,11 @@ def fetch_url(url: str, *, client: httpx.Client | None = None, max_bytes: int = 
             client.close()
     ctype = resp.headers.get("content-type")
     if ctype and ctype.split(";")[0].strip().lower() == "text/plain":
-        return Article(url=final, text=decode_text(resp.body, ctype))
+        return Article(url=final, text=decode_text(resp.body, ctype), origin=url)
     if ctype and not _is_textual(ctype) and not looks_like_html(resp.body):
         raise FetchError(url, f"not a web page (Content-Type {ctype.split(';')[0]})",
                          fix="give the URL of an article page")
-    return Article(url=final, html=decode_html(resp.body, ctype))
+    return Article(url=final, html=decode_html(resp.body, ctype), origin=url)
 
 
 def _is_textual(ctype: str) -> bool:
@@ -198,8 +198,8 @@ def _from_bytes(raw: bytes, *, url: str | None, name: str, suffix: str) -> Artic
     if not raw.strip():
         raise FetchError(name, "the input is empty", fix="give a page or some text")
     if suffix in (".html", ".htm", ".xhtml") or (suffix not in (".txt", ".text", ".md") and looks_like_html(raw)):
-        return Article(url=url, html=decode_html(raw, None))
-    return Article(url=url, text=decode_text(raw, None))
+        return Article(url=url, html=decode_html(raw, None), origin=name)
+    return Article(url=url, text=decode_text(raw, None), origin=name)
 
 
 def looks_like_html(raw: bytes) -> bool:

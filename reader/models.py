@@ -36,6 +36,7 @@ class Article:
     title: str | None = None  #: fetch; the feed entry's title, a hint for extract
     published: datetime | None = None  #: fetch; the feed entry's date, a hint for extract
     summary: str | None = None  #: fetch; the feed entry's description, a hint for extract
+    origin: str | None = None  #: fetch; what it was read from (URL, file path, "stdin"); extract names it in errors
 
 
 @dataclass(frozen=True)

@@ -293,3 +293,4 @@ def test_cli_extract_error_is_one_line(capsys):
     assert cli_main(["extract", str(SYN / "menu-only.html")]) == 1
     err = capsys.readouterr().err
     assert "no article body" in err and "Traceback" not in err
+    assert "menu-only.html" in err  # names the input

@@ -30,7 +30,7 @@ def extract(article: Article, *, captions: bool = False, profiles: tuple[SitePro
     ``profiles`` replaces the registry (tests, operators' folders); ``site`` names the profile to
     use when neither the URL nor the page picks one (a feed's ``site`` setting).
     """
-    subject = article.url or "input"
+    subject = article.url or article.origin or "input"
     if article.html and article.html.strip():
         root = parse(article.html)
         registry = load_profiles() if profiles is None else profiles

@@ -26,7 +26,7 @@ PAYWALL_WORDS = 150  #: a body this short carrying a paywall phrase is a teaser
 
 
 def extract_page(article: Article, profile: SiteProfile | None, *, root=None, captions: bool = False) -> Document:
-    subject = article.url or "page"
+    subject = article.url or article.origin or "page"
     try:
         root = root if root is not None else parse(article.html or "")
     except (etree.LxmlError, ValueError) as e:
