@@ -257,6 +257,34 @@ def test_captions_follow_their_paragraph_and_are_not_body():
     assert with_caps.captions == ()
 
 
+DATES = [
+    ("iso-offset", "2026-07-16T21:43:59+07:00", "2026-07-16T21:43:59+07:00"),
+    ("iso-zulu", "2026-07-16T14:43:59Z", "2026-07-16T14:43:59+00:00"),
+    ("iso-naive-is-vietnam", "2026-07-16T21:43:59", "2026-07-16T21:43:59+07:00"),
+    ("vnexpress-dateline", "Chủ nhật, 19/7/2026, 22:35 (GMT+7)", "2026-07-19T22:35:00+07:00"),
+    ("time-first", "22:35 19/07/2026", "2026-07-19T22:35:00+07:00"),
+    ("date-only", "Thứ hai, 02.12.2020", "2020-12-02T00:00:00+07:00"),
+    ("not-a-date", "Bình luận (12)", None),
+    ("impossible-date", "31/02/2026", None),
+]
+
+
+@pytest.mark.parametrize("text, expected", [c[1:] for c in DATES], ids=[c[0] for c in DATES])
+def test_parse_date(text, expected):
+    from reader.extract.meta import parse_date
+
+    got = parse_date(text)
+    assert (got.isoformat() if got else None) == expected
+
+
+def test_visible_dateline_without_meta():
+    html = ("<html><body><h1>Tiêu đề bài báo thử nghiệm số một</h1><span class='date'>Thứ hai, 20/7/2026, 08:05</span>"
+            "<div><p>Đoạn văn đủ dài để đọc thành tiếng cho người nghe, có hơn hai mươi lăm chữ trong đó, "
+            "kể về một sự kiện có thật ở địa phương trong tuần qua.</p></div></body></html>")
+    doc = extract(Article(url=None, html=html))
+    assert doc.published.isoformat() == "2026-07-20T08:05:00+07:00"
+
+
 def test_metadata_from_page():
     doc = extract(load(str(PAGES / "tienphong/tienphong-2.html")))
     assert doc.url == "https://tienphong.vn/pnj-se-thue-don-vi-quoc-te-kiem-dinh-doc-lap-ve-kim-cuong-post1860261.tpo"

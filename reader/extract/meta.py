@@ -167,6 +167,12 @@ class PageMeta:
             d = parse_date(el.get("datetime")) or parse_date(el.text_content())
             if d:
                 return d
+        for el in self.root.iter("span", "div", "p"):  # a visible dateline: <span class="date">19/7/2026, 22:35</span>
+            if _DATE_CLASS.search(el.get("class") or ""):
+                text = el.text_content()
+                d = parse_date(text) if len(text) < 100 else None
+                if d:
+                    return d
         return None
 
     def section(self, selectors=()) -> str | None:
@@ -223,6 +229,7 @@ def strip_site_suffix(title: str) -> str:
     return m.group(1).strip() if m else title
 
 
+_DATE_CLASS = re.compile(r"date|time|publish|ngay-?dang", re.I)
 _DMY = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:\D{1,6}(\d{1,2})[:hg](\d{2}))?")
 _HM_DMY = re.compile(r"(\d{1,2})[:hg](\d{2})\D{1,12}(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 
