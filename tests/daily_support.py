@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 import tomllib
-from dataclasses import replace
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
