@@ -31,13 +31,19 @@ class Lexicon:
         self._table.update(self.entries)
         if self.entries:
             keys = sorted(self._table, key=len, reverse=True)
-            self._pattern.append(re.compile(r"(?<![\w])(?:" + "|".join(map(re.escape, keys)) + r")(?![\w])"))
+            self._pattern.append(re.compile(r"(?:" + "|".join(map(re.escape, keys)) + r")(?![\w])"))
 
     def apply(self, text: str) -> str:
         if not self._pattern:
             return text
         table = self._table
-        return self._pattern[0].sub(lambda m: table[m.group(0)], text)
+
+        def one(m: re.Match) -> str:  # whole words: nothing word-like right before
+            i = m.start()
+            if i and (text[i - 1].isalnum() or text[i - 1] == "_"):
+                return m.group(0)
+            return table[m.group(0)]
+        return self._pattern[0].sub(one, text)
 
 
 def parse(text: str, path: str = "lexicon") -> Lexicon:

@@ -260,7 +260,7 @@ def _clock_words(h: str, mi: str | None, s: str | None = None) -> str:
 _TIME_RANGE = _Guarded(r"(\d{1,2}(?:[hg]\d{0,2}|:\d\d))\s*" + DASH + r"\s*(?=\d{1,2}(?:[hg]|:\d\d))")
 
 
-@when(r"\d\s?[hg:]", digit=True)
+@when(r"\d[hg:]|\d h\s?\d", digit=True)
 def times(text: str) -> str:
     """Clock times ``14h30``, ``9g30``, ``4h``, ``11:37`` → *… giờ … phút*; ``8h00`` → *tám giờ*;
     ``14h-16h`` → *… đến …*. Risk: ``9g`` alone may be grams, so ``g`` needs minutes."""
@@ -346,7 +346,9 @@ def _is_date_context(s: str, pos: int) -> bool:
     return "ngày" in words[-3:]
 
 
-_DAY_MONTH = _Guarded(r"(\(\s*)?" + DAY + r"([-/.])" + MONTH + r"(\s*\))?" + _END)
+_DAY_MONTH = _Guarded(DAY + r"([-/.])" + MONTH + _END)
+_OPEN_PAREN = re.compile(r"\(\s*$")
+_CLOSE_PAREN = re.compile(r"\s*\)")
 
 
 @when(r"\d[-/.]\d", digit=True)
@@ -354,19 +356,18 @@ def day_months(text: str) -> str:
     """``9.1``, ``28-8``, ``18/12`` without a year. A date after a cue word (*sáng, chiều, ngày,
     hôm nay…*) or in brackets ``(9-1)``; ``a/b`` with no cue is a date unless it reads as a
     common fraction, a < b ≤ 5 (``2/9``, ``28/10`` dates; ``1/3``, ``3/4`` fractions) or follows a
-    fraction cue (*chiếm, gần, vòng…*: ``vòng 1/8``); ``9.1``
-    without a cue is left for the decimals."""
+    fraction cue (*chiếm, gần, vòng…*: ``vòng 1/8``); ``9.1`` without a cue is left for the
+    decimals."""
     def one(m: re.Match) -> str:
-        d, sep, mo = m.group(2), m.group(3), m.group(4)
-        paren = bool(m.group(1) and m.group(5))
-        cue = _is_date_context(m.string, m.start())
-        if sep == "/" and not paren and _prev_word(m.string, m.start()) in table("fraction_cues"):
-            return m.group(0)
-        if not (paren or cue):
-            if sep != "/" or (int(d) < int(mo) <= 5):
+        d, sep, mo = m.group(1), m.group(2), m.group(3)
+        start = m.start()
+        paren = bool(_OPEN_PAREN.search(text, max(0, start - 3), start) and _CLOSE_PAREN.match(text, m.end()))
+        if not paren:
+            if sep == "/" and _prev_word(text, start) in table("fraction_cues"):
                 return m.group(0)
-        words = _date_words(d, mo, ngay=_needs_ngay(m.string, m.start()))
-        return f"({words})" if paren else (m.group(1) or "") + words + (m.group(5) or "")
+            if not _is_date_context(text, start) and (sep != "/" or int(d) < int(mo) <= 5):
+                return m.group(0)
+        return _date_words(d, mo, ngay=paren or _needs_ngay(text, start))
     return _DAY_MONTH.sub(one, text)
 
 
@@ -591,8 +592,7 @@ _ACRONYM = _Guarded(r"([A-ZĐ]{2,6})(?![\w])", bad="-")
 def acronyms(text: str) -> str:
     """Capitals not in the dictionary (``SJC``, ``DOHC``) spelled with letter names; a few
     (``ASEAN``, ``COVID``) read as words. A line mostly in capitals is left alone."""
-    letters = [c for c in text if c.isalpha()]
-    if letters and sum(c.isupper() for c in letters) > 0.6 * len(letters):
+    if sum(map(str.isupper, text)) > 0.6 * sum(map(str.isalpha, text)):
         return text
     words = table("word_acronyms")
     return _ACRONYM.sub(lambda m: words.get(m.group(1)) or spell(m.group(1)), text)

@@ -11,6 +11,8 @@ unit 5 after ``mười``/``mươi``; ``bốn`` (never ``tư``) for a unit 4; 14 
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
 SCALES = ("", "nghìn", "triệu")
 MONTHS = ("", "một", "hai", "ba", "tư", "năm", "sáu", "bảy", "tám", "chín", "mười", "mười một", "mười hai")
@@ -75,6 +77,7 @@ def _words(n: int, *, leading: bool = True) -> list[str]:
     return _below_billion(n, leading=leading)
 
 
+@lru_cache(maxsize=4096)
 def read_int(n: int | str) -> str:
     """A whole number in words (``2107`` → *hai nghìn một trăm linh bảy*)."""
     n = int(n)
