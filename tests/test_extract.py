@@ -293,6 +293,17 @@ def test_metadata_from_page():
     assert doc.image.startswith("https://cdn.tienphong.vn/")
 
 
+def test_profile_body_selector_matching_a_stub_falls_back_to_generic(tmp_path):
+    """A site changed its markup: the profile's body selector now matches an empty box."""
+    (tmp_path / "baomau.toml").write_text('name = "baomau"\nhosts = ["baomau.vn"]\n[select]\nbody = [".old-body"]\n',
+                                          encoding="utf-8")
+    html = ("<html><body><h1>Tiêu đề của bài báo mẫu số hai</h1><div class='old-body'>Chia sẻ</div>"
+            "<div class='new-body'><p>Đoạn văn thứ nhất có đủ chữ để một người nghe hiểu được nội dung chính.</p>"
+            "<p>Đoạn văn thứ hai kết thúc bài báo với thêm vài câu thông tin cho người nghe.</p></div></body></html>")
+    doc = extract(Article(url="https://baomau.vn/b.html", html=html), profiles=load_profiles(tmp_path))
+    assert doc.site == "baomau" and len(doc.paragraphs) == 2
+
+
 def test_operator_profile_directory(tmp_path):
     """A site added as a TOML file (no code) is picked by its host and its selectors win."""
     (tmp_path / "baomau.toml").write_text(

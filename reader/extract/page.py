@@ -48,6 +48,12 @@ def extract_page(article: Article, profile: SiteProfile | None, *, root=None, ca
         lead = None
 
     paras, caps = _lines(blocks, prof)
+    if profile is not None and _words(paras, caps) < MIN_WORDS:
+        # the profile's body selector matched a stub (the site changed its markup): read it generically
+        fallback = generic.find_body(root)
+        if fallback is not None and fallback is not body:
+            body = fallback
+            paras, caps = _lines(Walker(drop=prof.drop, captions=prof.captions).run(body), prof)
     if profile is None:
         paras, caps = _safety_net(article.html or "", root, paras, caps, prof)
 
@@ -165,6 +171,10 @@ def _lines(blocks: list[Block], prof: SiteProfile) -> tuple[list[tuple[str, Bloc
         paras.append((text, b))
         order.append(b)
     return paras, caps
+
+
+def _words(paras, caps) -> int:
+    return sum(len(t.split()) for t, _ in paras) + sum(len(c[0].split()) for c in caps)
 
 
 def _safety_net(html, root, paras, caps, prof):
