@@ -204,6 +204,24 @@ def test_lazy_image_is_the_lead_image_without_og_image():
     assert doc.image == "https://static.example.org/bus-1.jpg"  # data-src, not the base64 placeholder
 
 
+BREAKS = [
+    ("source-newlines-are-spaces", "<p>Câu thứ nhất của đoạn văn\nvẫn là cùng một đoạn văn đó.</p>",
+     ["Câu thứ nhất của đoạn văn vẫn là cùng một đoạn văn đó."]),
+    ("one-br-wraps", "<p>Câu thứ nhất của đoạn văn<br>vẫn là cùng một đoạn văn đó.</p>",
+     ["Câu thứ nhất của đoạn văn vẫn là cùng một đoạn văn đó."]),
+    ("two-br-split", "<div>Đoạn thứ nhất của bài viết.<br><br>\n<br>Đoạn thứ hai của bài viết.</div>",
+     ["Đoạn thứ nhất của bài viết.", "Đoạn thứ hai của bài viết."]),
+]
+
+
+@pytest.mark.parametrize("html, expected", [c[1:] for c in BREAKS], ids=[c[0] for c in BREAKS])
+def test_line_breaks(html, expected):
+    from reader.extract.blocks import Walker, parse
+
+    root = parse(f"<html><body><div id='b'>{html}</div></body></html>")
+    assert [b.text for b in Walker().run(root.get_element_by_id("b"))] == expected
+
+
 def test_generic_body_spans_sibling_parts():
     from reader.extract.blocks import parse
     from reader.extract.generic import find_body

@@ -33,6 +33,11 @@ _RIGHT = re.compile(r"text-align\s*:\s*right", re.I)
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 
+#: what a ``<br>`` becomes in collected text (source newlines are only whitespace)
+BR = "\u2029"
+_PARA_BREAK = re.compile(BR + r"[\s" + BR + r"]*" + BR)
+
+
 @dataclass(frozen=True)
 class Block:
     """One piece of the body in reading order."""
@@ -96,7 +101,7 @@ def is_furniture_el(el, *, inside_body: bool = True) -> bool:
 
 
 def inline_text(el, links: list[int] | None = None) -> str:
-    """The text of an element, skipping furniture; ``<br>`` becomes a newline."""
+    """The text of an element, skipping furniture; ``<br>`` becomes ``BR``."""
     parts: list[str] = []
     _inline(el, parts, links, in_link=False)
     return "".join(parts)
@@ -105,7 +110,7 @@ def inline_text(el, links: list[int] | None = None) -> str:
 def _inline(el, parts, links, in_link):
     tag = el.tag.lower() if isinstance(el.tag, str) else ""
     if tag == "br":
-        parts.append("\n")
+        parts.append(BR)
         return
     in_link = in_link or tag == "a"
     if el.text:
@@ -143,8 +148,8 @@ class Walker:
     def _emit(self, buf: list[str], kind: str, right: bool, link_chars: int) -> None:
         raw = "".join(buf)
         buf.clear()
-        for line in raw.split("\n"):
-            text = squash(line)
+        for line in _PARA_BREAK.split(raw):  # two <br> end a paragraph; one is a line wrap
+            text = squash(line.replace(BR, " "))
             if text:
                 share = min(1.0, link_chars / max(1, len(text)))
                 self.blocks.append(Block(text, kind, right, share))
@@ -165,7 +170,7 @@ class Walker:
                 self._emit(buf, kind, right, links[0]); links = [0]
                 self._figure(ch)
             elif tag == "br":
-                buf.append("\n")
+                buf.append(BR)
             elif tag == "table" and self._is_data_table(ch):
                 self._emit(buf, kind, right, links[0]); links = [0]
                 self._table(ch)
@@ -229,7 +234,7 @@ class Walker:
             self._caption(c)
 
     def _caption(self, el) -> None:
-        text = squash(inline_text(el).replace("\n", " "))
+        text = squash(inline_text(el).replace(BR, " "))
         if text and not re.match(r"^(Video|Clip)\s*:", text, re.I):
             self.blocks.append(Block(text, "caption"))
 
@@ -249,7 +254,7 @@ class Walker:
         if caption is not None and squash(caption.text_content()):
             self.blocks.append(Block(squash(caption.text_content()), "h"))
         for r in el.iter("tr"):
-            cells = [squash(inline_text(c).replace("\n", " ")) for c in r
+            cells = [squash(inline_text(c).replace(BR, " ")) for c in r
                      if isinstance(c.tag, str) and c.tag.lower() in ("td", "th")]
             cells = [c for c in cells if c]
             if cells:

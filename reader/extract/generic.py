@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from reader.extract.blocks import Block, inline_text, is_furniture_el, select
+from reader.extract.blocks import BR, Block, inline_text, is_furniture_el, select
 from reader.extract.clean import fold_key, squash, strip_dateline
 
 #: where sites keep the sapo when no profile says so (first match wins)
@@ -29,7 +29,7 @@ def find_lead(root, description: str | None, *, strict: bool = False) -> str | N
     for el in select(root, LEAD_SELECTORS, first=False) + _all_matches(root):
         if any(is_furniture_el(a, inside_body=False) for a in el.iterancestors() if a.tag not in ("body", "html")):
             continue
-        text = squash(inline_text(el).replace("\n", " "))
+        text = squash(inline_text(el).replace(BR, " "))
         if len(text) < 30:
             continue
         if description and _starts_alike(text, description):

@@ -10,7 +10,7 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
-from reader.extract.blocks import inline_text, select
+from reader.extract.blocks import BR, inline_text, select
 from reader.extract.clean import fold_key, squash, tidy_author
 
 VN_TZ = timezone(timedelta(hours=7))
@@ -99,7 +99,7 @@ class PageMeta:
 
     def lead(self, selectors=()) -> str | None:
         for el in select(self.root, selectors):
-            t = squash(inline_text(el).replace("\n", " "))
+            t = squash(inline_text(el).replace(BR, " "))
             if t:
                 return t
         return None
