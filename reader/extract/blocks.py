@@ -1,7 +1,8 @@
 """HTML body → ordered text blocks (paragraphs, headings, list items, table rows, captions).
 
 Conventions (documented in docs/extraction.md):
-* every ``<p>``, heading, list item, quote line and ``<br>``-separated run is one block;
+* every ``<p>``, heading, list item and quote line is one block; inside one, two ``<br>``
+  start a new block and a single ``<br>`` is a space (source newlines are whitespace);
 * a data table is read row by row, one block per row, cells joined with ", " (a header
   row too); a one-column layout table is read as ordinary content;
 * ``<figure>``/``<figcaption>`` and photo boxes give *captions*, kept apart from the text;
