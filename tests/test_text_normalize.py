@@ -146,9 +146,17 @@ RULE_CASES = {
         ("word-hyphen-untouched", "kinh tế-xã hội", "kinh tế-xã hội"),
         ("negative-untouched", "nhiệt độ -5", "nhiệt độ -5"),
     ],
+    N.negatives: [
+        ("temperature", "nhiệt độ -5 độ", "nhiệt độ âm 5 độ"),
+        ("bracket", "(-2,5%)", "(âm 2,5%)"),
+        ("start", "-3", "âm 3"),
+        ("word-hyphen-untouched", "Covid-19", "Covid-19"),
+        ("spaced-dash-untouched", "dự thi - 5 tác giả", "dự thi - 5 tác giả"),
+    ],
     N.fractions: [
         ("third", "1/3 dân số", "một phần ba dân số"),
-        ("scale", "tỷ lệ 1/500", "tỷ lệ một phần năm trăm"),
+        ("scale", "tỷ lệ 1/500", "tỷ lệ một trên năm trăm"),
+        ("number-over-year", "số 3/2017", "số ba trên hai nghìn không trăm mười bảy"),
         ("ratio-over", "24/7", "hai mươi bốn trên bảy"),
     ],
     N.percents: [

@@ -431,15 +431,26 @@ def ranges(text: str) -> str:
     return _RANGE.sub(lambda m: f"{m.group(1)} đến ", text)
 
 
+_NEGATIVE = re.compile(r"(?:(?<=^)|(?<=[\s(]))[-−](?=\d)")
+
+
+@when(r"[-−]\d", digit=True)
+def negatives(text: str) -> str:
+    """A minus glued to a number after a space (``-5 độ C``, ``(-2,5%)``) → *âm*. Runs after
+    ``ranges``, so ``10-15`` and ``2020 - 2025`` have already become *đến*."""
+    return _NEGATIVE.sub("âm ", text)
+
+
 _FRACTION = _Guarded(r"(\d{1,4})/(\d{1,4})" + _END)
 
 
 @when(r"\d/\d", digit=True)
 def fractions(text: str) -> str:
-    """``a/b`` left after dates: *a phần b* when a < b (``1/3``, ``1/500``), else *a trên b*."""
+    """``a/b`` left after dates: a fraction *a phần b* when a < b ≤ 100 (``1/3``, ``3/4``), else
+    *a trên b* (scales ``1/500``, numbers ``số 3/2017``, ``24/7``)."""
     def one(m: re.Match) -> str:
         a, b = int(m.group(1)), int(m.group(2))
-        return f"{read_int(a)} {'phần' if a < b else 'trên'} {read_int(b)}"
+        return f"{read_int(a)} {'phần' if a < b <= 100 else 'trên'} {read_int(b)}"
     return _FRACTION.sub(one, text)
 
 
@@ -640,6 +651,7 @@ RULES = (
     months,
     ordinals,
     ranges,
+    negatives,
     fractions,
     percents,
     units,
