@@ -308,6 +308,19 @@ def test_visible_dateline_without_meta():
     assert doc.published.isoformat() == "2026-07-20T08:05:00+07:00"
 
 
+def test_nested_breadcrumb_and_person_author_in_jsonld():
+    ld = ('{"@context":"http://schema.org","@type":"BreadcrumbList","itemListElement":[[{"@type":"ListItem",'
+          '"position":1,"name":"Trang chủ"}],[{"@type":"ListItem","position":2,"name":"Thời sự"}]]}')
+    art = ('{"@type":"NewsArticle","headline":"Mưa lũ khiến 7 bản bị cô lập","author":{"@type":"Person",'
+           '"name":"Nguyễn Hải"},"publisher":{"@type":"Organization","name":"Báo Dân trí"}}')
+    html = (f'<html><head><script type="application/ld+json">{ld}</script>'
+            f'<script type="application/ld+json">{art}</script></head><body><h1>Mưa lũ khiến 7 bản bị cô lập</h1>'
+            "<div><p>Đến tối 17/7, mưa lũ đã khiến 7 bản tại xã Mường Than với gần 4.670 người đang bị cô lập, "
+            "nhiều nhà bị hư hỏng và đường giao thông bị chia cắt.</p></div></body></html>")
+    doc = extract(Article(url=None, html=html))
+    assert doc.section == "Thời sự" and doc.author == "Nguyễn Hải"
+
+
 def test_metadata_from_page():
     doc = extract(load(str(PAGES / "tienphong/tienphong-2.html")))
     assert doc.url == "https://tienphong.vn/pnj-se-thue-don-vi-quoc-te-kiem-dinh-doc-lap-ve-kim-cuong-post1860261.tpo"

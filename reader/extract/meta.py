@@ -50,7 +50,7 @@ class PageMeta:
                 if (s.get("type") or "").lower() != "application/ld+json" or not s.text:
                     continue
                 try:
-                    data = json.loads(s.text.strip().rstrip(";"))
+                    data = json.loads(s.text.strip().rstrip(";"), strict=False)
                 except ValueError:
                     continue
                 stack = data if isinstance(data, list) else [data]
@@ -218,9 +218,15 @@ class PageMeta:
 
 
 def _as_list(v) -> list:
+    """A JSON-LD value as a flat list (some sites nest lists: ``[[{...}], [{...}]]``)."""
     if v is None:
         return []
-    return v if isinstance(v, list) else [v]
+    if not isinstance(v, list):
+        return [v]
+    out = []
+    for x in v:
+        out.extend(_as_list(x) if isinstance(x, list) else [x])
+    return out
 
 
 def strip_site_suffix(title: str) -> str:
