@@ -291,3 +291,21 @@ def test_normalize_sentence(written, spoken, monkeypatch, repo_root):
 def test_normalize_is_idempotent_on_its_output():
     once = normalize("Sáng 9.1, UBND TP.HCM chi 6.140 tỷ đồng cho 18km đường, tăng 10%.")
     assert normalize(once) == once
+
+
+def test_triggers_only_skip_rules_with_nothing_to_do(data_dir):
+    """normalize() skips a rule when its trigger finds nothing; the result must be the same as
+    running every rule."""
+    import json
+
+    texts = [w for rows in RULE_CASES.values() for _, w, _ in rows] + [w for _, w, _ in SENTENCES]
+    for name, key in (("normalization.jsonl", "context"), ("segmentation.jsonl", "text")):
+        with open(data_dir / "text" / name, encoding="utf-8") as f:
+            texts += [json.loads(line)[key] for line in f if line.strip()]
+    texts += ["WWW.BAO.VN", "Hoà 1-1", "khóa XIV”", "TƯ Đoàn", "(9-1)"]
+
+    def every_rule(t):
+        for rule in RULES:
+            t = rule(t)
+        return t
+    assert [t for t in texts if normalize(t) != every_rule(t)] == []

@@ -149,7 +149,7 @@ def _read_address(addr: str) -> str:
     return " ".join(out)
 
 
-@when(r"@|www\.|https?:|\.(?:vn|com|net|org|gov|edu|info)\b")
+@when(r"(?i:@|www\.|https?:|\.(?:vn|com|net|org|gov|edu|info)\b)")
 def urls_and_emails(text: str) -> str:
     """Web and mail addresses, symbol by symbol (``.`` *chấm*, ``/`` *xẹt*, ``@`` *a còng*).
 
@@ -220,7 +220,7 @@ def _abbr_re() -> re.Pattern:
     return _Guarded(r"(" + _alt(table("abbreviations")) + r")(?:(\.\s*)(?=[^\W_])|(?![\w&-]))", bad="&-")
 
 
-@when(r"[A-ZĐ][A-ZĐhP]|Tp")
+@when("|".join(sorted({re.escape(k[:2]) for k in table("abbreviations")})))
 def abbreviations(text: str) -> str:
     """Dictionary abbreviations (``UBND``, ``TP.HCM``, ``PGS. TS.``), case-sensitive, a dot after
     one swallowed when a word follows. Risk: parts of codes (``NĐ-CP``) are excluded by the
@@ -375,7 +375,7 @@ _SCORE = re.compile(r"(?i:\b(tỷ số|tỉ số|thắng|thua|hòa|hoà|chung cu
                     + r"\s*(\d{1,2})" + _END)
 
 
-@when(r"(?:số|thắng|thua|hòa|hoà|cuộc|biệt|THẮNG|Thắng|Thua|Hòa)\s+\d", digit=True)
+@when(r"(?i:số|thắng|thua|hòa|hoà|cuộc|biệt)\s+\d", digit=True)
 def scores(text: str) -> str:
     """Match scores after *tỷ số, thắng, thua, hòa, chung cuộc* (``2-1`` → *hai một*), never *đến*."""
     return _SCORE.sub(lambda m: f"{m.group(1)} {read_int(m.group(2))} {read_int(m.group(3))}", text)
@@ -386,7 +386,7 @@ _ROMAN_CUE = re.compile(r"(?i:\b(khóa|khoá|quý|kỷ|thứ|hội|chương|ph�
 _ROMAN_LIST = re.compile(r"^(\s*)([IVX]{1,5})(\s*[-.)–]\s)")
 
 
-@when(r"[IVXLC][IVXLC\s.,;:)/-]|[IVXLC]$")
+@when(r"[IVXLC](?!\w)")
 def roman_numerals(text: str) -> str:
     """Roman numerals after a cue (*khóa XIV*, *thế kỷ XXI*, *lần thứ XI*) → cardinals (*thứ IV*
     → *thứ tư*), and a list marker ``I-`` at the start. Risk: a bare ``X`` elsewhere stays a letter."""
