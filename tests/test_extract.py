@@ -222,6 +222,16 @@ def test_line_breaks(html, expected):
     assert [b.text for b in Walker().run(root.get_element_by_id("b"))] == expected
 
 
+def test_standalone_caption_is_a_caption():
+    from reader.extract.blocks import Walker, parse
+
+    root = parse("<html><body><div id='b'><p>Đoạn văn của bài.</p><img src='a.jpg'>"
+                 "<p class='image-caption'>Toàn cảnh hội nghị</p><p>Đoạn tiếp theo.</p></div></body></html>")
+    blocks = Walker().run(root.get_element_by_id("b"))
+    assert [(b.kind, b.text) for b in blocks] == [("p", "Đoạn văn của bài."), ("caption", "Toàn cảnh hội nghị"),
+                                                  ("p", "Đoạn tiếp theo.")]
+
+
 def test_generic_body_spans_sibling_parts():
     from reader.extract.blocks import parse
     from reader.extract.generic import find_body

@@ -29,6 +29,9 @@ BLOCK_TAGS = frozenset({"p", "div", "section", "article", "main", "h1", "h2", "h
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _PHOTO_HINT = re.compile(r"photo|image|img|picture|figure|media|caption|tplCaption|VCSortableInPreviewMode|chu-?thich|slide", re.I)
 _CAPTION_HINT = re.compile(r"caption|desc|chu-?thich|PhotoCMS_Caption|expNoEdit|note|legend", re.I)
+#: a caption standing outside any figure ("<p class='image-caption'>")
+_STANDALONE_CAPTION = re.compile(r"(^|[\s_-])(caption|PhotoCMS_Caption|chu-?thich|image-?desc|img-?desc|photo-?desc)([\s_-]|$)",
+                                 re.I)
 _VIDEO_HINT = re.compile(r"video|clip|player|youtube|m3u8|mp4", re.I)
 _RIGHT = re.compile(r"text-align\s*:\s*right", re.I)
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -164,7 +167,7 @@ class Walker:
             tag = ch.tag.lower() if isinstance(ch.tag, str) else None
             if tag is None or ch in self._dropped or is_furniture_el(ch):
                 pass
-            elif ch in self._captions or tag == "figcaption":
+            elif ch in self._captions or tag == "figcaption" or _STANDALONE_CAPTION.search(ch.get("class") or ""):
                 self._emit(buf, kind, right, links[0]); links = [0]
                 self._caption(ch)
             elif tag == "figure" or self._is_photo_box(ch):
