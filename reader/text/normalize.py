@@ -50,10 +50,6 @@ def spell(letters: str) -> str:
     return " ".join(names.get(c.upper(), c) for c in letters if not c.isspace())
 
 
-def _ws(s: str) -> str:
-    return re.sub(r"\s+", " ", s).strip()
-
-
 # Shared pieces -----------------------------------------------------------------
 DAY = r"(0?[1-9]|[12]\d|3[01])"
 MONTH = r"(0?[1-9]|1[0-2])"
