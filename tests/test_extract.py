@@ -146,6 +146,21 @@ def test_seed_captions_read_once_after_their_paragraph():
     assert doc.paragraphs[1] == "Toàn cảnh hội nghị" and doc.captions == ()
 
 
+PLAIN = [
+    ("short-title-then-body", "Giá vàng tăng mạnh\nGiá vàng miếng sáng nay tăng năm trăm nghìn đồng mỗi lượng so với hôm qua.\n"
+     "Các cửa hàng cho biết lượng khách mua vào không nhiều.", None, "Giá vàng tăng mạnh"),
+    ("label-title-body", "Thời sự\nHà Nội mở thêm tuyến buýt điện nối sân bay\n"
+     "Tuyến buýt mới xuất phát từ bến xe Kim Mã, đi qua cầu Nhật Tân và kết thúc tại sân bay.", "Thời sự",
+     "Hà Nội mở thêm tuyến buýt điện nối sân bay"),
+]
+
+
+@pytest.mark.parametrize("text, section, title", [c[1:] for c in PLAIN], ids=[c[0] for c in PLAIN])
+def test_plain_text_section_and_title(text, section, title):
+    doc = extract(Article(url=None, text=text))
+    assert (doc.section, doc.title) == (section, title)
+
+
 def test_plain_text_from_stdin():
     raw = "Tiêu đề bài viết thử nghiệm\n\nTTO - Đoạn thứ nhất của bài viết có đủ chữ để đọc thành tiếng cho người nghe.\n\nChia sẻ\n\nTheo TTXVN\n"
     doc = extract(load("-", stdin=io.BytesIO(raw.encode())))

@@ -32,7 +32,8 @@ def extract_text(text: str, *, url: str | None = None, title_hint: str | None = 
         body.append((x, False))
 
     section = None
-    if len(body) >= 3 and _is_label(body[0][0]) and len(body[1][0].split()) > len(body[0][0].split()):
+    if (len(body) >= 3 and _is_label(body[0][0]) and _is_headline(body[1][0])
+            and len(body[1][0].split()) > len(body[0][0].split())):
         section = body.pop(0)[0]
     title = None
     if title_hint:
@@ -84,6 +85,11 @@ def extract_text(text: str, *, url: str | None = None, title_hint: str | None = 
         paragraphs, caps = merged, []
     return Document(title=title, paragraphs=tuple(paragraphs), lead=None, author=author, url=url, site="text",
                     section=section, captions=tuple(caps))
+
+
+def _is_headline(line: str) -> bool:
+    """A headline: not too long, and not a sentence ending in a full stop."""
+    return len(line.split()) <= MAX_TITLE_WORDS and not line.rstrip().endswith(".")
 
 
 def _is_label(line: str) -> bool:
