@@ -142,6 +142,7 @@ RULE_CASES = {
         ("percent", "10-15%", "10 đến 15%"),
         ("years-spaced", "2020 - 2025", "2020 đến 2025"),
         ("en-dash", "8 – 12m", "8 đến 12m"),
+        ("unicode-hyphen-and-minus", "10‑15 và 20−30", "10 đến 15 và 20 đến 30"),
         ("decimals", "56,05 – 56,75", "56,05 đến 56,75"),
         ("word-hyphen-untouched", "kinh tế-xã hội", "kinh tế-xã hội"),
         ("negative-untouched", "nhiệt độ -5", "nhiệt độ -5"),

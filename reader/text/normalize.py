@@ -55,7 +55,7 @@ DAY = r"(0?[1-9]|[12]\d|3[01])"
 MONTH = r"(0?[1-9]|1[0-2])"
 YEAR = r"(1[89]\d\d|20\d\d)"
 NUM = r"\d+(?:[.,]\d+)*"
-DASH = r"[-–—]"
+DASH = r"[-‐‑‒–—−]"
 _END = r"(?![\w]|[.,/-]\d)"  # a number really ends here (not 2.5, 2/3, 2-3)
 
 
@@ -290,7 +290,7 @@ _DATE_RANGE = _Guarded(DAY + r"(?:([/.])" + MONTH + r")?(\s*" + DASH + r"\s*)" +
                          + r"(?:\6" + YEAR + r")?" + _END)
 
 
-@when(r"\d\s*[-–—]\s*\d", digit=True)
+@when(r"\d\s*" + DASH + r"\s*\d", digit=True)
 def date_ranges(text: str) -> str:
     """``1- 28/10/2020``, ``28/10 - 2/11`` → *một đến hai mươi tám tháng mười …*; *ngày* only
     before the first date, and only when the text has none."""
@@ -420,7 +420,7 @@ def ordinals(text: str) -> str:
 _RANGE = _Guarded(r"(" + NUM + r"(?:[hg]\d{0,2}|%)?)(\s*" + DASH + r"\s*)(?=\d)")
 
 
-@when(r"\d\s*[-–—]\s*\d", digit=True)
+@when(r"\d\s*" + DASH + r"\s*\d", digit=True)
 def ranges(text: str) -> str:
     """A dash between numbers (``10-15%``, ``2020 - 2025``, ``8 – 12m``) → *đến*.
     Runs after dates, codes, plates, phones and scores have taken their dashes."""
