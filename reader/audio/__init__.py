@@ -10,6 +10,7 @@ bounded: the episode is played through twice, one clip at a time, never held who
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -31,6 +32,11 @@ MAX_PASSES = 3
 TRIAL_STEP_DB = 2.0
 #: Most secant steps of the gain trial.
 TRIAL_ROUNDS = 4
+#: Limiter (attack, release) times in seconds, tried slowest (most transparent) first; the last
+#: one nearly follows the waveform and is for voices whose peaks nothing gentler can tame.
+LIMITER_TIMES = ((0.005, 0.050), (0.003, 0.015), (0.001, 0.003))
+#: Most gain (dB) added beyond what the loudness alone asks for, to be taken back by the limiter.
+MAX_LIMITING_DB = 15.0
 
 
 def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str | Path, *, rate: float = 1.0,
@@ -49,7 +55,8 @@ def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str 
     tag = id3_bytes(meta, chapters, subject=out_path)
 
     ceiling = true_peak - ENCODER_HEADROOM_DB
-    gain, slope = _choose_gain(timeline, loudness, meter_peak, target_lufs, ceiling)
+    plan = _choose_gain(timeline, loudness, meter_peak, target_lufs, ceiling)
+    gain, slope = plan.gain, plan.slope
     try:
         with atomic_path(out_path) as tmp:
             with open(tmp, "wb") as f:
@@ -58,11 +65,12 @@ def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str 
                     f.seek(len(tag))
                     f.truncate()
                     result = encode_pass(timeline, f, gain_db=gain, ceiling_db=ceiling, bitrate=bitrate,
-                                         subject=out_path)
+                                         times=plan.times, subject=out_path)
                     error = target_lufs - result.lufs
-                    if abs(error) <= LOUDNESS_TOLERANCE:
+                    better = min(gain + error / slope, target_lufs - loudness + MAX_LIMITING_DB)
+                    if abs(error) <= LOUDNESS_TOLERANCE or abs(better - gain) < 0.05:
                         break
-                    gain += error / slope
+                    gain = better
             duration = _mp3_duration(tmp, out_path)
             size = tmp.stat().st_size
     except OSError as e:
@@ -76,35 +84,59 @@ def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str 
         description=meta.description, link=meta.url, published=meta.date, author=meta.artist or None,
         engine=meta.engine or ",".join(sorted(engines)), voice=meta.voice or ",".join(sorted(voices)),
         chapters=chapters, cues=cues, transcript_vtt=str(vtt), transcript_srt=str(srt), chapters_json=str(chap),
-        extra=_notes(timeline, loudness, gain, result),
+        extra={**_notes(timeline, loudness, gain, result), "limiter_ms": [round(t * 1000) for t in plan.times]},
     )
 
 
-def _choose_gain(timeline: Timeline, loudness: float, peak: float, target: float,
-                 ceiling: float) -> tuple[float, float]:
-    """Gain (dB) that brings the limited signal to ``target``, and loudness change per dB of gain.
+@dataclass(frozen=True)
+class GainPlan:
+    gain: float  #: dB applied before the limiter
+    slope: float  #: LU of loudness per dB of gain around ``gain``
+    times: tuple[float, float]  #: limiter (attack, release) in seconds
+
+
+def _choose_gain(timeline: Timeline, loudness: float, peak: float, target: float, ceiling: float) -> GainPlan:
+    """The gain (and limiter release) that brings the limited signal to ``target``.
 
     Without limiting, loudness moves dB for dB with gain. When the limiter will act, trial
     passes over a sample of the episode (no encoding) find the gain by the secant method:
-    limiting flattens the curve, more so the harder it works.
+    limiting flattens the curve, more so the harder it works. The slowest release that can
+    reach the target wins (slow release is the transparent one); a voice whose own peaks are
+    too sharp for it gets a faster one. Gain never goes more than MAX_LIMITING_DB past the
+    unlimited gain, so a signal that cannot get there is not blown up trying.
     """
     gain = target - loudness
     if peak * db_to_gain(gain) < db_to_gain(ceiling) / 1.5:  # the limiter cannot engage
-        return gain, 1.0
-    raw, (low, high) = trial(timeline, (gain, gain + TRIAL_STEP_DB), ceiling)
+        return GainPlan(gain, 1.0, LIMITER_TIMES[0])
+    best = None
+    for times in LIMITER_TIMES:
+        plan, level = _search(timeline, loudness, gain, target, ceiling, times)
+        if best is None or abs(level - target) < best[1]:
+            best = (plan, abs(level - target))
+        if abs(level - target) <= LOUDNESS_TOLERANCE:
+            break
+    return best[0]
+
+
+def _search(timeline: Timeline, loudness: float, start: float, target: float, ceiling: float,
+            times: tuple[float, float]) -> tuple[GainPlan, float]:
+    top = start + MAX_LIMITING_DB
+    raw, (low, high) = trial(timeline, (start, start + TRIAL_STEP_DB), ceiling, times=times)
     # loudness of the whole episode at a gain, from the sample: full = sample + (loudness - raw)
-    points = [(gain, loudness + low - raw), (gain + TRIAL_STEP_DB, loudness + high - raw)]
+    points = [(start, loudness + low - raw), (start + TRIAL_STEP_DB, loudness + high - raw)]
     slope = 1.0
     for _ in range(TRIAL_ROUNDS):
         (g0, l0), (g1, l1) = points[-2:]
         slope = min(1.0, max(0.05, (l1 - l0) / (g1 - g0))) if g1 != g0 else 1.0
-        gain = g1 + (target - l1) / slope
-        _, (level,) = trial(timeline, (gain,), ceiling)
+        gain = min(top, g1 + (target - l1) / slope)
+        if gain == g1:
+            break
+        _, (level,) = trial(timeline, (gain,), ceiling, times=times)
         points.append((gain, loudness + level - raw))
         if abs(points[-1][1] - target) <= LOUDNESS_TOLERANCE / 3:
             break
     gain, level = min(points, key=lambda p: abs(p[1] - target))
-    return gain, slope
+    return GainPlan(gain, slope, times), level
 
 
 def _mp3_duration(path: Path, subject: Path) -> float:

@@ -76,6 +76,7 @@ def measure(timeline: Timeline) -> LoudnessMeter:
 
 
 def trial(timeline: Timeline, gains_db: Sequence[float], ceiling_db: float, *,
+          times: tuple[float, float] = (0.005, 0.050),
           max_blocks: int = TRIAL_BLOCKS) -> tuple[float, list[float]]:
     """Loudness of a sample of the episode with gain only, and with gain and limiter for each of
     ``gains_db``, encoding nothing.
@@ -86,7 +87,8 @@ def trial(timeline: Timeline, gains_db: Sequence[float], ceiling_db: float, *,
     total = -(-timeline.samples // BLOCK)
     stride = max(1, -(-total // max_blocks))
     raw = LoudnessMeter(timeline.rate)
-    runs = [(np.float32(db_to_gain(g)), Limiter(timeline.rate, ceiling_db), LoudnessMeter(timeline.rate))
+    runs = [(np.float32(db_to_gain(g)), Limiter(timeline.rate, ceiling_db, attack=times[0], release=times[1]),
+             LoudnessMeter(timeline.rate))
             for g in gains_db]
     for i, b in enumerate(blocks(timeline, BLOCK)):
         if (i // 4) % stride:
@@ -102,11 +104,12 @@ def trial(timeline: Timeline, gains_db: Sequence[float], ceiling_db: float, *,
 
 
 def encode_pass(timeline: Timeline, out: BinaryIO, *, gain_db: float, ceiling_db: float, bitrate: int,
+                times: tuple[float, float] = (0.005, 0.050),
                 subject: object = None) -> PassResult:
     """Second pass: gain, limit, meter and encode every block, writing MP3 frames to ``out``."""
     enc = make_encoder(timeline.rate, bitrate, subject)
     gain = np.float32(db_to_gain(gain_db))
-    limiter = Limiter(timeline.rate, ceiling_db)
+    limiter = Limiter(timeline.rate, ceiling_db, attack=times[0], release=times[1])
     meter = LoudnessMeter(timeline.rate)
     written = 0
     try:

@@ -1,9 +1,8 @@
 """Loudness (ITU-R BS.1770-4) measured block by block, true peak, and a look-ahead limiter.
 
-Everything here is plain numpy, so the common case (one engine, one sample rate) never
-imports scipy.signal. ``LoudnessMeter`` applies the K-weighting filter (the same RBJ
-biquads pyloudnorm uses, run as a long FIR through the FFT, overlap-save) and keeps one
-number per 100 ms, so a two-hour episode is measured in a few hundred kilobytes.
+``LoudnessMeter`` applies the K-weighting filter (the same RBJ biquads pyloudnorm uses, run
+with scipy's ``sosfilt`` carrying its state from block to block) and keeps one number per
+100 ms, so a two-hour episode is measured in a few hundred kilobytes.
 ``Limiter`` keeps the 4× oversampled (true) peak under a ceiling with a smooth gain dip
 around each over; blocks with no sample near the ceiling pass untouched.
 """
@@ -18,7 +17,6 @@ ABSOLUTE_GATE = -70.0  #: LUFS
 RELATIVE_GATE = -10.0  #: LU below the absolute-gated loudness
 OVERSAMPLE = 4  #: true-peak oversampling factor (BS.1770-4 annex 2)
 PHASE_TAPS = 12  #: taps per phase of the oversampling filter (48 in all, as in annex 2)
-FFT_SIZE = 1 << 15  #: overlap-save FFT length of the K-weighting filter
 
 
 def db_to_gain(db: float) -> float:
@@ -50,36 +48,13 @@ def k_weighting(rate: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     return (_biquad("high_shelf", 4.0, 1 / np.sqrt(2), 1500.0, rate), _biquad("high_pass", 0.0, 0.5, 38.0, rate))
 
 
-@lru_cache(maxsize=16)
-def k_weighting_fir(rate: int) -> np.ndarray:
-    """Impulse response of the K-weighting cascade, cut where it has decayed below 1e-10."""
-    n = int(rate * 0.25)
-    y = np.zeros(n)
-    y[0] = 1.0
-    for b, a in k_weighting(rate):
-        x, y = y, np.zeros(n)
-        x1 = x2 = y1 = y2 = 0.0
-        b0, b1, b2 = (float(v) for v in b)
-        a1, a2 = float(a[1]), float(a[2])
-        for i in range(n):  # a few thousand steps, once per rate
-            xi = x[i]
-            yi = b0 * xi + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2
-            y[i] = yi
-            x2, x1, y2, y1 = x1, xi, y1, yi
-    big = np.flatnonzero(np.abs(y) > 1e-10)
-    return y[: big[-1] + 1]
-
-
 class LoudnessMeter:
     """Integrated loudness of a mono signal fed in blocks of any size."""
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
-        self._h = k_weighting_fir(rate)
-        self._tail = np.zeros(len(self._h) - 1)
-        self._spectrum = np.fft.rfft(self._h, FFT_SIZE)
-        self._pending: list[np.ndarray] = []
-        self._npending = 0
+        self._sos = np.array([np.concatenate([b, a]) for b, a in k_weighting(rate)])
+        self._zi = np.zeros((len(self._sos), 2))  # start at rest, as pyloudnorm does
         self._sums: list[float] = []  # K-weighted energy of each 100 ms sub-block
         self._acc = 0.0
         self._pos = 0
@@ -88,49 +63,30 @@ class LoudnessMeter:
     def _boundary(self, k: int) -> int:
         return round(k * self.rate / 10)
 
-    def _filter(self, x: np.ndarray) -> np.ndarray:
-        """Overlap-save FFT convolution with the K-weighting impulse response (len(x) ≤ step)."""
-        keep = len(self._tail)
-        seg = np.concatenate([self._tail, x])
-        y = np.fft.irfft(np.fft.rfft(seg, FFT_SIZE) * self._spectrum, FFT_SIZE)[keep:len(seg)]
-        self._tail = seg[len(seg) - keep:]
-        return y
-
     def add(self, x: np.ndarray) -> None:
-        """Feed the next samples (any block size; filtered in FFT-sized steps)."""
+        """Feed the next samples (any block size)."""
+        from scipy.signal import sosfilt
+
         if not len(x):
             return
         self.peak = max(self.peak, float(np.max(np.abs(x))))
-        self._pending.append(x.astype(np.float64))
-        self._npending += len(x)
-        step = FFT_SIZE - len(self._tail)
-        if self._npending >= step:
-            data = np.concatenate(self._pending)
-            cut = len(data) - len(data) % step
-            for i in range(0, cut, step):
-                self._energy(self._filter(data[i:i + step]))
-            self._pending = [data[cut:]]
-            self._npending = len(data) - cut
-
-    def _flush(self) -> None:
-        if self._npending:
-            self._energy(self._filter(np.concatenate(self._pending)))
-            self._pending, self._npending = [], 0
-
-    def _energy(self, y: np.ndarray) -> None:
-        cs = np.concatenate(([0.0], np.cumsum(y * y)))
+        y, self._zi = sosfilt(self._sos, x.astype(np.float64), zi=self._zi)
+        y *= y
         start, end = self._pos, self._pos + len(y)
-        taken = 0
-        while (b := self._boundary(len(self._sums) + 1)) <= end:
-            i = b - start
-            self._sums.append(self._acc + float(cs[i] - cs[taken]))
-            self._acc, taken = 0.0, i
-        self._acc += float(cs[-1] - cs[taken])
+        cuts = []
+        while (b := self._boundary(len(self._sums) + len(cuts) + 1)) <= end:
+            cuts.append(b - start)
+        if cuts:
+            parts = np.add.reduceat(y[:cuts[-1]], np.array([0, *cuts[:-1]]))
+            parts[0] += self._acc
+            self._sums.extend(parts.tolist())
+            self._acc = float(y[cuts[-1]:].sum())
+        else:
+            self._acc += float(y.sum())
         self._pos = end
 
     def integrated(self) -> float:
         """Gated integrated loudness in LUFS (−inf for silence) of everything fed so far."""
-        self._flush()
         sums = np.array(self._sums)
         if len(sums) >= 4:  # 400 ms blocks every 100 ms
             bounds = np.array([self._boundary(k) for k in range(len(sums) + 1)])
@@ -204,17 +160,22 @@ class Limiter:
     ``release`` seconds after it (a running minimum over that window), then smoothed by two
     moving averages (a triangle ``attack`` wide each side). The gain never rises above what a
     peak needs at the peak itself, and it does not follow the pitch period of a voice (which
-    would distort it): it moves at the pace of syllables. Blocks with no sample within 3.5 dB of
-    the ceiling pass untouched without being oversampled.
+    would distort it): it moves at the pace of syllables. The gain curve is worked out on
+    frames of ``FRAME`` samples (each frame keeps its lowest need) and interpolated back, which
+    keeps the guarantee since the hold reaches one frame further each side. Blocks with no
+    sample within 3.5 dB of the ceiling pass untouched without being oversampled.
     """
 
+    FRAME = 32
+
     def __init__(self, rate: int, ceiling_db: float, *, attack: float = 0.005, release: float = 0.050) -> None:
+        f = self.FRAME
         self.ceiling = db_to_gain(ceiling_db)
         self.threshold = self.ceiling / 1.5
-        self.attack = max(2, round(attack * rate))
-        self.release = max(self.attack, round(release * rate))
-        self.smooth = self.attack // 2
-        self.margin = self.release + self.attack + 8
+        self.attack = max(1, -(-round(attack * rate) // f))  # in frames
+        self.release = max(self.attack, -(-round(release * rate) // f))
+        self.smooth = (self.attack - 1) // 2  # the triangle stays inside the hold, one frame to spare
+        self.margin = f * (self.release + self.attack + 4)  # samples, whole frames
         self.limited = 0  #: samples whose gain was reduced
         self.min_gain = 1.0  #: deepest gain reduction applied
         self._prev = np.zeros(self.margin, dtype=np.float32)
@@ -245,23 +206,25 @@ class Limiter:
             yield out
 
     def _block(self, prev: np.ndarray, cur: np.ndarray, nxt: np.ndarray) -> np.ndarray:
-        m = self.margin
-        ahead = nxt[:m]
-        if len(ahead) < m:
-            ahead = np.concatenate([ahead, np.zeros(m - len(ahead), dtype=np.float32)])
+        m, f = self.margin, self.FRAME
+        tail = m + (-len(cur)) % f  # look-ahead, padded so ext is whole frames
+        ahead = nxt[:tail]
+        if len(ahead) < tail:
+            ahead = np.concatenate([ahead, np.zeros(tail - len(ahead), dtype=np.float32)])
         ext = np.concatenate([prev[-m:], cur, ahead])
         if float(np.abs(ext).max()) <= self.threshold:
             return cur
         env = peak_envelope(ext)
-        over = env > self.ceiling
-        if not over.any():
+        if float(env.max()) <= self.ceiling:
             return cur
-        need = np.ones(len(ext))
-        need[over] = self.ceiling / env[over]
-        held = running_min(need, self.release + self.attack + 1)  # index i: min of need[i-R .. i+A] shifted by R
-        g = box(box(held, self.smooth), self.smooth)  # index j: sample j + 2s + R
-        start = m - self.release - 2 * self.smooth
-        g = g[start:start + len(cur)]
-        self.limited += int(np.count_nonzero(g < 0.9999))
+        need = np.minimum(1.0, self.ceiling / np.maximum(env, 1e-12)).reshape(-1, f).min(axis=1)
+        held = running_min(need, self.release + self.attack + 1)  # index i: frames i .. i+R+A → frame i+R
+        g = box(box(held, self.smooth), self.smooth)  # index j: frame j + 2s + R
+        centres = (np.arange(len(g)) + 2 * self.smooth + self.release) * f + (f - 1) / 2
+        g = np.interp(np.arange(m, m + len(cur)), centres, g)
+        low = g < 0.9999
+        if not low.any():
+            return cur
+        self.limited += int(np.count_nonzero(low))
         self.min_gain = min(self.min_gain, float(g.min()))
         return (cur * g).astype(np.float32)
