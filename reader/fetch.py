@@ -39,7 +39,8 @@ CHARSET_ALIASES = {
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _CT_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_HTML_SNIFF = re.compile(rb"<\s*(!doctype\s+html|html[\s>]|head[\s>]|body[\s>]|meta\s|article[\s>]|div[\s>]|p[\s>])", re.I)
+_HTML_SNIFF = re.compile(
+    rb"<\s*(!doctype\s+html|html[\s>]|head[\s>]|body[\s>]|meta\s|article[\s>]|div[\s>]|p[\s>])", re.I)
 
 
 class Response(NamedTuple):
@@ -103,24 +104,21 @@ def _get(url: str, *, client: httpx.Client, headers: dict | None, max_bytes: int
                     if len(body) > max_bytes:
                         raise TooLargeError(url, f"the page passed the cap of {max_bytes} bytes")
                 return Response(r.status_code, resp_headers, bytes(body)), str(r.url)
-        except _Retry as e:
-            why = str(e)
+        except _Retry:
+            pass
         except httpx.TimeoutException as e:
             if attempt >= retries:
                 raise FetchError(url, f"timed out after {retries + 1} tries ({type(e).__name__})",
                                  fix="check the network, or try again later") from e
-            why = type(e).__name__
         except httpx.TransportError as e:
             if attempt >= retries:
                 raise FetchError(url, f"could not connect after {retries + 1} tries: {e}",
                                  fix="check the URL and the network") from e
-            why = type(e).__name__
         except httpx.InvalidURL as e:
             raise FetchError(url, f"not a valid URL: {e}", fix="give a full http:// or https:// URL") from e
         except httpx.HTTPError as e:
             raise FetchError(url, f"HTTP failed: {e}") from e
         attempt += 1
-        del why
         time.sleep(backoff * 2 ** (attempt - 1))
 
 
@@ -181,7 +179,8 @@ def load(source: str, *, client: httpx.Client | None = None, max_bytes: int = MA
                          fix="give an http(s) URL, a file path or - for standard input")
     path = Path(source).expanduser()
     if not path.exists():
-        raise FetchError(source, "no such file", fix="give an http(s) URL, an existing file path or - for standard input")
+        raise FetchError(source, "no such file",
+                         fix="give an http(s) URL, an existing file path or - for standard input")
     if not path.is_file():
         raise FetchError(source, "not a file", fix="give a saved HTML page or a text file")
     try:
@@ -257,7 +256,8 @@ def decode_text(raw: bytes, content_type: str | None) -> str:
 
 
 def _decode(raw: bytes, declared: str | None) -> str:
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+    boms = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+    for bom, enc in boms:
         if raw.startswith(bom):
             return raw[len(bom):].decode(enc, errors="replace")
     try:

@@ -27,11 +27,12 @@ BLOCK_TAGS = frozenset({"p", "div", "section", "article", "main", "h1", "h2", "h
                         "figcaption", "dl", "dt", "dd", "pre", "center", "caption", "address", "details",
                         "summary", "hr"})
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-_PHOTO_HINT = re.compile(r"photo|image|img|picture|figure|media|caption|tplCaption|VCSortableInPreviewMode|chu-?thich|slide", re.I)
+_PHOTO_HINT = re.compile(
+    r"photo|image|img|picture|figure|media|caption|tplCaption|VCSortableInPreviewMode|chu-?thich|slide", re.I)
 _CAPTION_HINT = re.compile(r"caption|desc|chu-?thich|PhotoCMS_Caption|expNoEdit|note|legend", re.I)
 #: a caption standing outside any figure ("<p class='image-caption'>")
-_STANDALONE_CAPTION = re.compile(r"(^|[\s_-])(caption|PhotoCMS_Caption|chu-?thich|image-?desc|img-?desc|photo-?desc)([\s_-]|$)",
-                                 re.I)
+_STANDALONE_CAPTION = re.compile(
+    r"(^|[\s_-])(caption|PhotoCMS_Caption|chu-?thich|image-?desc|img-?desc|photo-?desc)([\s_-]|$)", re.I)
 _VIDEO_HINT = re.compile(r"video|clip|player|youtube|m3u8|mp4", re.I)
 _RIGHT = re.compile(r"text-align\s*:\s*right", re.I)
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)

@@ -19,7 +19,8 @@ _EDGE_PUNCT = " \t.:|•·-–—»«>()[]"
 _UPPER = "A-ZÀ-ÝĂĐĨŨƠƯẠ-Ỹ"
 _LOWER_HINT = re.compile(r"[a-zà-ỹđ]")
 #: a trailing all-caps byline: "LÊ HÀ", "NGỌC MAI - THANH HÀ", "P.V", "HOÀNG ANH (TTXVN)"
-_CAPS_BYLINE = re.compile(rf"^[{_UPPER}][{_UPPER}.'’\- ]*(\s*[,/&-]\s*[{_UPPER}][{_UPPER}.'’\- ]*)*(\s*\([^)]{{1,40}}\))?$")
+_CAPS_BYLINE = re.compile(
+    rf"^[{_UPPER}][{_UPPER}.'’\- ]*(\s*[,/&-]\s*[{_UPPER}][{_UPPER}.'’\- ]*)*(\s*\([^)]{{1,40}}\))?$")
 #: "Theo TTXVN", "Theo Đời sống Pháp luật", "(Theo VnExpress)"
 _THEO = re.compile(r"^\(?\s*Theo\s+(?P<src>[^.!?]{2,60}?)\s*\)?\.?$")
 #: "(TTXVN/Vietnam+)", "(Reuters)": an outlet credit alone on the last line

@@ -13,9 +13,9 @@ from lxml import etree
 from reader.errors import ExtractError
 from reader.extract import generic
 from reader.extract.blocks import Block, Walker, parse, select
-from reader.extract.clean import (byline_of, credit_line_author, dedupe, fold_key, has_paywall, is_furniture, looks_like_text,
-                                  source_of, squash, strip_credit, strip_dateline, strip_widgets, tidy_author,
-                                  wire_end)
+from reader.extract.clean import (byline_of, credit_line_author, dedupe, fold_key, has_paywall, is_furniture,
+                                  looks_like_text, source_of, squash, strip_credit, strip_dateline,
+                                  strip_widgets, tidy_author, wire_end)
 from reader.extract.meta import PageMeta
 from reader.extract.profile import SiteProfile
 from reader.models import Article, Caption, Document

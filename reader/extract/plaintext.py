@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from reader.errors import ExtractError
-from reader.extract.clean import (byline_of, credit_line_author, fold_key, is_furniture, looks_like_text, source_of, squash,
-                                  strip_credit, strip_dateline, strip_widgets, wire_end)
+from reader.extract.clean import (byline_of, credit_line_author, fold_key, is_furniture, looks_like_text,
+                                  source_of, squash, strip_credit, strip_dateline, strip_widgets, wire_end)
 from reader.models import Caption, Document
 
 MAX_SECTION_WORDS = 4

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -117,7 +117,8 @@ def parse_profile(path: Path, data: dict) -> SiteProfile:
     tests = []
     for i, t in enumerate(data.get("tests", [])):
         if "page" not in t:
-            raise ConfigError(path, f"tests[{i}] has no page", fix="give page = \"SITE/NAME.html\" under tests/data/pages/")
+            raise ConfigError(path, f"tests[{i}] has no page",
+                              fix="give page = \"SITE/NAME.html\" under tests/data/pages/")
         tests.append(SiteTest(page=t["page"], contains=_strs(path, "contains", t.get("contains")),
                               absent=_strs(path, "absent", t.get("absent")), title=t.get("title"),
                               author=t.get("author"), lead=t.get("lead")))
