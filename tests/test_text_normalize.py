@@ -196,6 +196,7 @@ RULE_CASES = {
         ("team", "U23 Việt Nam", "u hai mươi ba Việt Nam"),
         ("virus", "H5N1", "hát năm en một"),
         ("zero", "F0", "ép không"),
+        ("road", "trên QL1A", "trên quốc lộ một a"),
     ],
     N.split_words_digits: [
         ("glued", "Mazda3", "Mazda 3"),

@@ -520,11 +520,14 @@ _ALNUM_CODE = _Guarded(r"(?=[A-ZĐ0-9]*\d)(?=[A-ZĐ0-9]*[A-ZĐ])([A-ZĐ0-9]{2,12
 @when(r"\d(?:(?<=[A-ZĐ]\d)|[A-ZĐ])", digit=True)
 def model_codes(text: str) -> str:
     """Trim and model names: ``2.0E`` → *hai chấm không e*; ``SE67``, ``A80``, ``U23``, ``H5N1``:
-    letters spelled, digit runs as cardinals."""
+    letters spelled, digit runs as cardinals; a road prefix is a word (``QL1A`` → *quốc lộ một a*)."""
+    prefixes = table("code_prefixes")
+
     def alnum(m: re.Match) -> str:
         parts = re.findall(r"\d+|[^\W\d_]+", m.group(1))
-        return " ".join(read_int(p) if p.isdigit() and not p.startswith("0") or p == "0" else
-                        read_digits(p) if p.isdigit() else spell(p) for p in parts)
+        words = [prefixes[parts[0]]] if parts[0] in prefixes else []
+        return " ".join(words + [read_int(p) if p.isdigit() and not p.startswith("0") or p == "0" else
+                                 read_digits(p) if p.isdigit() else spell(p) for p in parts[len(words):]])
     text = _DECIMAL_CODE.sub(lambda m: f"{read_int(m.group(1))} chấm {read_digits(m.group(2))} {spell(m.group(3))}", text)
     return _ALNUM_CODE.sub(alnum, text)
 
