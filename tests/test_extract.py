@@ -368,6 +368,16 @@ def test_profile_body_selector_matching_a_stub_falls_back_to_generic(tmp_path):
     assert doc.site == "baomau" and len(doc.paragraphs) == 2
 
 
+def test_untested_profile_gets_the_trafilatura_net(tmp_path):
+    """An unverified profile whose body selector catches only part of the article does not lose the rest."""
+    (tmp_path / "baomau.toml").write_text('name = "baomau"\nhosts = ["baomau.vn"]\n[select]\nbody = [".part-a"]\n',
+                                          encoding="utf-8")
+    html = (SYN / "split-body.html").read_text(encoding="utf-8")
+    doc = extract(Article(url="https://baomau.vn/c.html", html=html), profiles=load_profiles(tmp_path))
+    assert doc.site == "baomau"
+    assert "Đoạn thứ tư cho biết" in spoken(doc) and "Quảng cáo" not in spoken(doc)
+
+
 def test_operator_profile_directory(tmp_path):
     """A site added as a TOML file (no code) is picked by its host and its selectors win."""
     (tmp_path / "baomau.toml").write_text(

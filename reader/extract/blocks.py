@@ -62,8 +62,11 @@ def parse(html: str) -> lhtml.HtmlElement:
         return lhtml.document_fromstring(f"<html><body>{html}</body></html>")
 
 
-def select(root, selectors, first: bool = True):
-    """Elements for the first selector that matches anything (``first``: only its first element)."""
+def select(root, selectors, first: bool = True, every: bool = False):
+    """Elements for the first selector that matches anything (``first``: only its first element);
+    ``every``: the elements of all the selectors."""
+    if every:
+        return [e for s in selectors for e in _css(s)(root)]
     for s in selectors:
         found = _css(s)(root)
         if found:

@@ -54,7 +54,8 @@ def extract_page(article: Article, profile: SiteProfile | None, *, root=None, ca
         if fallback is not None and fallback is not body:
             body = fallback
             paras, caps = _lines(Walker(drop=prof.drop, captions=prof.captions).run(body), prof)
-    if profile is None:
+    if profile is None or not profile.tests:
+        # generic pages, and profiles whose selectors no saved page has verified yet
         paras, caps = _safety_net(article.html or "", root, paras, caps, prof)
 
     # lead: the sapo element, else a first paragraph that the page describes as its summary
@@ -180,9 +181,11 @@ def _words(paras, caps) -> int:
 def _safety_net(html, root, paras, caps, prof):
     """Generic pages: if trafilatura finds clearly more words than the DOM walk, use its text (less
     any line that is a whole link on the page: teasers)."""
-    mine = sum(len(t.split()) for t, _ in paras) + sum(len(c[0].split()) for c in caps)
+    mine = _words(paras, caps)
     links = {fold_key(a.text_content()) for a in root.iter("a")}
-    theirs_blocks = [b for b in generic.trafilatura_paragraphs(html) if fold_key(b.text) not in links]
+    dropped = " ".join(fold_key(e.text_content()) for e in select(root, prof.drop, first=False, every=True))
+    theirs_blocks = [b for b in generic.trafilatura_paragraphs(html)
+                     if fold_key(b.text) not in links and not (dropped and fold_key(b.text) in dropped)]
     theirs = sum(len(b.text.split()) for b in theirs_blocks)
     if theirs > max(2 * MIN_WORDS, mine * 1.5):
         new, _ = _lines(theirs_blocks, prof)
