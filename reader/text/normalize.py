@@ -145,7 +145,7 @@ def _read_address(addr: str) -> str:
     return " ".join(out)
 
 
-@when(r"(?i:@|www\.|https?:|\.(?:vn|com|net|org|gov|edu|info)\b)")
+@when(r"@|[wW]{3}\.|[hH][tT][tT][pP][sS]?:|\.(?:vn|com|net|org|gov|edu|info|VN|COM|NET|ORG|GOV|EDU|INFO|Vn|Com|Net|Org)\b")
 def urls_and_emails(text: str) -> str:
     """Web and mail addresses, symbol by symbol (``.`` *chấm*, ``/`` *xẹt*, ``@`` *a còng*).
 
@@ -371,7 +371,7 @@ _SCORE = re.compile(r"(?i:\b(tỷ số|tỉ số|thắng|thua|hòa|hoà|chung cu
                     + r"\s*(\d{1,2})" + _END)
 
 
-@when(r"(?i:số|thắng|thua|hòa|hoà|cuộc|biệt)\s+\d", digit=True)
+@when(r"(?:số|Số|SỐ|thắng|Thắng|THẮNG|thua|Thua|THUA|hòa|Hòa|HÒA|hoà|Hoà|HOÀ|cuộc|CUỘC|biệt|BIỆT)\s+\d", digit=True)
 def scores(text: str) -> str:
     """Match scores after *tỷ số, thắng, thua, hòa, chung cuộc* (``2-1`` → *hai một*), never *đến*."""
     return _SCORE.sub(lambda m: f"{m.group(1)} {read_int(m.group(2))} {read_int(m.group(3))}", text)
