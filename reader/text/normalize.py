@@ -123,7 +123,8 @@ def operator_lexicon(text: str) -> str:
     return _lexicon.load().apply(text)
 
 
-_URL = re.compile(r"(?:\bhttps?://|\bwww\.)[^\s<>\"“”]+|\b[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov|edu|info)\b(?:[:/][^\s<>\"“”]*)?",
+_URL = re.compile(r"(?:\bhttps?://|\bwww\.)[^\s<>\"“”]+"
+                  r"|\b[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov|edu|info)\b(?:[:/][^\s<>\"“”]*)?",
                   re.I)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _URL_SYMBOLS = {".": "chấm", "/": "xẹt", ":": "hai chấm", "@": "a còng", "-": "gạch ngang", "_": "gạch dưới",
@@ -371,13 +372,15 @@ _SCORE = re.compile(r"(?i:\b(tỷ số|tỉ số|thắng|thua|hòa|hoà|chung cu
                     + r"\s*(\d{1,2})" + _END)
 
 
-@when(r"(?:số|Số|SỐ|thắng|Thắng|THẮNG|thua|Thua|THUA|hòa|Hòa|HÒA|hoà|Hoà|HOÀ|cuộc|CUỘC|biệt|BIỆT)\s+\d", digit=True)
+@when(r"(?:số|Số|SỐ|thắng|Thắng|THẮNG|thua|Thua|THUA|hòa|Hòa|HÒA|hoà|Hoà|HOÀ|cuộc|CUỘC|biệt|BIỆT)"
+      r"\s+\d", digit=True)
 def scores(text: str) -> str:
     """Match scores after *tỷ số, thắng, thua, hòa, chung cuộc* (``2-1`` → *hai một*), never *đến*."""
     return _SCORE.sub(lambda m: f"{m.group(1)} {read_int(m.group(2))} {read_int(m.group(3))}", text)
 
 
-_ROMAN_CUE = re.compile(r"(?i:\b(khóa|khoá|quý|kỷ|thứ|hội|chương|phần|mục|tập|kỳ|đợt|mùa|vòng|lần|cấp|hạng|số))\s+"
+_ROMAN_CUE = re.compile(r"(?i:\b(khóa|khoá|quý|kỷ|thứ|hội|chương|phần|mục|tập|kỳ|đợt|mùa|vòng|lần|cấp|hạng|số))"
+                        r"\s+"
                         r"([IVXLC]{1,7})(?![\w])")
 _ROMAN_LIST = re.compile(r"^(\s*)([IVX]{1,5})(\s*[-.)–]\s)")
 
@@ -490,7 +493,8 @@ _DONG = re.compile(r"(?<=\d)\s?(?:đ|đồng|VNĐ|VND)(?![\w])")
 
 @when(r"[\d$](?:(?<=\$)|\s?[đV])", digit=True)
 def currency(text: str) -> str:
-    """``$5``, ``$2 tỷ`` → *… đô la*; ``50.000đ`` → *… đồng* (``USD``, ``VNĐ`` are in the abbreviation list)."""
+    """``$5``, ``$2 tỷ`` → *… đô la*; ``50.000đ`` → *… đồng* (``USD``, ``VNĐ`` are in the
+    abbreviation list)."""
     text = _DOLLAR.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} đô la", text)
     return _DONG.sub(" đồng", text)
 
