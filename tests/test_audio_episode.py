@@ -66,6 +66,24 @@ def test_episode_meets_loudness_and_timing(tmp_path, case):
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
 
 
+@pytest.mark.parametrize("bitrate, exact", [(64, True), (32, False)], ids=["64k-info-tag", "32k-no-room-for-tag"])
+def test_info_tag_makes_length_exact(tmp_path, bitrate, exact):
+    from mutagen.mp3 import MP3
+
+    segments = two_sections(rate_a=22050, rate_b=22050)
+    timeline = layout(segments)
+    ep = build_episode(segments, META, tmp_path / "g.mp3", bitrate=bitrate)
+    x, rate = check_audio(ep, timeline.duration)
+    info = MP3(ep.path).info
+    assert info.bitrate == bitrate * 1000
+    if exact:  # decoders drop LAME's delay and padding: the samples we laid out, no more, no less
+        assert len(x) == timeline.samples
+        assert ep.duration == pytest.approx(timeline.duration, abs=1e-9)
+        assert info.encoder_info.startswith("LAME")
+    else:
+        assert len(x) > timeline.samples
+
+
 def test_real_espeak_episode(tmp_path):
     clips = espeak_clips([(-1, "Giữ vững địa bàn an toàn"),
                           (0, "Sáng ngày chín tháng một, tỉnh Quảng Ninh tổ chức hội nghị."),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from reader.audio import lametag
 from reader.audio.encode import PassResult, check_bitrate, encode_pass, measure, trial
 from reader.audio.loudness import db_to_gain
 from reader.audio.tags import EpisodeMeta, id3_bytes
@@ -59,10 +60,11 @@ def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str 
     gain, slope = plan.gain, plan.slope
     try:
         with atomic_path(out_path) as tmp:
-            with open(tmp, "wb") as f:
-                f.write(tag)
+            reserve = lametag.info_size(timeline.rate, bitrate)
+            with open(tmp, "wb+") as f:
+                f.write(tag + bytes(reserve))
                 for _ in range(MAX_PASSES):
-                    f.seek(len(tag))
+                    f.seek(len(tag) + reserve)
                     f.truncate()
                     result = encode_pass(timeline, f, gain_db=gain, ceiling_db=ceiling, bitrate=bitrate,
                                          times=plan.times, subject=out_path)
@@ -71,6 +73,8 @@ def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str 
                     if abs(error) <= LOUDNESS_TOLERANCE or abs(better - gain) < 0.05:
                         break
                     gain = better
+                if reserve:
+                    _write_info(f, len(tag), reserve, timeline, bitrate, result.frames_bytes)
             duration = _mp3_duration(tmp, out_path)
             size = tmp.stat().st_size
     except OSError as e:
@@ -137,6 +141,18 @@ def _search(timeline: Timeline, loudness: float, start: float, target: float, ce
             break
     gain, level = min(points, key=lambda p: abs(p[1] - target))
     return GainPlan(gain, slope, times), level
+
+
+def _write_info(f, offset: int, reserve: int, timeline: Timeline, bitrate: int, stream_bytes: int) -> None:
+    """Fill the reserved first frame with the LAME Info tag (exact length, gapless playback)."""
+    f.seek(offset + reserve)
+    first = f.read(4)
+    if len(first) < 4 or first[0] != 0xFF or first[1] & 0xE0 != 0xE0:
+        return  # no frame where one should be: leave the silent placeholder (never expected)
+    frames = lametag.count_frames(stream_bytes, timeline.rate, bitrate)
+    f.seek(offset)
+    f.write(lametag.info_frame(first, rate=timeline.rate, bitrate=bitrate, frames=frames,
+                               stream_bytes=stream_bytes, samples=timeline.samples))
 
 
 def _mp3_duration(path: Path, subject: Path) -> float:
