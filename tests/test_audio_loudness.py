@@ -72,3 +72,34 @@ def test_limiter_caps_true_peak_and_leaves_quiet_blocks_alone():
     lim2 = Limiter(rate, -2.0)
     z = np.concatenate(list(lim2.process(iter(np.array_split(quiet, 5)))))
     assert np.array_equal(z, quiet) and lim2.limited == 0
+
+
+def _timeline(pcm: bytes, rate: int = 24000):
+    from reader.audio.timeline import Pauses, Segment, layout
+    from reader.models import Clip
+
+    return layout([Segment("A", (Clip(pcm, rate, "fake", "v"),))], pauses=Pauses(lead=0, tail=0))
+
+
+def test_gain_is_exact_when_the_limiter_cannot_engage():
+    from reader.audio.encode import measure
+    from reader.audio.gain import choose_gain
+
+    tl = _timeline(burst(3.0, 24000, -30.0, seed=2, tone=300.0))
+    meter = measure(tl)
+    plan = choose_gain(tl, meter.integrated(), meter.peak, -16.0, -2.5)
+    assert plan.gain == pytest.approx(-16.0 - meter.integrated())
+    assert plan.slope == 1.0
+
+
+def test_gain_is_capped_for_a_signal_that_is_all_peaks():
+    from reader.audio.encode import measure
+    from reader.audio.gain import MAX_LIMITING_DB, choose_gain
+
+    clicks = np.zeros(24000 * 3)
+    clicks[::4800] = 0.5  # five clicks a second: very loud peaks, almost no loudness
+    tl = _timeline((clicks * 32767).astype("<i2").tobytes())
+    meter = measure(tl)
+    plan = choose_gain(tl, meter.integrated(), meter.peak, -16.0, -2.5)
+    assert plan.gain <= -16.0 - meter.integrated() + MAX_LIMITING_DB + 1e-9
+    assert plan.gain > -16.0 - meter.integrated()  # it did push into the limiter, as far as allowed
