@@ -54,8 +54,12 @@ def make_encoder(rate: int, bitrate: int, subject: object = None):
     return enc
 
 
-def to_pcm16(x: np.ndarray) -> bytes:
-    return np.clip(np.rint(x * 32768.0), -32768, 32767).astype("<i2").tobytes()
+def to_pcm16(x: np.ndarray, scale: float = 1.0) -> bytes:
+    """Float samples (×``scale``) as little-endian int16, rounded and clipped."""
+    y = x * np.float32(32768.0 * scale)
+    np.rint(y, out=y)
+    np.clip(y, -32768, 32767, out=y)
+    return y.astype("<i2").tobytes()
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,7 @@ def encode_pass(timeline: Timeline, out: BinaryIO, *, gain_db: float, ceiling_db
     try:
         for b in limiter.process(b * gain for b in blocks(timeline, BLOCK)):
             meter.add(b)
-            written += out.write(enc.encode(to_pcm16(b / np.float32(ENCODER_SCALE))))
+            written += out.write(enc.encode(to_pcm16(b, 1.0 / ENCODER_SCALE)))
         written += out.write(enc.flush())
     except (RuntimeError, ValueError) as e:
         raise AudioError(subject, f"MP3 encoding failed: {e}") from e
