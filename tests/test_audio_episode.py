@@ -49,10 +49,10 @@ def check_audio(ep, expected_seconds):
 
 
 CASES = {
-    "noise-same-rate": dict(),
+    "voiced-same-rate": dict(),
     "mixed-22k-24k": dict(rate_a=22050, rate_b=24000),
     "quiet-tones": dict(level_db=-35.0, tone=440.0),
-    "hot-noise": dict(level_db=0.0),
+    "hot-voiced": dict(level_db=0.0),
 }
 
 
@@ -82,6 +82,17 @@ def test_info_tag_makes_length_exact(tmp_path, bitrate, exact):
         assert info.encoder_info.startswith("LAME")
     else:
         assert len(x) > timeline.samples
+
+
+def test_long_episode_with_loud_and_quiet_parts(tmp_path):
+    """Longer than the gain trial's sample (32 blocks): the sampled plan must still hold."""
+    clips = tuple(clip(f"Câu {i}.", 1 + i // 4, seconds=3.0, rate=22050, seed=i,
+                       level_db=-3.0 if (i // 6) % 2 else -20.0) for i in range(24))
+    segments = [Segment("A", clips[:12]), Segment("B", clips[12:])]
+    timeline = layout(segments)
+    assert timeline.samples > 40 * 32768
+    ep = build_episode(segments, META, tmp_path / "long.mp3")
+    check_audio(ep, timeline.duration)
 
 
 def test_real_espeak_episode(tmp_path):

@@ -74,6 +74,19 @@ def test_limiter_caps_true_peak_and_leaves_quiet_blocks_alone():
     assert np.array_equal(z, quiet) and lim2.limited == 0
 
 
+def test_limiter_gain_does_not_follow_the_pitch_period():
+    """A steady 150 Hz vowel over the ceiling gets a steady gain, not one that pumps each period."""
+    rate = 24000
+    t = np.arange(rate * 2) / rate
+    x = (sum(np.sin(2 * np.pi * k * 150 * t) / k for k in range(1, 20)) * 1.2).astype(np.float32)
+    lim = Limiter(rate, -2.0)
+    y = np.concatenate(list(lim.process(iter(np.array_split(x, 4)))))
+    middle = slice(rate // 2, rate + rate // 2)
+    gain = y[middle] / np.where(np.abs(x[middle]) > 0.05, x[middle], np.nan)
+    assert np.nanmax(gain) / np.nanmin(gain) < 1.01  # within 0.1 dB over a whole second
+    assert true_peak(y[middle]) <= -2.0 + 0.1
+
+
 def _timeline(pcm: bytes, rate: int = 24000):
     from reader.audio.timeline import Pauses, Segment, layout
     from reader.models import Clip
