@@ -248,4 +248,4 @@ class Limiter:
             return cur
         self.limited += int(np.count_nonzero(low))
         self.min_gain = min(self.min_gain, float(g.min()))
-        return (cur * g).astype(np.float32)
+        return cur * g.astype(np.float32)

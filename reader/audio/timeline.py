@@ -160,7 +160,8 @@ def layout(segments: Sequence[Segment], *, rate: float = 1.0, pauses: Pauses = D
 
 def clip_samples(clip: Clip, rate: int) -> np.ndarray:
     """The clip as float32 in [-1, 1) at ``rate`` (polyphase resampling when the rates differ)."""
-    x = np.frombuffer(clip.pcm, dtype="<i2").astype(np.float32) / 32768.0
+    x = np.frombuffer(clip.pcm, dtype="<i2").astype(np.float32)
+    x *= np.float32(1 / 32768)
     if clip.sample_rate == rate:
         return x
     from scipy.signal import resample_poly
