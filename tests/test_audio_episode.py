@@ -66,16 +66,23 @@ def test_episode_meets_loudness_and_timing(tmp_path, case):
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
 
 
-@pytest.mark.parametrize("bitrate, exact", [(64, True), (32, False)], ids=["64k-info-tag", "32k-no-room-for-tag"])
-def test_info_tag_makes_length_exact(tmp_path, bitrate, exact):
+INFO_CASES = [(22050, 64, True), (24000, 64, True), (44100, 64, True), (48000, 128, True), (16000, 48, True),
+              (8000, 24, True), (22050, 32, False)]
+
+
+@pytest.mark.parametrize("rate, bitrate, exact", INFO_CASES,
+                         ids=[f"{r}Hz-{b}k" + ("" if e else "-no-room-for-tag") for r, b, e in INFO_CASES])
+def test_info_tag_makes_length_exact(tmp_path, rate, bitrate, exact):
     from mutagen.mp3 import MP3
 
-    segments = two_sections(rate_a=22050, rate_b=22050)
+    segments = [Segment("A", (clip("a", 1, seconds=2.0, rate=rate, seed=1),
+                              clip("b", 1, seconds=1.3, rate=rate, seed=2)))]
     timeline = layout(segments)
     ep = build_episode(segments, META, tmp_path / "g.mp3", bitrate=bitrate)
-    x, rate = check_audio(ep, timeline.duration)
+    x, got_rate = check_audio(ep, timeline.duration)
     info = MP3(ep.path).info
-    assert info.bitrate == bitrate * 1000
+    assert got_rate == rate
+    assert info.bitrate == pytest.approx(bitrate * 1000, rel=1e-3)  # mutagen: bytes / frames
     if exact:  # decoders drop LAME's delay and padding: the samples we laid out, no more, no less
         assert len(x) == timeline.samples
         assert ep.duration == pytest.approx(timeline.duration, abs=1e-9)
