@@ -197,13 +197,15 @@ def bad(name):
         "bad-bitrate": dict(bitrate=65),
         "bad-cover": dict(meta=EpisodeMeta(title="t", cover=b"GIF89a....")),
         "zero-rate": dict(rate=0),
+        "nan-rate": dict(rate=float("nan")),
     }[name]
 
 
 ERRORS = [("no-segments", AudioError, "no clips"), ("empty-segment", AudioError, "no clips"),
           ("odd-pcm", AudioError, "16-bit"), ("bad-rate", AudioError, "sample rate"),
           ("silent", AudioError, "silent"), ("bad-bitrate", AudioError, "kbps"),
-          ("bad-cover", AudioError, "JPEG"), ("zero-rate", UsageError, "rate")]
+          ("bad-cover", AudioError, "JPEG"), ("zero-rate", UsageError, "rate"),
+          ("nan-rate", UsageError, "rate")]
 
 
 @pytest.mark.parametrize("name, error, words", ERRORS, ids=[e[0] for e in ERRORS])

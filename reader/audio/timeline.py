@@ -121,7 +121,7 @@ def _gap(prev: Clip, nxt: Clip, pauses: Pauses) -> float:
 def layout(segments: Sequence[Segment], *, rate: float = 1.0, pauses: Pauses = DEFAULT_PAUSES,
            subject: object = None) -> Timeline:
     """Place every clip and pause on the sample grid of the output rate."""
-    if not rate or rate <= 0:
+    if not isinstance(rate, (int, float)) or not 0 < rate < float("inf"):
         raise UsageError(subject, f"rate {rate!r} must be positive", fix="give a rate like 1.0 or 1.25")
     segs = [s for s in segments if s.clips]
     if not segs:
