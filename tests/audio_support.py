@@ -14,7 +14,7 @@ def pcm(x: np.ndarray) -> bytes:
 
 
 def burst(seconds: float, rate: int, level_db: float, seed: int = 0, tone: float | None = None) -> bytes:
-    """A speech-like clip: syllable-rate bursts of noise (or a tone), peak at ``level_db`` dBFS."""
+    """A speech-like clip: syllable-rate bursts of a vowel (or a tone), peak at ``level_db`` dBFS."""
     rng = np.random.default_rng(seed)
     n = int(seconds * rate)
     t = np.arange(n) / rate
