@@ -1,7 +1,8 @@
 """A small HTTP server for the output folder: feed, episodes, transcripts, chapters, art.
 
 Only what podcast apps need: GET and HEAD, byte ranges (206 / 416), ETag and
-Last-Modified with 304, the right MIME types. Nothing else is exposed: no directory
+Last-Modified with 304, the right MIME types; ``/`` answers with the listening page
+``index.html`` when there is one. Nothing else is exposed: no directory
 listing, no file types outside ``MIME_TYPES``, no hidden or temp files, no episode
 records, no path that leaves the folder (``..``, ``%2e%2e``, symlinks out) — all 404.
 
@@ -35,11 +36,14 @@ MIME_TYPES: dict[str, str] = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
     ".png": "image/png",
+    ".html": "text/html; charset=utf-8",
 }
+#: the only HTML file served: the listening page (reader/player.py), also the answer for ``/``
+INDEX_PAGE = "index.html"
 #: suffixes never served although their type is known: internal records
 HIDDEN_SUFFIXES = (".episode.json",)
 #: Cache-Control per suffix; the feed changes, rendered files do not (a re-render gets a new name)
-CACHE_CONTROL = {".xml": "no-cache"}
+CACHE_CONTROL = {".xml": "no-cache", ".html": "no-cache"}
 DEFAULT_CACHE = "public, max-age=3600"
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 CHUNK = 64 * 1024
@@ -96,10 +100,14 @@ class Handler(BaseHTTPRequestHandler):
             if not parts or not hmac.compare_digest(parts[0].encode(), token.encode()):
                 return None
             parts = parts[1:]
+        if not parts and path == "/" + (f"{token}/" if token is not None else ""):
+            parts = [INDEX_PAGE]  # the folder itself (only the root: other folders stay 404)
         if not parts or any(p in (".", "..") or p.startswith(".") for p in parts):
             return None
         name = parts[-1].lower()
         if name.endswith(HIDDEN_SUFFIXES) or os.path.splitext(name)[1] not in MIME_TYPES:
+            return None
+        if name.endswith(".html") and parts != [INDEX_PAGE]:
             return None
         root = self.server.root
         real = Path(os.path.realpath(root.joinpath(*parts)))

@@ -1,0 +1,447 @@
+"""Episodes → ``index.html``: a listening page that works well with screen readers.
+
+One static, self-contained page (inline CSS, a small inline script, no external
+resources) in Vietnamese. It works opened from disk (``file://``) and from
+``vnreader serve`` (which answers ``/`` with it), because every link to an episode's
+files is relative to the output folder.
+
+What it offers, per episode (newest first, each under an ``h2``): date, duration and
+source; a native ``<audio controls preload="none">`` (never autoplayed) with a
+``<track kind="captions">`` for the WebVTT file; links to the MP3, the transcripts and
+the article; the transcript as a list of sentence buttons that seek the audio (the
+sentence being heard is highlighted and marked ``aria-current``); "previous / next
+sentence" buttons. One labelled speed ``<select>`` applies to every player and is
+remembered in ``localStorage``. Keyboard shortcuts (J/K sentences, < > speed) act only
+when focus is not in a form field and no modifier is held. A polite live region speaks
+only after the listener's own actions (a sentence step, a speed change), never on the
+sentence changes of normal playback.
+
+The page is **deterministic**: the same episodes give byte-identical HTML (nothing
+reads the clock), and an unchanged page is not rewritten.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import datetime, timezone
+from html import escape
+from pathlib import Path, PurePosixPath
+from typing import Sequence
+from urllib.parse import quote, urlsplit
+
+from reader.errors import PublishError
+from reader.fsutil import atomic_write_bytes
+from reader.models import Cue, Episode
+from reader.podcast import clean_text
+
+PAGE_NAME = "index.html"
+#: Playback speeds offered by the speed control: (rate, label). 1.0 is the default.
+SPEEDS: tuple[tuple[float, str], ...] = (
+    (0.75, "0,75×"),
+    (1.0, "1× (bình thường)"),
+    (1.25, "1,25×"),
+    (1.5, "1,5×"),
+    (1.75, "1,75×"),
+    (2.0, "2×"),
+)
+DEFAULT_SPEED = 1.0
+STORAGE_KEY = "vnreader.playbackRate"
+#: Keyboard shortcuts: (key as shown, what it does). The script handles exactly these keys.
+SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("J", "câu trước"),
+    ("K", "câu sau"),
+    ("<", "đọc chậm hơn một nấc"),
+    (">", "đọc nhanh hơn một nấc"),
+)
+#: Colours as (foreground, background) pairs per scheme; tests check each pair's WCAG contrast.
+PALETTE: dict[str, dict[str, tuple[str, str]]] = {
+    "light": {
+        "text": ("#1b1b1b", "#ffffff"),
+        "muted": ("#4a4a4a", "#ffffff"),
+        "link": ("#0b4fa8", "#ffffff"),
+        "current": ("#1b1b1b", "#ffe680"),
+        "button": ("#1b1b1b", "#eef1f5"),
+        "focus": ("#b3261e", "#ffffff"),
+    },
+    "dark": {
+        "text": ("#f2f2f2", "#121212"),
+        "muted": ("#c8c8c8", "#121212"),
+        "link": ("#9cc3ff", "#121212"),
+        "current": ("#ffffff", "#5c4a00"),
+        "button": ("#f2f2f2", "#262a30"),
+        "focus": ("#ffcc33", "#121212"),
+    },
+}
+
+
+# ---------------------------------------------------------------- formatting
+def format_duration(seconds: float) -> str:
+    """Spoken-style Vietnamese duration: 45 giây, 3 phút 20 giây, 1 giờ 5 phút."""
+    total = max(0, int(round(seconds)))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    if h:
+        return f"{h} giờ {m} phút" if m else f"{h} giờ"
+    if m:
+        return f"{m} phút {s} giây" if s else f"{m} phút"
+    return f"{s} giây"
+
+
+def iso_duration(seconds: float) -> str:
+    """ISO 8601 duration for ``<time datetime>``: PT3M20S."""
+    total = max(0, int(round(seconds)))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return "PT" + (f"{h}H" if h else "") + (f"{m}M" if m else "") + f"{s}S"
+
+
+def format_date(dt: datetime) -> str:
+    """Vietnamese date and time in the episode's own time zone: 09/01/2021, 15:00."""
+    return dt.strftime("%d/%m/%Y, %H:%M")
+
+
+def _seconds(t: float) -> str:
+    """A cue time as the script reads it: seconds with millisecond precision."""
+    return f"{t:.3f}"
+
+
+def _clock(t: float) -> str:
+    total = max(0, int(t))
+    m, s = divmod(total, 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _e(text: str | None) -> str:
+    """Escaped text for element content and attribute values alike."""
+    return escape(clean_text(text), quote=True)
+
+
+def _href(path: str | os.PathLike | None, out_dir: Path) -> str | None:
+    """A relative, percent-encoded link from the page to a file in the output folder."""
+    if not path:
+        return None
+    p = Path(path)
+    if not p.is_absolute():
+        p = out_dir / p
+    try:
+        rel = p.resolve().relative_to(out_dir.resolve())
+    except ValueError as e:
+        raise PublishError(str(p), f"is not inside the output folder {out_dir}",
+                           fix="write episodes and their sidecars into the folder the page is published from") from e
+    return quote(PurePosixPath(*rel.parts).as_posix(), safe="/")
+
+
+def _anchor(ep: Episode, taken: set[str]) -> str:
+    """A stable, unique id for an episode from its MP3 file name."""
+    base = "ep-" + (re.sub(r"[^a-z0-9]+", "-", Path(ep.path).stem.lower()).strip("-") or "bai")
+    anchor, n = base, 2
+    while anchor in taken:
+        anchor, n = f"{base}-{n}", n + 1
+    taken.add(anchor)
+    return anchor
+
+
+def _order(episodes: Sequence[Episode]) -> list[Episode]:
+    """Newest first; undated episodes last; ties by guid (deterministic)."""
+    def key(ep: Episode):
+        pub = ep.published
+        if pub is not None and pub.tzinfo is None:
+            pub = pub.replace(tzinfo=timezone.utc)
+        return (pub.timestamp() if pub else float("-inf"), ep.guid)
+    return sorted(episodes, key=key, reverse=True)
+
+
+# ---------------------------------------------------------------- page parts
+def _css() -> str:
+    light, dark = PALETTE["light"], PALETTE["dark"]
+
+    def scheme(p: dict[str, tuple[str, str]]) -> str:
+        return (f"--fg:{p['text'][0]};--bg:{p['text'][1]};--muted:{p['muted'][0]};--link:{p['link'][0]};"
+                f"--cur-fg:{p['current'][0]};--cur-bg:{p['current'][1]};--btn-fg:{p['button'][0]};"
+                f"--btn-bg:{p['button'][1]};--focus:{p['focus'][0]}")
+
+    return f"""
+:root{{{scheme(light)};color-scheme:light dark}}
+@media (prefers-color-scheme:dark){{:root{{{scheme(dark)}}}}}
+*{{box-sizing:border-box}}
+body{{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",Arial,sans-serif;font-size:1.125rem;line-height:1.6;color:var(--fg);background:var(--bg)}}
+header,main,footer{{max-width:46rem;margin:0 auto;padding:0 1rem}}
+a{{color:var(--link);text-underline-offset:.15em}}
+:focus-visible{{outline:3px solid var(--focus);outline-offset:2px}}
+.skip{{position:absolute;left:-999rem;top:.5rem;padding:.5rem 1rem;background:var(--bg);color:var(--link)}}
+.skip:focus{{left:.5rem;z-index:2}}
+nav ul,.links{{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 1.25rem}}
+.meta,.hint{{color:var(--muted)}}
+.settings{{margin:1rem 0;padding:.75rem 1rem;border:1px solid var(--muted);border-radius:.5rem}}
+label{{font-weight:600;margin-right:.5rem}}
+select,button{{font:inherit;color:var(--btn-fg);background:var(--btn-bg);border:1px solid var(--muted);border-radius:.35rem;min-height:2.75rem;padding:.25rem .75rem}}
+article{{border-top:2px solid var(--muted);margin-top:2rem;padding-top:.5rem}}
+audio{{width:100%;margin:.5rem 0}}
+.steps{{display:flex;gap:.75rem;flex-wrap:wrap}}
+.transcript{{padding-left:0;list-style:none}}
+.transcript button{{display:block;width:100%;text-align:left;border-color:transparent;background:transparent;color:var(--fg);margin:.15rem 0}}
+.transcript button[aria-current]{{background:var(--cur-bg);color:var(--cur-fg);border-color:var(--fg);font-weight:600}}
+.transcript .t{{color:var(--muted);font-size:.9em;margin-right:.5rem}}
+.transcript button[aria-current] .t{{color:var(--cur-fg)}}
+summary{{cursor:pointer;font-weight:600;min-height:2.75rem;padding:.5rem 0}}
+#status{{min-height:1.6em;font-weight:600}}
+kbd{{font:inherit;font-weight:600;border:1px solid var(--muted);border-radius:.25rem;padding:0 .35rem}}
+@media (prefers-reduced-motion:no-preference){{html{{scroll-behavior:smooth}}}}
+@media (prefers-reduced-motion:reduce){{*{{transition:none!important;animation:none!important;scroll-behavior:auto!important}}}}
+""".strip()
+
+
+#: The page script. Small on purpose: speed, sentence seek/highlight, J/K and < > keys.
+SCRIPT = r"""
+(function () {
+  "use strict";
+  var KEY = %(key)s, SPEEDS = %(speeds)s, DEFAULT = %(default)s;
+  var speed = document.getElementById("speed");
+  var status = document.getElementById("status");
+  var players = [];
+  var active = null;
+
+  function say(text) { status.textContent = text; }
+
+  function indexAt(p, t) {
+    var i = -1;
+    for (var k = 0; k < p.starts.length && p.starts[k] <= t + 0.05; k++) i = k;
+    return i;
+  }
+
+  function mark(p, i) {
+    if (i === p.current) return;
+    if (p.current >= 0) p.buttons[p.current].removeAttribute("aria-current");
+    if (i >= 0) p.buttons[i].setAttribute("aria-current", "true");
+    p.current = i;
+  }
+
+  function seek(p, i, play) {
+    if (!p.starts.length) return -1;
+    i = Math.max(0, Math.min(p.starts.length - 1, i));
+    p.audio.currentTime = p.starts[i];
+    mark(p, i);
+    active = p;
+    if (play) {
+      var r = p.audio.play();
+      if (r && r.catch) r.catch(function () {});
+    }
+    return i;
+  }
+
+  function step(p, d) {
+    if (!p || !p.starts.length) return;
+    var i = indexAt(p, p.audio.currentTime);
+    i = seek(p, i + d, false);
+    say("Câu " + (i + 1) + "/" + p.starts.length);
+  }
+
+  function applyRate(rate) {
+    for (var k = 0; k < players.length; k++) {
+      players[k].audio.defaultPlaybackRate = rate;
+      players[k].audio.playbackRate = rate;
+    }
+  }
+
+  function setRate(rate, announce) {
+    speed.value = String(rate);
+    applyRate(rate);
+    try { localStorage.setItem(KEY, String(rate)); } catch (e) {}
+    if (announce) say("Tốc độ đọc: " + speed.options[speed.selectedIndex].text);
+  }
+
+  function stored() {
+    var v = null;
+    try { v = parseFloat(localStorage.getItem(KEY)); } catch (e) {}
+    return SPEEDS.indexOf(v) >= 0 ? v : DEFAULT;
+  }
+
+  function playerOf(node) {
+    for (var k = 0; k < players.length; k++) if (players[k].el.contains(node)) return players[k];
+    return null;
+  }
+
+  var eps = document.querySelectorAll("[data-episode]");
+  for (var n = 0; n < eps.length; n++) (function (el) {
+    var p = {el: el, audio: el.querySelector("audio"), buttons: el.querySelectorAll("button[data-start]"),
+             starts: [], current: -1};
+    for (var k = 0; k < p.buttons.length; k++) p.starts.push(parseFloat(p.buttons[k].getAttribute("data-start")));
+    players.push(p);
+    function follow() { mark(p, indexAt(p, p.audio.currentTime)); }
+    p.audio.addEventListener("timeupdate", follow);
+    p.audio.addEventListener("seeked", follow);
+    p.audio.addEventListener("play", function () {
+      active = p;
+      p.audio.playbackRate = parseFloat(speed.value);
+      for (var k = 0; k < players.length; k++) if (players[k] !== p) players[k].audio.pause();
+    });
+    el.addEventListener("click", function (ev) {
+      var b = ev.target.closest ? ev.target.closest("button") : null;
+      if (!b || !el.contains(b)) return;
+      var i = Array.prototype.indexOf.call(p.buttons, b);
+      if (i >= 0) seek(p, i, true);
+      else if (b.getAttribute("data-step")) step(p, parseInt(b.getAttribute("data-step"), 10));
+    });
+    el.addEventListener("focusin", function () { active = p; });
+  })(eps[n]);
+  if (!active && players.length) active = players[0];
+
+  setRate(stored(), false);
+  speed.addEventListener("change", function () { setRate(parseFloat(speed.value), true); });
+
+  document.addEventListener("keydown", function (ev) {
+    if (ev.defaultPrevented || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    var t = ev.target, tag = t && t.tagName ? t.tagName.toUpperCase() : "";
+    if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || (t && t.isContentEditable)) return;
+    var p = playerOf(t) || active, i = SPEEDS.indexOf(parseFloat(speed.value));
+    if (ev.key === "j" || ev.key === "J") step(p, -1);
+    else if (ev.key === "k" || ev.key === "K") step(p, 1);
+    else if (ev.key === "<") setRate(SPEEDS[Math.max(0, i - 1)], true);
+    else if (ev.key === ">") setRate(SPEEDS[Math.min(SPEEDS.length - 1, i + 1)], true);
+    else return;
+    ev.preventDefault();
+  });
+})();
+""".strip()
+
+
+def _script() -> str:
+    return SCRIPT % {"key": json.dumps(STORAGE_KEY), "speeds": json.dumps([s for s, _ in SPEEDS]),
+                     "default": json.dumps(DEFAULT_SPEED)}
+
+
+def _transcript(anchor: str, cues: Sequence[Cue], open_: bool) -> list[str]:
+    if not cues:
+        return ['<p class="hint">Bài này chưa có bản ghi.</p>']
+    out = [f'<details class="transcript-box"{" open" if open_ else ""}>',
+           f'<summary id="{anchor}-tr">Bản ghi: {len(cues)} câu — chọn một câu để nghe từ câu đó</summary>',
+           f'<ol class="transcript" aria-labelledby="{anchor}-tr">']
+    for c in cues:
+        out.append(f'<li><button type="button" data-start="{_seconds(c.start)}">'
+                   f'<span class="t" aria-hidden="true">{_clock(c.start)}</span>{_e(c.text)}</button></li>')
+    out += ["</ol>", "</details>"]
+    return out
+
+
+def _episode(ep: Episode, anchor: str, out_dir: Path, first: bool) -> list[str]:
+    title = _e(ep.title)
+    mp3 = _href(ep.path, out_dir)
+    vtt = _href(ep.transcript_vtt, out_dir)
+    srt = _href(ep.transcript_srt, out_dir)
+    meta = []
+    if ep.published is not None:
+        meta.append(f'<time datetime="{ep.published.isoformat()}">{format_date(ep.published)}</time>')
+    meta.append(f'Thời lượng: <time datetime="{iso_duration(ep.duration)}">{format_duration(ep.duration)}</time>')
+    source = ep.author or (urlsplit(ep.link).hostname if ep.link else None)
+    if source:
+        meta.append(f"Nguồn: {_e(source)}")
+    out = [f'<article id="{anchor}" data-episode aria-labelledby="{anchor}-h">',
+           f'<h2 id="{anchor}-h">{title}</h2>',
+           f'<p class="meta">{" · ".join(meta)}</p>']
+    if ep.description:
+        out.append(f"<p>{_e(ep.description)}</p>")
+    out.append(f'<audio controls preload="none" src="{mp3}" aria-label="Nghe bài: {title}">')
+    if vtt:
+        out.append(f'<track kind="captions" srclang="vi" label="Tiếng Việt" src="{vtt}">')
+    out.append(f'<a href="{mp3}">Tải tệp MP3</a>')
+    out.append("</audio>")
+    if ep.cues:
+        out += [f'<div class="steps" role="group" aria-label="Chuyển câu: {title}">',
+                '<button type="button" data-step="-1">Câu trước</button>',
+                '<button type="button" data-step="1">Câu sau</button>',
+                "</div>"]
+    out += _transcript(anchor, ep.cues, first)
+    links = [f'<li><a href="{mp3}" download>MP3 ({_e(format_duration(ep.duration))})</a></li>']
+    if vtt:
+        links.append(f'<li><a href="{vtt}">Bản ghi WebVTT</a></li>')
+    if srt:
+        links.append(f'<li><a href="{srt}">Bản ghi SRT</a></li>')
+    if ep.link and urlsplit(ep.link).scheme in ("http", "https"):
+        links.append(f'<li><a href="{_e(ep.link)}">Đọc bài gốc</a></li>')
+    out += [f'<ul class="links" aria-label="Tệp và liên kết: {title}">', *links, "</ul>", "</article>"]
+    return out
+
+
+def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str, feed_url: str) -> str:
+    """The page's HTML; see the module docstring."""
+    out_dir = Path(out_dir)
+    eps = _order(episodes)
+    taken: set[str] = set()
+    anchors = [_anchor(ep, taken) for ep in eps]
+    title = _e(channel_title)
+    feed = _e(feed_url)
+    speeds = "".join(f'<option value="{rate:g}"{" selected" if rate == DEFAULT_SPEED else ""}>{label}</option>'
+                     for rate, label in SPEEDS)
+    keys = "".join(f"<li><kbd>{escape(k)}</kbd>: {escape(what)}</li>" for k, what in SHORTCUTS)
+    toc = "".join(f'<li><a href="#{a}">{_e(ep.title)}</a></li>' for a, ep in zip(anchors, eps))
+    lines = [
+        "<!DOCTYPE html>",
+        '<html lang="vi">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="color-scheme" content="light dark">',
+        f"<title>{title}</title>",
+        f'<link rel="alternate" type="application/rss+xml" title="{title}" href="{feed}">',
+        f"<style>{_css()}</style>",
+        "</head>",
+        "<body>",
+        '<a class="skip" href="#main">Bỏ qua, đến nội dung chính</a>',
+        "<header>",
+        f"<h1>{title}</h1>",
+        '<nav aria-label="Mục lục">',
+        "<ul>",
+        '<li><a href="#main">Danh sách bài</a></li>',
+        '<li><a href="#help">Phím tắt</a></li>',
+        f'<li><a href="{feed}">Đăng ký podcast (RSS)</a></li>',
+        "</ul>",
+        "</nav>",
+        "</header>",
+        '<main id="main" tabindex="-1">',
+        '<div class="settings">',
+        '<label for="speed">Tốc độ đọc</label>',
+        f'<select id="speed" name="speed">{speeds}</select>',
+        "</div>",
+        '<p id="status" role="status" aria-live="polite"></p>',
+    ]
+    if eps:
+        lines += [f'<p>{len(eps)} bài, mới nhất ở trên. Mỗi bài là một tiêu đề cấp 2.</p>',
+                  f'<nav aria-label="Các bài"><ol>{toc}</ol></nav>']
+        for i, (a, ep) in enumerate(zip(anchors, eps)):
+            lines += _episode(ep, a, out_dir, i == 0)
+    else:
+        lines.append("<p>Chưa có bài nào. Chạy <code>vnreader run</code> hoặc <code>vnreader demo</code>.</p>")
+    lines += [
+        '<section id="help" aria-labelledby="help-h">',
+        '<h2 id="help-h">Phím tắt</h2>',
+        "<p>Các phím này chỉ có tác dụng khi con trỏ không ở trong ô chọn hay ô nhập, và không giữ Alt, Ctrl "
+        "hay Cmd. Với trình đọc màn hình, hãy chuyển sang chế độ tiêu điểm (focus mode) trước khi dùng phím "
+        "một chữ cái. Phím áp dụng cho bài đang phát, hoặc bài chứa con trỏ.</p>",
+        f"<ul>{keys}</ul>",
+        "<p>Khi đang phát, câu đang đọc được tô nổi trong bản ghi. Trang không tự phát âm thanh.</p>",
+        "</section>",
+        "</main>",
+        "<footer>",
+        f'<p>Tạo bởi vnreader. <a href="{feed}">Nguồn cấp RSS</a> để nghe trong ứng dụng podcast.</p>',
+        "</footer>",
+        f"<script>{_script()}</script>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_player(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str, feed_url: str) -> Path:
+    """Write ``out_dir/index.html`` atomically and return its path (unchanged pages are not rewritten)."""
+    out_dir = Path(out_dir)
+    data = build_page(episodes, out_dir, channel_title=channel_title, feed_url=feed_url).encode("utf-8")
+    target = out_dir / PAGE_NAME
+    try:
+        if target.is_file() and target.read_bytes() == data:
+            return target
+        return atomic_write_bytes(target, data)
+    except OSError as e:
+        raise PublishError(str(target), f"could not write the listening page: {e.strerror or e}",
+                           fix="check that the output folder exists and is writable") from e
