@@ -97,7 +97,8 @@ def cmd_speak(a) -> int:
     text = a.text if a.text is not None else _read_input(a.file or "-")
     if not text.strip():
         raise UsageError(a.file or "TEXT", "nothing to say", fix="give some Vietnamese text")
-    ep = pipeline.speak_text(text, a.output, engine=a.engine, voice=a.voice, rate=a.rate, pitch=a.pitch)
+    ep = pipeline.speak_text(text, a.output, engine=a.engine, voice=a.voice, rate=a.rate, pitch=a.pitch,
+                             cache=None if a.no_cache else pipeline.default_cache())
     print(f"wrote {ep.path} ({ep.duration:.1f} s, {ep.size} bytes)")
     return 0
 
@@ -106,7 +107,7 @@ def cmd_read(a) -> int:
     from reader import pipeline
 
     ep = pipeline.read_source(a.source, a.output, engine=a.engine, voice=a.voice, rate=a.rate,
-                              captions=a.captions)
+                              captions=a.captions, cache=None if a.no_cache else pipeline.default_cache())
     print(f"wrote {ep.path} ({ep.duration:.1f} s, {ep.size} bytes): {ep.title}")
     return 0
 
@@ -114,7 +115,8 @@ def cmd_read(a) -> int:
 def cmd_demo(a) -> int:
     from reader import pipeline
 
-    report = pipeline.demo(Path(a.out), base_url=a.base_url, engine=a.engine)
+    report = pipeline.demo(Path(a.out), base_url=a.base_url, engine=a.engine,
+                           cache=None if a.no_cache else pipeline.default_cache())
     for ep in report.episodes:
         print(f"wrote {ep.path} ({ep.duration:.1f} s): {ep.title}")
     for item, err in report.failures:
@@ -153,6 +155,7 @@ def _engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", default=None, help="speech engine (see `vnreader engines`; default espeak)")
     p.add_argument("--voice", default=None, help="engine voice (a name, or a .onnx path for piper)")
     p.add_argument("--rate", type=float, default=1.0, help="speaking rate, 1.0 = normal (0.5–3.0)")
+    p.add_argument("--no-cache", action="store_true", help="synthesise every sentence, ignoring the clip cache")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -198,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="audio_out", help="output folder (default audio_out)")
     p.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"public URL of the output folder (default {DEFAULT_BASE_URL})")
     p.add_argument("--engine", default=None, help="speech engine (default espeak)")
+    p.add_argument("--no-cache", action="store_true", help="synthesise every sentence, ignoring the clip cache")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("engines", help="list speech engines and whether they work here",

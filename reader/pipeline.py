@@ -84,13 +84,23 @@ def _cover_bytes(out_dir: Path | None) -> bytes | None:
     return None
 
 
-def _speak(sentences, *, engine, voice, rate, pitch, cache, fallback):
+def default_cache():
+    """The shared clip cache (``$VNREADER_CACHE`` or ``~/.cache/vnreader/clips``); None if unusable."""
+    from reader.tts.cache import ClipCache
+
+    try:
+        return ClipCache()
+    except (OSError, ReaderError):
+        return None
+
+
+def _speak(sentences, eng, *, voice, rate, pitch, cache, fallback):
+    """Render every sentence with one engine (or, by policy, all of them with the fallback)."""
     from reader.tts import get_engine
     from reader.tts.render import render
 
-    eng = get_engine(engine)
     fb = get_engine(fallback) if fallback else None
-    return eng, render(sentences, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fb)
+    return render(sentences, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fb)
 
 
 def _build(segments, *, title, out_path, guid, description, link, published, author, feed_title, rate,
@@ -140,7 +150,7 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
     guid = guid or article_guid(doc)
     published = published or doc.published or _previous_date(out_dir, guid) or datetime.now(timezone.utc).replace(microsecond=0)
     feed_title = feed_title or FEED_TITLE
-    eng, result = _speak(sents, engine=engine, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fallback)
+    result = _speak(sents, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fallback)
     ep = _build(_segments(doc.title, result.clips), title=doc.title, out_path=Path(out_path), guid=guid,
                 description=doc.lead or (doc.paragraphs[0] if doc.paragraphs else ""), link=doc.url,
                 published=published, author=doc.author or source_name, feed_title=feed_title, rate=rate,
@@ -175,7 +185,7 @@ def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: 
     record = records.record_path(out_path)
     if record.is_file() and out_path.is_file():
         return records.load(record)
-    eng, result = _speak(flat, engine=engine, voice=voice, rate=rate, pitch=None, cache=cache, fallback=None)
+    result = _speak(flat, eng, voice=voice, rate=rate, pitch=None, cache=cache, fallback=None)
     segments, i = [], 0
     for name, ss in parts:
         segments.append(Segment(name, tuple(result.clips[i:i + len(ss)])))
@@ -197,10 +207,12 @@ def _previous_date(out_dir: Path, guid: str) -> datetime | None:
 
 
 # ---------------------------------------------------------------- CLI helpers
-def speak_text(text: str, out_path: str | Path, *, engine=None, voice=None, rate=1.0, pitch=None) -> Episode:
+def speak_text(text: str, out_path: str | Path, *, engine=None, voice=None, rate=1.0, pitch=None,
+               cache=None) -> Episode:
     """Free text to one MP3 (no feed, no record)."""
     from reader.audio import Segment
     from reader.text import normalize, split_sentences
+    from reader.tts import get_engine
 
     sents = []
     for i, para in enumerate(p for p in text.splitlines() if p.strip()):
@@ -210,7 +222,7 @@ def speak_text(text: str, out_path: str | Path, *, engine=None, voice=None, rate
                 sents.append(Sentence(s, spoken, i + 1))
     if not sents:
         raise UsageError("TEXT", "nothing speakable in the text", fix="give some Vietnamese words")
-    eng, result = _speak(sents, engine=engine, voice=voice, rate=rate, pitch=pitch, cache=None, fallback=None)
+    result = _speak(sents, get_engine(engine), voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=None)
     title = _chapter_title(sents[0])
     guid = str(uuid.uuid5(uuid.NAMESPACE_URL, "vnreader:text:" + text))
     return _build([Segment(title, tuple(result.clips))], title=title, out_path=Path(out_path), guid=guid,
@@ -218,7 +230,8 @@ def speak_text(text: str, out_path: str | Path, *, engine=None, voice=None, rate
                   author=None, feed_title=FEED_TITLE, rate=rate, result=result, cover=None)
 
 
-def read_source(source: str, out_path: str | Path, *, engine=None, voice=None, rate=1.0, captions=False) -> Episode:
+def read_source(source: str, out_path: str | Path, *, engine=None, voice=None, rate=1.0, captions=False,
+                cache=None) -> Episode:
     """One article (URL, file or stdin) to one MP3."""
     from reader.extract import extract
     from reader.fetch import load
@@ -226,7 +239,7 @@ def read_source(source: str, out_path: str | Path, *, engine=None, voice=None, r
     doc = extract(load(source), captions=captions)
     out_path = Path(out_path)
     return render_document(doc, out_path.parent, engine=engine, voice=voice, rate=rate, captions=captions,
-                           out_path=out_path)
+                           cache=cache, out_path=out_path)
 
 
 # ---------------------------------------------------------------- demo
@@ -264,7 +277,8 @@ def demo(out_dir: Path, *, base_url: str, engine: str | None = None, cache=None)
     """Render the bundled samples into ``out_dir`` and write ``feed.xml`` beside them."""
     from reader.artwork import make_cover
     from reader.extract import extract
-    from reader.podcast import write_feed
+    from reader.player import write_player
+    from reader.podcast import normalize_base_url, write_feed
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -284,4 +298,6 @@ def demo(out_dir: Path, *, base_url: str, engine: str | None = None, cache=None)
         except ReaderError as e:
             report.failures.append((sample["file"], e))
     report.feed = write_feed(report.episodes, out_dir, channel=channel, base_url=base_url)
+    write_player(report.episodes, out_dir, channel_title=channel.title,
+                 feed_url=normalize_base_url(base_url) + report.feed.name)
     return report

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +18,9 @@ BASE = "http://127.0.0.1:8000/podcast/"
 
 
 def run_demo(out: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, VNREADER_CACHE=str(out.parent / (out.name + "-clips")))
     return subprocess.run([sys.executable, "-m", "reader", "demo", "--out", str(out), "--base-url", BASE],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=env)
 
 
 @pytest.fixture(scope="module")
