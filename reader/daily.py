@@ -388,7 +388,8 @@ class _Run:
         return Channel(**values)
 
     def publish(self) -> None:
-        from reader.podcast import write_feed
+        from reader.player import write_player
+        from reader.podcast import normalize_base_url, write_feed
 
         eps = records.load_all(self.out_dir)
         replaced = {Path(ep.path).name for ep in self.replaced} | _superseded(eps)
@@ -407,6 +408,8 @@ class _Run:
         before = feed.read_bytes() if feed.is_file() else None
         try:
             self.report.feed = write_feed(keep, self.out_dir, channel=self.channel(), base_url=self.base_url)
+            write_player(keep, self.out_dir, channel_title=self.config.channel.title,
+                         feed_url=normalize_base_url(self.base_url) + FEED_NAME)
         except OSError as e:
             raise PublishError(feed, f"cannot write the feed: {e}", fix="check the output folder's permissions") from e
         self.report.feed_changed = feed.read_bytes() != before
