@@ -107,7 +107,8 @@ def cmd_read(a) -> int:
     from reader import pipeline
 
     ep = pipeline.read_source(a.source, a.output, engine=a.engine, voice=a.voice, rate=a.rate,
-                              captions=a.captions, cache=None if a.no_cache else pipeline.default_cache())
+                              captions=a.captions, cache=None if a.no_cache else pipeline.default_cache(),
+                              fallback=a.fallback)
     print(f"wrote {ep.path} ({ep.duration:.1f} s, {ep.size} bytes): {ep.title}")
     return 0
 
@@ -193,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="SOURCE", help="a URL, a saved page or text file, or - for standard input")
     p.add_argument("-o", "--output", required=True, metavar="OUT.mp3")
     p.add_argument("--captions", action="store_true", help="read image captions once, after their paragraph")
+    p.add_argument("--fallback", default=None, metavar="ENGINE",
+                   help="if the engine fails, render the whole article with this engine (default: fail)")
     _engine_args(p)
     p.set_defaults(func=cmd_read)
 

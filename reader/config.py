@@ -5,7 +5,7 @@ Everything is checked before anything runs: a wrong key, type or value raises
 
 Layout (every table but ``[[sources]]`` is optional)::
 
-    [run]        out, base_url, state, engine, voice, rate, limit, timezone
+    [run]        out, base_url, state, engine, fallback, voice, rate, limit, timezone
     [retention]  days, max_episodes                 (0 = no limit)
     [channel]    title, description, link, language, author, owner_name, owner_email, image, category
     [[groups]]   name, title, intro, outro          (one daily digest per group)
@@ -76,6 +76,7 @@ class Config:
     base_url: str | None = None  #: public URL of the output folder
     state: Path | None = None  #: state database, None = beside the output
     engine: str | None = None  #: default engine for sources without one
+    fallback: str | None = None  #: engine that re-renders a whole article when its engine fails; None = the article fails
     voice: str | None = None
     rate: float = 1.0
     timezone: str = "Asia/Ho_Chi_Minh"  #: the day a digest belongs to
@@ -89,7 +90,7 @@ class Config:
 _STR = (str,)
 _INT = (int,)
 RUN_KEYS = {"out": (_STR, False), "base_url": (_STR, False), "state": (_STR, False), "engine": (_STR, False),
-            "voice": (_STR, False), "rate": ((int, float), False), "limit": (_INT, False),
+            "fallback": (_STR, False), "voice": (_STR, False), "rate": ((int, float), False), "limit": (_INT, False),
             "timezone": (_STR, False)}
 RETENTION_KEYS = {"days": (_INT, False), "max_episodes": (_INT, False)}
 CHANNEL_KEYS = {k: (_STR, False) for k in ("title", "description", "link", "language", "author", "owner_name",
@@ -249,12 +250,13 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     engines = _known_engines()
     sites = _known_sites()
 
-    def check_engine(name: str | None, table: str, index: int | None) -> None:
+    def check_engine(name: str | None, table: str, index: int | None, key: str = "engine") -> None:
         if name is not None and engines is not None and name not in engines:
-            raise c.error(table, index, "engine", f"unknown engine {name!r}",
+            raise c.error(table, index, key, f"unknown engine {name!r}",
                           fix=f"use one of: {', '.join(engines)} (see `vnreader engines`)")
 
     check_engine(run.get("engine"), "run", None)
+    check_engine(run.get("fallback"), "run", None, "fallback")
 
     groups = []
     for i, g in enumerate(data.get("groups", [])):
@@ -304,4 +306,4 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     return Config(path=path, sources=tuple(sources), groups=tuple(groups), channel=channel, retention=retention,
                   out=(base / run["out"]) if "out" in run else None, base_url=run.get("base_url"),
                   state=(base / run["state"]) if "state" in run else None, engine=run.get("engine"),
-                  voice=run.get("voice"), rate=rate, timezone=tz)
+                  fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz)

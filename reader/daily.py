@@ -257,7 +257,8 @@ class _Run:
     def _render(self, source: FeedSource, doc: Document) -> Episode:
         return self.stages.render(doc, self.out_dir, engine=source.engine or self.config.engine,
                                   voice=source.voice or self.config.voice, rate=self.config.rate,
-                                  source_name=source.name, feed_title=self.config.channel.title, cache=self.cache)
+                                  source_name=source.name, feed_title=self.config.channel.title, cache=self.cache,
+                                  fallback=self.config.fallback)
 
     def articles(self, source: FeedSource) -> Iterator[tuple[str, Episode | ReaderError | None]]:
         todo = self.store.todo(source.name)
@@ -345,7 +346,7 @@ class _Run:
                                                published=published, engine=self.config.engine,
                                                voice=self.config.voice, rate=self.config.rate,
                                                feed_title=self.config.channel.title, intro=group.intro,
-                                               outro=group.outro, cache=self.cache)
+                                               outro=group.outro, cache=self.cache, fallback=self.config.fallback)
             except ReaderError as e:
                 self.log.error("digest-failed", item=label, error=str(e))
                 yield label, e

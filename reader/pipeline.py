@@ -162,7 +162,7 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
 def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: str, published: datetime,
                   engine: str | None = None, voice: str | None = None, rate: float = 1.0, cache=None,
                   feed_title: str | None = None, intro: str | None = None, outro: str | None = None,
-                  captions: bool = False) -> Episode:
+                  captions: bool = False, fallback: str | None = None) -> Episode:
     """Several articles in one episode: an intro line, one chapter per article, a short outro."""
     from reader.audio import Segment
     from reader.text import normalize, sentences as split_document
@@ -185,7 +185,7 @@ def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: 
     record = records.record_path(out_path)
     if record.is_file() and out_path.is_file():
         return records.load(record)
-    result = _speak(flat, eng, voice=voice, rate=rate, pitch=None, cache=cache, fallback=None)
+    result = _speak(flat, eng, voice=voice, rate=rate, pitch=None, cache=cache, fallback=fallback)
     segments, i = [], 0
     for name, ss in parts:
         segments.append(Segment(name, tuple(result.clips[i:i + len(ss)])))
@@ -231,7 +231,7 @@ def speak_text(text: str, out_path: str | Path, *, engine=None, voice=None, rate
 
 
 def read_source(source: str, out_path: str | Path, *, engine=None, voice=None, rate=1.0, captions=False,
-                cache=None) -> Episode:
+                cache=None, fallback=None) -> Episode:
     """One article (URL, file or stdin) to one MP3."""
     from reader.extract import extract
     from reader.fetch import load
@@ -239,7 +239,7 @@ def read_source(source: str, out_path: str | Path, *, engine=None, voice=None, r
     doc = extract(load(source), captions=captions)
     out_path = Path(out_path)
     return render_document(doc, out_path.parent, engine=engine, voice=voice, rate=rate, captions=captions,
-                           cache=cache, out_path=out_path)
+                           cache=cache, fallback=fallback, out_path=out_path)
 
 
 # ---------------------------------------------------------------- demo

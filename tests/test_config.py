@@ -131,3 +131,12 @@ def test_unknown_site_profile_when_profiles_known():
         parse_sources(GOOD.replace('site = "vnexpress"', 'site = "vnexpres"'), "s.toml")
     assert ei.value.line == 15
 
+
+
+def test_fallback_engine_is_read_and_checked():
+    cfg = parse_sources(GOOD.replace('engine = "espeak"', 'engine = "gtts"\nfallback = "espeak"'), "s.toml")
+    assert (cfg.engine, cfg.fallback) == ("gtts", "espeak")
+    assert parse_sources(GOOD, "s.toml").fallback is None
+    with pytest.raises(ConfigError) as e:
+        parse_sources(GOOD.replace('engine = "espeak"', 'engine = "espeak"\nfallback = "espaek"'), "s.toml")
+    assert "s.toml:4" in str(e.value) and "espaek" in str(e.value)
