@@ -334,9 +334,11 @@ def _episode(ep: Episode, anchor: str, out_dir: Path, first: bool) -> list[str]:
     if ep.published is not None:
         meta.append(f'<time datetime="{ep.published.isoformat()}">{format_date(ep.published)}</time>')
     meta.append(f'Thời lượng: <time datetime="{iso_duration(ep.duration)}">{format_duration(ep.duration)}</time>')
-    source = ep.author or (urlsplit(ep.link).hostname if ep.link else None)
-    if source:
-        meta.append(f"Nguồn: {_e(source)}")
+    host = urlsplit(ep.link).hostname if ep.link else None
+    if host:
+        meta.append(f"Nguồn: {_e(host.removeprefix('www.'))}")
+    if ep.author:
+        meta.append(f"Tác giả: {_e(ep.author)}")
     out = [f'<article id="{anchor}" data-episode aria-labelledby="{anchor}-h">',
            f'<h2 id="{anchor}-h">{title}</h2>',
            f'<p class="meta">{" · ".join(meta)}</p>']

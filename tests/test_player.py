@@ -107,7 +107,9 @@ def test_episode_meta(soup):
     times = meta.find_all("time")
     assert times[0]["datetime"] == "2024-03-02T08:00:00+07:00" and times[0].get_text() == "02/03/2024, 08:00"
     assert times[1]["datetime"] == "PT10S" and times[1].get_text() == "10 giây"
-    assert "Nguồn: LÊ HÀ" in meta.get_text()
+    assert "Nguồn: vnexpress.net" in meta.get_text() and "Tác giả: LÊ HÀ" in meta.get_text()
+    bare = soup.find_all("article")[2].find(class_="meta").get_text()
+    assert "Nguồn" not in bare and "Tác giả: LÊ HÀ" in bare
 
 
 def test_audio_players(site, soup):
