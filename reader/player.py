@@ -406,6 +406,8 @@ def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str
         '<label for="speed">Tốc độ đọc</label>',
         f'<select id="speed" name="speed">{speeds}</select>',
         "</div>",
+        "<noscript><p>Trình duyệt đang tắt JavaScript: trình phát vẫn dùng được, nhưng các nút chọn câu, "
+        "chuyển câu và tốc độ đọc cần JavaScript.</p></noscript>",
         '<p id="status" role="status" aria-live="polite"></p>',
     ]
     if eps:
