@@ -2,14 +2,13 @@
 determinism, serving at ``/``, and the page script run in V8 against the real page."""
 from __future__ import annotations
 
+import http.client
 import json
-import os
 import re
+import socket
 import subprocess
 import sys
 import time
-import http.client
-import socket
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -535,3 +534,29 @@ def test_script_episode_without_cues(page):
     page.js("$('audio')[2].play()")
     assert page.key("k") is True
     assert page.time(2) == 0 and page.status() == ""
+
+
+# ---------------------------------------------------------------- written by the daily run
+def test_daily_run_writes_the_page_beside_the_feed(tmp_path):
+    """`vnreader run` (with light stage fakes) leaves index.html listing exactly the feed's episodes."""
+    import feedparser
+
+    from daily_support import FakeRenderer, Site, fake_stages, write_config
+    from reader import daily
+    from reader.config import load_sources
+    from reader.logs import RunLog
+
+    out = tmp_path / "out"
+    with Site() as s:
+        cfg = write_config(tmp_path / "s.toml", s, [{"name": "VnExpress", "url": "/feeds/vnexpress-2.xml", "limit": 2}])
+        daily.run(load_sources(cfg), out_dir=out, base_url="http://127.0.0.1:8000/podcast/",
+                  stages=fake_stages(FakeRenderer()), log=RunLog(quiet=True),
+                  now=datetime(2017, 9, 1, 8, 0, tzinfo=timezone.utc))
+    soup = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "lxml")
+    feed = feedparser.parse((out / "feed.xml").read_bytes())
+    assert len(feed.entries) == 2
+    assert [a.find("h2").get_text() for a in soup.find_all("article")] == [e.title for e in feed.entries]
+    assert soup.find("h1").get_text() == "Tin thử & kiểm tra <vnreader>"
+    assert soup.find("link", rel="alternate")["href"] == "http://127.0.0.1:8000/podcast/feed.xml"
+    assert [a["src"] for a in soup.find_all("audio")] == [e.enclosures[0].href.rsplit("/", 1)[-1]
+                                                          for e in feed.entries]
