@@ -21,6 +21,8 @@ reads the clock), and an unchanged page is not rewritten.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -312,6 +314,11 @@ def _script() -> str:
                      "default": json.dumps(DEFAULT_SPEED)}
 
 
+def _sha256(text: str) -> str:
+    """A CSP source for one inline block: only the page's own script and style may run."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
 def _transcript(anchor: str, cues: Sequence[Cue], open_: bool) -> list[str]:
     if not cues:
         return ['<p class="hint">Bài này chưa có bản ghi.</p>']
@@ -376,6 +383,9 @@ def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str
     feed = _e(feed_url)
     speeds = "".join(f'<option value="{rate:g}"{" selected" if rate == DEFAULT_SPEED else ""}>{label}</option>'
                      for rate, label in SPEEDS)
+    css, script = _css(), _script()
+    policy = (f"script-src '{_sha256(script)}'; style-src '{_sha256(css)}'; object-src 'none'; base-uri 'none'; "
+              "form-action 'none'")
     keys = "".join(f"<li><kbd>{escape(k)}</kbd>: {escape(what)}</li>" for k, what in SHORTCUTS)
     toc = "".join(f'<li><a href="#{a}">{_e(ep.title)}</a></li>' for a, ep in zip(anchors, eps))
     lines = [
@@ -385,9 +395,10 @@ def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="color-scheme" content="light dark">',
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">',
         f"<title>{title}</title>",
         f'<link rel="alternate" type="application/rss+xml" title="{title}" href="{feed}">',
-        f"<style>{_css()}</style>",
+        f"<style>{css}</style>",
         "</head>",
         "<body>",
         '<a class="skip" href="#main">Bỏ qua, đến nội dung chính</a>',
@@ -430,7 +441,7 @@ def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str
         "<footer>",
         f'<p>Tạo bởi vnreader. <a href="{feed}">Nguồn cấp RSS</a> để nghe trong ứng dụng podcast.</p>',
         "</footer>",
-        f"<script>{_script()}</script>",
+        f"<script>{script}</script>",
         "</body>",
         "</html>",
     ]

@@ -2,6 +2,8 @@
 determinism, serving at ``/``, and the page script run in V8 against the real page."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.client
 import json
 import re
@@ -91,6 +93,17 @@ def test_no_external_resources_and_no_autoplay(soup):
     assert soup.find("img") is None
     assert soup.find(attrs={"autoplay": True}) is None
     assert soup.find("style") is not None and len(soup.find_all("script")) == 1
+
+
+def test_content_security_policy_allows_exactly_the_inline_blocks(soup):
+    policy = soup.find("meta", attrs={"http-equiv": "Content-Security-Policy"})["content"]
+    rules = dict(r.strip().split(" ", 1) for r in policy.split(";"))
+    for directive, tag in (("script-src", "script"), ("style-src", "style")):
+        digest = base64.b64encode(hashlib.sha256(soup.find(tag).string.encode("utf-8")).digest()).decode()
+        assert rules[directive] == f"'sha256-{digest}'"
+    assert rules["object-src"] == "'none'" and "default-src" not in rules  # media stays allowed from file://
+    assert soup.find(attrs={"style": True}) is None
+    assert [e.name for e in soup.find_all(True) if any(a.startswith("on") for a in e.attrs)] == []
 
 
 def test_episodes_newest_first_as_h2(soup):
@@ -560,3 +573,19 @@ def test_daily_run_writes_the_page_beside_the_feed(tmp_path):
     assert soup.find("link", rel="alternate")["href"] == "http://127.0.0.1:8000/podcast/feed.xml"
     assert [a["src"] for a in soup.find_all("audio")] == [e.enclosures[0].href.rsplit("/", 1)[-1]
                                                           for e in feed.entries]
+
+
+def test_file_names_with_spaces_and_accents_are_linked_encoded(tmp_path):
+    ep = make_episode(tmp_path, "bản tin tối", title="Bản tin tối")
+    page = write_player([ep], tmp_path, channel_title="t", feed_url=FEED_URL)
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "lxml")
+    src = soup.find("audio")["src"]
+    assert src == "b%E1%BA%A3n%20tin%20t%E1%BB%91i.mp3"
+    server = make_server(tmp_path, port=0, quiet=True)
+    serve_in_thread(server)
+    try:
+        port = server.server_address[1]
+        assert get(port, "/" + src)[0] == 200 and get(port, "/" + soup.find("track")["src"])[0] == 200
+    finally:
+        server.shutdown()
+        server.server_close()
