@@ -5,6 +5,7 @@ import pytest
 
 from reader.models import Caption, Document, Sentence
 from reader.text import clause_breaks, sentences, split_sentences
+from reader.text.sentences import vietnamese_shaped
 
 SPLITS = [
     ("plain", "Trời mưa. Đường ngập.", ["Trời mưa.", "Đường ngập."]),
@@ -28,6 +29,12 @@ SPLITS = [
     ("initial-ends", "Tiền chuyển cho bà P. Do ông T. vắng mặt nên hoãn.",
      ["Tiền chuyển cho bà P.", "Do ông T. vắng mặt nên hoãn."]),
     ("initials-in-a-row", "Nhà văn J. K. Rowling đến.", ["Nhà văn J. K. Rowling đến."]),
+    ("western-middle-initial", "Thời Tổng thống John F. Kennedy và Lyndon B. Johnson. Sau đó thì khác.",
+     ["Thời Tổng thống John F. Kennedy và Lyndon B. Johnson.", "Sau đó thì khác."]),
+    ("vietnamese-name-initial-ends", "Người bị hại là anh Nguyễn Văn A. Sau đó anh về.",
+     ["Người bị hại là anh Nguyễn Văn A.", "Sau đó anh về."]),
+    ("list-digit-ends", "Ký tự đầu tiên là 1, 4 hoặc 5. Ví dụ như xe Mỹ.",
+     ["Ký tự đầu tiên là 1, 4 hoặc 5.", "Ví dụ như xe Mỹ."]),
     ("url", "Xem www.catp.danang.gov.vn:8001/tin để biết. Cảm ơn.",
      ["Xem www.catp.danang.gov.vn:8001/tin để biết.", "Cảm ơn."]),
     ("ellipsis-boundary", "Hàng ở Q.5... Từ đầu năm giá tăng.", ["Hàng ở Q.5...", "Từ đầu năm giá tăng."]),
@@ -120,3 +127,20 @@ def test_sentences_never_empty_spoken():
     got = sentences(doc)
     assert [s.text for s in got] == ["Có 3 người."]
     assert all(s.spoken.strip() for s in got)
+
+
+SHAPES = [
+    ("plain", "Văn", True),
+    ("three-letter-onset", "Nghiêng", True),
+    ("tone-on-glide", "Quyền", True),
+    ("no-marks-still-vietnamese", "Minh", True),
+    ("english-j", "John", False),
+    ("two-syllables", "Lyndon", False),
+    ("english-cluster", "Dwight", False),
+    ("english-ending", "Kennedy", False),
+]
+
+
+@pytest.mark.parametrize("word, shaped", [(w, e) for _, w, e in SHAPES], ids=[i for i, _, _ in SHAPES])
+def test_vietnamese_shaped(word, shaped):
+    assert vietnamese_shaped(word) is shaped

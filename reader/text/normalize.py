@@ -50,6 +50,12 @@ def spell(letters: str) -> str:
     return " ".join(names.get(c.upper(), c) for c in letters if not c.isspace())
 
 
+def spell_english(letters: str) -> str:
+    """Spell capitals with English letter names as Vietnamese say them (``CEO`` → *xi i ô*)."""
+    names = table("english_letters")
+    return " ".join(names.get(c, c) for c in letters if not c.isspace())
+
+
 # Shared pieces -----------------------------------------------------------------
 DAY = r"(0?[1-9]|[12]\d|3[01])"
 MONTH = r"(0?[1-9]|1[0-2])"
@@ -231,12 +237,20 @@ def _admin_re() -> re.Pattern:
     return _Guarded(r"(" + _alt(table("admin")) + r")\.(?:(?=\d)|(?=[A-ZĐ][^\W\d_])|\s(?=\d))", bad=".")
 
 
+@lru_cache(maxsize=None)
+def _address_admin_re() -> re.Pattern:
+    return re.compile(r"((?:^|[,;:(])\s*)(" + _alt(table("admin")) + r")\.\s+(?=[A-ZĐ][^\W\d_])")
+
+
 @when(r"[A-Z]\.")
 def admin_prefixes(text: str) -> str:
-    """``Q.1`` → *quận một*, ``P.Cô Giang`` → *phường Cô Giang*: only glued to a name or a
-    number, so an initial (``bà P. Do``) stays a letter."""
+    """``Q.1`` → *quận một*, ``P.Cô Giang`` → *phường Cô Giang*: glued to a name or a number;
+    with a space before a name only where an address item starts (after ``,`` ``;`` ``:`` ``(``
+    or at the start: ``P.25, Q. Bình Thạnh``), so an initial (``bà P. Do``) stays a letter.
+    Risk: a person's initial listed after a comma (``A, P. Hùng``) reads as a place."""
     words = table("admin")
-    return _admin_re().sub(lambda m: words[m.group(1)] + " ", text)
+    text = _admin_re().sub(lambda m: words[m.group(1)] + " ", text)
+    return _address_admin_re().sub(lambda m: m.group(1) + words[m.group(2)] + " ", text)
 
 
 _TIME_H = _Guarded(r"([01]?\d|2[0-4])\s?h\s?([0-5]\d)(?:'|p\b|ph\b|\s?phút\b)?(?![\w])|"
@@ -316,17 +330,36 @@ def full_dates(text: str) -> str:
                                                 ngay=_needs_ngay(m.string, m.start())), text)
 
 
+_SHORT_YEAR_DATE = _Guarded(DAY + r"/" + MONTH + r"/(\d\d)" + _END)
+
+
+@when(r"\d/\d+/\d\d", digit=True)
+def short_year_dates(text: str) -> str:
+    """``25/11/24`` → *ngày hai mươi lăm tháng mười một năm hai mươi bốn*: a two-digit year is
+    read as written (no century is guessed; ``05`` → *không năm*). Only with ``/``: ``1.2.10``
+    is more likely a version number."""
+    def one(m: re.Match) -> str:
+        y = m.group(3)
+        year = read_digits(y) if y.startswith("0") else read_int(y)
+        return _date_words(m.group(1), m.group(2), ngay=_needs_ngay(m.string, m.start())) + f" năm {year}"
+    return _SHORT_YEAR_DATE.sub(one, text)
+
+
 _MONTH_YEAR = _Guarded(r"((?:[Tt]háng)\s+)?" + MONTH + r"([-/.])" + YEAR + _END)
 
 
 @when(r"[-/.](?:1[89]|20)\d\d", digit=True)
 def month_years(text: str) -> str:
-    """``tháng 9-2017``, ``tháng 1.2018``, ``3/2017`` → *(tháng) M năm Y*. Without *tháng*, only
-    ``/`` and ``.`` count (``3-2017`` may be a range) and *tháng* is said."""
+    """``tháng 9-2017``, ``tháng 1.2018``, ``3/2017`` → *(tháng) M năm Y*. Without *tháng*, ``/``
+    and ``.`` count, and ``-`` only in brackets or after a date cue (``(12-1964)``, ``từ 3-2017``;
+    elsewhere ``3-2017`` may be a range); *tháng* is said."""
     def one(m: re.Match) -> str:
         if m.group(1):
             return f"{m.group(1)}{read_month(m.group(2))} năm {read_int(m.group(4))}"
-        if m.group(3) == "-" or _prev_word(m.string, m.start()) == "số":
+        if _prev_word(m.string, m.start()) == "số":
+            return m.group(0)
+        if m.group(3) == "-" and not (_in_brackets(m.string, m.start(), m.end())
+                                      or _prev_word(m.string, m.start()) in table("date_cues")):
             return m.group(0)
         return f"tháng {read_month(m.group(2))} năm {read_int(m.group(4))}"
     return _MONTH_YEAR.sub(one, text)
@@ -348,19 +381,29 @@ _OPEN_PAREN = re.compile(r"\(\s*$")
 _CLOSE_PAREN = re.compile(r"\s*\)")
 
 
+def _in_brackets(s: str, start: int, end: int) -> bool:
+    """The span ``s[start:end]`` is alone in brackets: ``(9-1)``, ``(12-1964)``."""
+    return bool(_OPEN_PAREN.search(s, max(0, start - 3), start) and _CLOSE_PAREN.match(s, end))
+
+
 @when(r"\d[-/.]\d", digit=True)
 def day_months(text: str) -> str:
     """``9.1``, ``28-8``, ``18/12`` without a year. A date after a cue word (*sáng, chiều, ngày,
     hôm nay…*) or in brackets ``(9-1)``; ``a/b`` with no cue is a date unless it reads as a
     common fraction, a < b ≤ 5 (``2/9``, ``28/10`` dates; ``1/3``, ``3/4`` fractions) or follows a
     fraction cue (*chiếm, gần, vòng…*: ``vòng 1/8``); ``9.1`` without a cue is left for the
-    decimals."""
+    decimals; ``9-11 tháng 3`` is a range of days; ``24/7`` with no cue is no date
+    (``not_dates.tsv``)."""
     def one(m: re.Match) -> str:
         d, sep, mo = m.group(1), m.group(2), m.group(3)
         start = m.start()
-        paren = bool(_OPEN_PAREN.search(text, max(0, start - 3), start) and _CLOSE_PAREN.match(text, m.end()))
+        paren = _in_brackets(text, start, m.end())
+        if sep == "-" and _next_word(text, m.end()) == "tháng":
+            return m.group(0)
         if not paren:
             if sep == "/" and _prev_word(text, start) in table("fraction_cues"):
+                return m.group(0)
+            if m.group(0) in table("not_dates") and not _is_date_context(text, start):
                 return m.group(0)
             if not _is_date_context(text, start) and (sep != "/" or int(d) < int(mo) <= 5):
                 return m.group(0)
@@ -368,15 +411,37 @@ def day_months(text: str) -> str:
     return _DAY_MONTH.sub(one, text)
 
 
-_SCORE = re.compile(r"(?i:\b(tỷ số|tỉ số|thắng|thua|hòa|hoà|chung cuộc|cách biệt)\s+)(\d{1,2})\s*" + DASH
-                    + r"\s*(\d{1,2})" + _END)
+_SCORE = _Guarded(r"(\d{1,2})\s*" + DASH + r"\s*(\d{1,2})" + _END)
+_SCORE_CUE = re.compile(r"(?i:\b(?:tỷ số|tỉ số|thắng|thua|hòa|hoà|chung cuộc|cách biệt)\b)")
 
 
-@when(r"(?:số|Số|SỐ|thắng|Thắng|THẮNG|thua|Thua|THUA|hòa|Hòa|HÒA|hoà|Hoà|HOÀ|cuộc|CUỘC|biệt|BIỆT)"
-      r"\s+\d", digit=True)
+def _score_follows(s: str, end: int) -> bool:
+    """What comes after a score: the end, a mark or bracket, a name, or a word like *ở, trước,
+    tại, ngày, phút* (``thắng 1-0 trước Yemen``), never a unit or a counted noun (``2-3 tuần``)."""
+    rest = s[end:end + 30].lstrip()
+    if not rest or not rest[0].isalpha():
+        return not rest.startswith("%")
+    word = _next_word(s, end)
+    return word in table("score_followers") or (rest[0].isupper() and word not in MULTIPLIERS)
+
+
+def _score_cue_before(s: str, start: int) -> bool:
+    """A match word (*tỷ số, thắng, thua, hòa, chung cuộc, cách biệt*) earlier in the sentence:
+    ``thua Việt Nam 0-1``, ``nâng tỷ số lên 2-0``, ``thua năm trận, lần lượt là 0-2 (…)``."""
+    sentence = re.split(r"[.!?](?:\s|$)", s[:start])[-1]
+    return _SCORE_CUE.search(sentence) is not None
+
+
+@when(r"(?i:số|thắng|thua|hòa|hoà|cuộc|biệt)", digit=True)
 def scores(text: str) -> str:
-    """Match scores after *tỷ số, thắng, thua, hòa, chung cuộc* (``2-1`` → *hai một*), never *đến*."""
-    return _SCORE.sub(lambda m: f"{m.group(1)} {read_int(m.group(2))} {read_int(m.group(3))}", text)
+    """Match scores (``2-1`` → *hai một*, never *đến*) when a match word comes before in the
+    sentence and what follows is no unit or counted noun (``score_followers.tsv``). Risk: a real
+    range in a match report (``hòa vốn sau 3-5 năm`` is safe: *năm* is counted)."""
+    def one(m: re.Match) -> str:
+        if not (_score_cue_before(m.string, m.start()) and _score_follows(m.string, m.end())):
+            return m.group(0)
+        return f"{read_int(m.group(1))} {read_int(m.group(2))}"
+    return _SCORE.sub(one, text)
 
 
 _ROMAN_CUE = re.compile(r"(?i:\b(khóa|khoá|quý|kỷ|thứ|hội|chương|phần|mục|tập|kỳ|đợt|mùa|vòng|lần|cấp|hạng|số))"
@@ -501,19 +566,20 @@ def currency(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def _rate_re() -> re.Pattern:
-    return re.compile(r"(?<=[^\W\d_])/(" + _alt(table("per_units")) + r")(?![\w])")
+    return re.compile(r"(?<=[^\W\d_])/(?:(" + _alt(table("per_units")) + r")(?![\w])|(?=\d))")
 
 
 @when(r"/", digit=True)
 def rates(text: str) -> str:
-    """``đồng/lượng``, ``USD/ounce``, ``lần/phút`` after a number → *… một lượng*. Risk: ``và/hoặc``
-    is no rate, so a number must come shortly before."""
+    """``đồng/lượng``, ``USD/ounce``, ``lần/phút`` after a number → *… một lượng*; before a number
+    ``/`` is *trên* (``100 USD/1000m3``). Risk: ``và/hoặc`` is no rate, so a number must come
+    shortly before."""
     per = table("per_units")
 
     def one(m: re.Match) -> str:
         if not re.search(r"\d", m.string[max(0, m.start() - 40):m.start()]):
             return m.group(0)
-        return " một " + per[m.group(1)]
+        return " trên " if m.group(1) is None else " một " + per[m.group(1)]
     return _rate_re().sub(one, text)
 
 
@@ -605,11 +671,17 @@ _ACRONYM = _Guarded(r"([A-ZĐ]{2,6})(?![\w])", bad="-")
 @when(r"[A-ZĐ]{2}")
 def acronyms(text: str) -> str:
     """Capitals not in the dictionary (``SJC``, ``DOHC``) spelled with letter names; a few
-    (``ASEAN``, ``COVID``) read as words. A line mostly in capitals is left alone."""
+    (``ASEAN``, ``COVID``, ``LED``) read as words, and English ones said the English way
+    (``english_acronyms.tsv``: ``CEO`` → *xi i ô*, ``MC`` → *em xi*). A line mostly in capitals
+    is left alone."""
     if sum(map(str.isupper, text)) > 0.6 * sum(map(str.isalpha, text)):
         return text
-    words = table("word_acronyms")
-    return _ACRONYM.sub(lambda m: words.get(m.group(1)) or spell(m.group(1)), text)
+    words, english = table("word_acronyms"), table("english_acronyms")
+
+    def one(m: re.Match) -> str:
+        w = m.group(1)
+        return words.get(w) or (spell_english(w) if w in english else spell(w))
+    return _ACRONYM.sub(one, text)
 
 
 _SYMBOLS = (("&", " và "), ("%", " phần trăm"), ("°C", " độ C"), ("~", " khoảng "), ("+", " cộng "))
@@ -647,6 +719,7 @@ RULES = (
     quarters,
     date_ranges,
     full_dates,
+    short_year_dates,
     month_years,
     day_months,
     scores,

@@ -9,6 +9,7 @@ title (``PGS. TS. Vũ``). Conventions in ``docs/text.md``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from reader.models import Document, Sentence
@@ -31,6 +32,30 @@ def _nonfinal() -> frozenset[str]:
 def _is_initial(word: str) -> bool:
     """``P``, ``T``, ``Ph``, ``Th``: a capital (or Vietnamese two-letter initial) for a name."""
     return (len(word) == 1 and word.isupper()) or word in ("Ph", "Th", "Tr", "Ng", "Nh", "Ch", "Kh", "Gi", "Qu")
+
+
+_VI_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?"
+                          r"[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?")
+
+
+def vietnamese_shaped(word: str) -> bool:
+    """Could ``word`` be one Vietnamese syllable (``Văn``, ``Nguyễn``, ``Minh``)? ``John``,
+    ``Lyndon``, ``Kennedy`` cannot: a letter or a cluster Vietnamese spelling never has."""
+    base = "".join(c for c in unicodedata.normalize("NFD", word.lower()) if not unicodedata.combining(c))
+    return _VI_SYLLABLE.fullmatch(base.replace("đ", "d")) is not None
+
+
+def _western_middle_initial(para: str, start: int, end: int) -> bool:
+    """``John F. Kennedy``, ``Lyndon B. Johnson``: a one-letter initial between two capitalised
+    words, one of which cannot be a Vietnamese syllable. ``Nguyễn Văn A. Sau đó`` still ends."""
+    before = re.search(r"([^\W\d_]+)\s+$", para[max(0, start - 40):start])
+    after = re.match(r"\s+([^\W\d_]+)", para[end:end + 40])
+    if not (before and after):
+        return False
+    prev, nxt = before.group(1), after.group(1)
+    if not (prev[0].isupper() and nxt[0].isupper()):
+        return False
+    return not (vietnamese_shaped(prev) and vietnamese_shaped(nxt))
 
 
 def _segment_start(para: str, pos: int, starts: list[int]) -> bool:
@@ -67,6 +92,8 @@ def _boundary(para: str, m: re.Match, starts: list[int]) -> int | None:
         if ("(" in opener or re.match(r"[A-ZĐ][a-z]?\.", para[nxt.start(2):nxt.start(2) + 3])
                 or re.search(r"(?:^|\s)[A-ZĐ][a-z]?\.\s*$", para[:m.start() - len(core)])):
             return None  # "Ph. (28 tuổi)", "J. K. Rowling"
+        if len(core) == 1 and core.isascii() and _western_middle_initial(para, m.start() - 1, m.end()):
+            return None  # "John F. Kennedy"
         return nxt.start(1) if upper else None  # "cho bà P. Do ông T. ..."
     if digit and not re.search(r"[^\W\d_]{2,}$|\d{3,}$|[)%]$", core):
         return None  # "số 1. 2 ..." — a digit after a short number or a letter is no new sentence
