@@ -123,6 +123,8 @@ def cmd_demo(a) -> int:
     for item, err in report.failures:
         print(f"failed {item}: {err}", file=sys.stderr)
     print(f"wrote {report.feed}")
+    if report.page:
+        print(f"wrote {report.page} (listening page)")
     return 1 if report.failures else 0
 
 

@@ -248,6 +248,7 @@ class DemoReport:
     episodes: list[Episode] = field(default_factory=list)
     failures: list[tuple[str, ReaderError]] = field(default_factory=list)
     feed: Path | None = None
+    page: Path | None = None  #: the listening page (index.html)
 
 
 def demo_channel(base_url: str):
@@ -298,6 +299,6 @@ def demo(out_dir: Path, *, base_url: str, engine: str | None = None, cache=None)
         except ReaderError as e:
             report.failures.append((sample["file"], e))
     report.feed = write_feed(report.episodes, out_dir, channel=channel, base_url=base_url)
-    write_player(report.episodes, out_dir, channel_title=channel.title,
-                 feed_url=normalize_base_url(base_url) + report.feed.name)
+    report.page = write_player(report.episodes, out_dir, channel_title=channel.title,
+                               feed_url=normalize_base_url(base_url) + report.feed.name)
     return report
