@@ -140,6 +140,12 @@ RULE_CASES = {
         ("counted-noun-is-range", "hòa vốn sau 3-5 năm", "hòa vốn sau 3-5 năm"),
         ("percent-is-range", "thua lỗ 5-10%", "thua lỗ 5-10%"),
         ("no-cue-untouched", "nghỉ 2-3 ngày.", "nghỉ 2-3 ngày."),
+        ("between-team-names", "trận Hà Nội FC 1-1 Hà Tĩnh.", "trận Hà Nội FC một một Hà Tĩnh."),
+        ("result-cue", "với kết quả 1-1.", "với kết quả một một."),
+        ("higher-first-any-follower", "Tỷ số 1-0 được giữ", "Tỷ số một không được giữ"),
+        ("lower-first-place-follower", "trận thua 0-1 trên sân Vinh", "trận thua không một trên sân Vinh"),
+        ("counted-after-cue-is-range", "Sau trận thắng, họ nghỉ 2-3 tuần.", "Sau trận thắng, họ nghỉ 2-3 tuần."),
+        ("unit-after-cue-is-range", "thắng thầu 2-3 triệu", "thắng thầu 2-3 triệu"),
     ],
     N.roman_numerals: [
         ("term", "khóa XIV", "khóa mười bốn"),
@@ -201,6 +207,7 @@ RULE_CASES = {
         ("celsius", "35°C", "35 độ C"),
         ("no-number-untouched", "m2 đất", "m2 đất"),
         ("word-untouched", "5 mét", "5 mét"),
+        ("league-name-no-volt", "vòng 15 V-League", "vòng 15 V-League"),
     ],
     N.currency: [
         ("dollar-sign", "$5", "5 đô la"),

@@ -412,35 +412,57 @@ def day_months(text: str) -> str:
 
 
 _SCORE = _Guarded(r"(\d{1,2})\s*" + DASH + r"\s*(\d{1,2})" + _END)
-_SCORE_CUE = re.compile(r"(?i:\b(?:tỷ số|tỉ số|thắng|thua|hòa|hoà|chung cuộc|cách biệt)\b)")
 
 
-def _score_follows(s: str, end: int) -> bool:
-    """What comes after a score: the end, a mark or bracket, a name, or a word like *ở, trước,
-    tại, ngày, phút* (``thắng 1-0 trước Yemen``), never a unit or a counted noun (``2-3 tuần``)."""
-    rest = s[end:end + 30].lstrip()
-    if not rest or not rest[0].isalpha():
-        return not rest.startswith("%")
-    word = _next_word(s, end)
-    return word in table("score_followers") or (rest[0].isupper() and word not in MULTIPLIERS)
+@lru_cache(maxsize=None)
+def _score_cue_re() -> re.Pattern:
+    return re.compile(r"(?<![^\W\d_])(?:" + _alt(table("score_cues")) + r")(?![^\W\d_])", re.I)
 
 
 def _score_cue_before(s: str, start: int) -> bool:
-    """A match word (*tỷ số, thắng, thua, hòa, chung cuộc, cách biệt*) earlier in the sentence:
-    ``thua Việt Nam 0-1``, ``nâng tỷ số lên 2-0``, ``thua năm trận, lần lượt là 0-2 (…)``."""
+    """A match word (``score_cues.tsv``: *tỷ số, thắng, thua, hòa, kết quả, ghi bàn…*) earlier in
+    the sentence: ``thua Việt Nam 0-1``, ``thua năm trận, lần lượt là 0-2 (…)``."""
     sentence = re.split(r"[.!?](?:\s|$)", s[:start])[-1]
-    return _SCORE_CUE.search(sentence) is not None
+    return _score_cue_re().search(sentence) is not None
 
 
-@when(r"(?i:số|thắng|thua|hòa|hoà|cuộc|biệt)", digit=True)
+def _between_names(s: str, start: int, end: int) -> bool:
+    """``Hà Nội FC 1-1 Hà Tĩnh``: a capitalised word right before and right after."""
+    before = re.search(r"(\S+)\s+$", s[max(0, start - 30):start])
+    after = re.match(r"\s+(\S)", s[end:end + 3])
+    return bool(before and after and before.group(1)[0].isupper() and after.group(1).isupper())
+
+
+def _counted_after(s: str, end: int, low_first: bool) -> bool:
+    """What follows makes ``a-b`` a range: ``%``, a multiplier or a unit, and when a < b also a
+    counted noun (``range_nouns.tsv``: ``2-3 tuần``, ``3-5 năm``) unless a number follows it
+    (``2-0 phút 36`` is a score, then a time)."""
+    rest = s[end:end + 40]
+    if rest.lstrip().startswith("%"):
+        return True
+    word = _next_word(s, end)
+    if word in MULTIPLIERS or word in table("units"):
+        return True
+    if not (low_first and (word in table("range_nouns") or word in table("count_nouns"))):
+        return False
+    after = re.match(r"\s*[^\W\d_]+\s+(\S)", rest)
+    return not (after and after.group(1).isdigit())
+
+
+@when(r"\d\s*" + DASH + r"\s*\d", digit=True)
 def scores(text: str) -> str:
-    """Match scores (``2-1`` → *hai một*, never *đến*) when a match word comes before in the
-    sentence and what follows is no unit or counted noun (``score_followers.tsv``). Risk: a real
-    range in a match report (``hòa vốn sau 3-5 năm`` is safe: *năm* is counted)."""
+    """Match scores (``2-1`` → *hai một*, never *đến*): after a match word in the sentence, or
+    between two names (``Hà Nội FC 1-1 Hà Tĩnh``), unless a unit, ``%`` or (when the first
+    number is smaller, as in every range) a counted noun follows. Risk: a range in a match report
+    before an unlisted noun (``thắng 2-3 cú sút``) is read as a score."""
     def one(m: re.Match) -> str:
-        if not (_score_cue_before(m.string, m.start()) and _score_follows(m.string, m.end())):
+        a, b = int(m.group(1)), int(m.group(2))
+        s, start, end = m.string, m.start(), m.end()
+        if not (_score_cue_before(s, start) or (a <= 15 and b <= 15 and _between_names(s, start, end))):
             return m.group(0)
-        return f"{read_int(m.group(1))} {read_int(m.group(2))}"
+        if _counted_after(s, end, a < b):
+            return m.group(0)
+        return f"{read_int(a)} {read_int(b)}"
     return _SCORE.sub(one, text)
 
 
@@ -529,7 +551,7 @@ def percents(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def _unit_res() -> tuple[re.Pattern, re.Pattern]:
-    unit = (r"(" + _alt(table("units")) + r")(?:/(" + _alt(table("per_units")) + r")(?![\w²³])|(/)(?=\d)|(?![\w²³]))")
+    unit = (r"(" + _alt(table("units")) + r")(?:/(" + _alt(table("per_units")) + r")(?![\w²³])|(/)(?=\d)|(?![\w²³]|-[^\W\d_]))")
     return (re.compile(r"(\d) ?" + unit),
             re.compile(r"((?:" + "|".join(MULTIPLIERS) + r") )" + unit))
 
@@ -538,7 +560,8 @@ def _unit_res() -> tuple[re.Pattern, re.Pattern]:
 def units(text: str) -> str:
     """Units right after a number (``65ha``, ``5,5 km²``, ``70 triệu m3``, ``m3/s``, ``km/h``,
     ``L/100km``) → *héc-ta, ki-lô-mét vuông, mét khối một giây*. Risk: a one-letter unit
-    (``m``, ``g``, ``L``) is read only right after a number."""
+    (``m``, ``g``, ``L``) is read only right after a number, and never before ``-Word``
+    (``15 V-League`` is no volt)."""
     words, per = table("units"), table("per_units")
 
     def one(m: re.Match) -> str:
