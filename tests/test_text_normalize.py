@@ -190,6 +190,7 @@ RULE_CASES = {
         ("scale", "tỷ lệ 1/500", "tỷ lệ một trên năm trăm"),
         ("number-over-year", "số 3/2017", "số ba trên hai nghìn không trăm mười bảy"),
         ("ratio-over", "24/7", "hai mươi bốn trên bảy"),
+        ("ratio-decimal-denominator", "cao nhất với 1/2,91.", "cao nhất với một trên 2,91."),
     ],
     N.percents: [
         ("glued", "10%", "10 phần trăm"),
@@ -214,6 +215,8 @@ RULE_CASES = {
         ("dollar-multiplier", "$2 tỷ", "2 tỷ đô la"),
         ("dong-glued", "50.000đ", "50.000 đồng"),
         ("vnd", "200 VNĐ", "200 đồng"),
+        ("thousand-k", "lên 50k cho", "lên 50 nghìn cho"),
+        ("capital-k-untouched", "màn hình 4K", "màn hình 4K"),
     ],
     N.rates: [
         ("gold", "56 triệu đồng/lượng", "56 triệu đồng một lượng"),

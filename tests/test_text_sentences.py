@@ -29,6 +29,8 @@ SPLITS = [
     ("initial-ends", "Tiền chuyển cho bà P. Do ông T. vắng mặt nên hoãn.",
      ["Tiền chuyển cho bà P.", "Do ông T. vắng mặt nên hoãn."]),
     ("initials-in-a-row", "Nhà văn J. K. Rowling đến.", ["Nhà văn J. K. Rowling đến."]),
+    ("place-prefix-ends-before-opener", "phục vụ người dân TP. Vì vậy, nước bị cắt.",
+     ["phục vụ người dân TP.", "Vì vậy, nước bị cắt."]),
     ("western-middle-initial", "Thời Tổng thống John F. Kennedy và Lyndon B. Johnson. Sau đó thì khác.",
      ["Thời Tổng thống John F. Kennedy và Lyndon B. Johnson.", "Sau đó thì khác."]),
     ("vietnamese-name-initial-ends", "Người bị hại là anh Nguyễn Văn A. Sau đó anh về.",

@@ -527,14 +527,16 @@ def negatives(text: str) -> str:
     return _NEGATIVE.sub("âm ", text)
 
 
-_FRACTION = _Guarded(r"(\d{1,4})/(\d{1,4})" + _END)
+_FRACTION = _Guarded(r"(\d{1,4})/(\d{1,4}(?:,\d+)?)" + _END)
 
 
 @when(r"\d/\d", digit=True)
 def fractions(text: str) -> str:
     """``a/b`` left after dates: a fraction *a phần b* when a < b ≤ 100 (``1/3``, ``3/4``), else
-    *a trên b* (scales ``1/500``, numbers ``số 3/2017``, ``24/7``)."""
+    *a trên b* (scales ``1/500``, numbers ``số 3/2017``, ``24/7``, ratios ``1/2,91``)."""
     def one(m: re.Match) -> str:
+        if "," in m.group(2):  # a ratio "1/2,91": the decimal is read by the numbers rule
+            return f"{read_int(m.group(1))} trên {m.group(2)}"
         a, b = int(m.group(1)), int(m.group(2))
         return f"{read_int(a)} {'phần' if a < b <= 100 else 'trên'} {read_int(b)}"
     return _FRACTION.sub(one, text)
@@ -575,15 +577,18 @@ def units(text: str) -> str:
     return after_multiplier.sub(one, after_digit.sub(one, text))
 
 
+_THOUSAND_K = re.compile(r"(\d)k(?![\w])")
 _DOLLAR = re.compile(r"\$\s?(" + NUM + r")(\s*(?:" + "|".join(MULTIPLIERS) + r"))?")
 _DONG = re.compile(r"(?<=\d)\s?(?:đ|đồng|VNĐ|VND)(?![\w])")
 
 
-@when(r"[\d$](?:(?<=\$)|\s?[đV])", digit=True)
+@when(r"[\d$](?:(?<=\$)|\s?[đV]|k)", digit=True)
 def currency(text: str) -> str:
-    """``$5``, ``$2 tỷ`` → *… đô la*; ``50.000đ`` → *… đồng* (``USD``, ``VNĐ`` are in the
-    abbreviation list)."""
+    """``$5``, ``$2 tỷ`` → *… đô la*; ``50.000đ`` → *… đồng*; ``50k`` → *năm mươi nghìn* (``USD``,
+    ``VNĐ`` are in the abbreviation list). Risk: a race distance ``5k`` also becomes *nghìn*;
+    ``4K`` (capital) is left alone."""
     text = _DOLLAR.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} đô la", text)
+    text = _THOUSAND_K.sub(r"\1 nghìn", text)
     return _DONG.sub(" đồng", text)
 
 

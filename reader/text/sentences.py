@@ -29,6 +29,18 @@ def _nonfinal() -> frozenset[str]:
     return frozenset(table("nonfinal_abbreviations"))
 
 
+@lru_cache(maxsize=None)
+def _openers() -> frozenset[str]:
+    return frozenset(table("sentence_openers"))
+
+
+def _opens_sentence(para: str, pos: int) -> bool:
+    """The word at ``pos`` is one that starts sentences and never a name after a title or a
+    place prefix (``sentence_openers.tsv``: *Vì, Theo, Trong, Sau…*), so ``TP. Vì vậy`` ends."""
+    m = re.match(r"[^\W\d_]+", para[pos:pos + 20])
+    return bool(m) and m.group(0) in _openers()
+
+
 def _is_initial(word: str) -> bool:
     """``P``, ``T``, ``Ph``, ``Th``: a capital (or Vietnamese two-letter initial) for a name."""
     return (len(word) == 1 and word.isupper()) or word in ("Ph", "Th", "Tr", "Ng", "Nh", "Ch", "Kh", "Gi", "Qu")
@@ -84,8 +96,8 @@ def _boundary(para: str, m: re.Match, starts: list[int]) -> int | None:
     core = _WORD_BEFORE.search(para, 0, m.start()).group(1).lstrip(_OPENERS)
     if not core:  # "công nghệ ." — a spaced full stop
         return nxt.start(1) if upper else None
-    if upper and core.rsplit(".", 1)[-1] in _nonfinal():
-        return None  # PGS. TS. Vũ, PGS.TS. Trần, TP. Hồ Chí Minh
+    if upper and core.rsplit(".", 1)[-1] in _nonfinal() and not _opens_sentence(para, nxt.start(2)):
+        return None  # PGS. TS. Vũ, PGS.TS. Trần, TP. Hồ Chí Minh (but "người dân TP. Vì vậy")
     if re.fullmatch(r"\d{1,2}|[IVXivx]{1,4}|[a-zđ]", core) and _segment_start(para, m.start() - len(core), starts):
         return None  # a list marker "1." / "II." / "a." opening a segment
     if _is_initial(core):
