@@ -7,8 +7,8 @@ Baselines measured in the same run on the same paragraphs:
     it is not a vnreader dependency),
   * a plain regex splitter (``(?<=[.!?])\\s+(?=[A-ZĐ])``), always.
 Two corpora from tests/data/text/, each repeated to the requested size: whole news
-paragraphs (the segmentation gold and the seed article) and number-dense sentences (the
-normalisation gold contexts, the worst case). One line per contender; the best of
+paragraphs (the segmentation gold, shared and held-out, and the seed article) and
+number-dense sentences (the normalisation gold contexts, shared and held-out: the worst case). One line per contender; the best of
 ``--repeat`` runs counts.
 """
 from __future__ import annotations
@@ -24,11 +24,13 @@ DATA = ROOT / "tests" / "data" / "text"
 
 
 def news_paragraphs() -> list[str]:
-    """Whole news paragraphs as printed: the segmentation gold and the seed article."""
+    """Whole news paragraphs as printed: the segmentation gold (shared and held-out) and the
+    seed article."""
     paras = []
-    for line in (DATA / "segmentation.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            paras.append(json.loads(line)["text"])
+    for name in ("segmentation.jsonl", "heldout_segmentation.jsonl"):
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                paras.append(json.loads(line)["text"])
     for p in (DATA / "quang-ninh-2021-01-09.txt").read_text(encoding="utf-8").split("\n"):
         if p.strip():
             paras.append(p.strip())
@@ -36,11 +38,13 @@ def news_paragraphs() -> list[str]:
 
 
 def number_sentences() -> list[str]:
-    """Sentences picked because they hold numbers, dates and codes: the normalisation gold."""
+    """Sentences picked because they hold numbers, dates and codes: the normalisation gold
+    (shared and held-out)."""
     seen: dict[str, None] = {}
-    for line in (DATA / "normalization.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            seen.setdefault(json.loads(line)["context"], None)
+    for name in ("normalization.jsonl", "heldout_normalization.jsonl"):
+        for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                seen.setdefault(json.loads(line)["context"], None)
     return list(seen)
 
 
