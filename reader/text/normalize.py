@@ -454,7 +454,7 @@ def scores(text: str) -> str:
     """Match scores (``2-1`` → *hai một*, never *đến*): after a match word in the sentence, or
     between two names (``Hà Nội FC 1-1 Hà Tĩnh``), unless a unit, ``%`` or (when the first
     number is smaller, as in every range) a counted noun follows. Risk: a range in a match report
-    before an unlisted noun (``thắng 2-3 cú sút``) is read as a score."""
+    before an unlisted noun (``thắng 2-3 pha bóng``) is read as a score."""
     def one(m: re.Match) -> str:
         a, b = int(m.group(1)), int(m.group(2))
         s, start, end = m.string, m.start(), m.end()
