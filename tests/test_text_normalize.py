@@ -209,6 +209,8 @@ RULE_CASES = {
         ("no-number-untouched", "m2 đất", "m2 đất"),
         ("word-untouched", "5 mét", "5 mét"),
         ("league-name-no-volt", "vòng 15 V-League", "vòng 15 V-League"),
+        ("watt", "sạc nhanh 45W,", "sạc nhanh 45 oát,"),
+        ("nanometre", "tiến trình 7 nm của", "tiến trình 7 na-nô-mét của"),
     ],
     N.currency: [
         ("dollar-sign", "$5", "5 đô la"),
@@ -239,6 +241,11 @@ RULE_CASES = {
         ("glued", "Mazda3", "Mazda 3"),
         ("hyphen", "Covid-19", "Covid 19"),
         ("pure-word", "Mazda", "Mazda"),
+    ],
+    N.dimensions: [
+        ("screen", "độ phân giải 1.260 x 2.720 pixel", "độ phân giải 1.260 nhân 2.720 pixel"),
+        ("glued", "ảnh 3x4", "ảnh 3 nhân 4"),
+        ("zoom-untouched", "zoom 2x, 10x.", "zoom 2x, 10x."),
     ],
     N.numbers: [
         ("thousands-dot", "24.500", "hai mươi bốn nghìn năm trăm"),

@@ -639,6 +639,15 @@ def split_words_digits(text: str) -> str:
     return _WORD_DIGITS.sub(" ", text)
 
 
+_TIMES_SIGN = re.compile(r"(\d)\s?[x×]\s?(?=\d)")
+
+
+@when(r"\d\s?[x×]\s?\d", digit=True)
+def dimensions(text: str) -> str:
+    """``1.260 x 2.720`` (a screen), ``3x4`` → *… nhân …*. Risk: a hexadecimal ``0x1F`` too."""
+    return _TIMES_SIGN.sub(r"\1 nhân ", text)
+
+
 _NUMBER = _Guarded(r"\d+(?:[.,]\d+)*(?![\w])", bad="")
 
 
@@ -763,6 +772,7 @@ RULES = (
     rates,
     model_codes,
     split_words_digits,
+    dimensions,
     numbers,
     acronyms,
     symbols,
