@@ -228,6 +228,8 @@ RULE_CASES = {
         ("density", "315 người/km2", "315 người một ki-lô-mét vuông"),
         ("slash-before-number", "100 đô la Mỹ/1000 mét khối", "100 đô la Mỹ trên 1000 mét khối"),
         ("slash-number-no-number-before-untouched", "Quyết định/2024", "Quyết định/2024"),
+        ("per-lot", "260 triệu đồng/lô.", "260 triệu đồng một lô."),
+        ("per-electricity", "2.000 đồng/kWh", "2.000 đồng một ki-lô-oát giờ"),
     ],
     N.model_codes: [
         ("trim", "bản 2.0E", "bản hai chấm không e"),
