@@ -53,6 +53,7 @@ RULE_CASES = {
         ("sport-title", "trước ĐKVĐ V-League", "trước đương kim vô địch V-League"),
         ("two-word-key", "Công ty TNHH MTV Môi trường", "Công ty trách nhiệm hữu hạn một thành viên Môi trường"),
         ("medal", "tranh HC đồng", "tranh huy chương đồng"),
+        ("club", "vượt qua HAGL 1-0", "vượt qua Hoàng Anh Gia Lai 1-0"),
     ],
     N.admin_prefixes: [
         ("district-number", "Q.1", "quận 1"),
