@@ -393,13 +393,17 @@ def day_months(text: str) -> str:
     common fraction, a < b ≤ 5 (``2/9``, ``28/10`` dates; ``1/3``, ``3/4`` fractions) or follows a
     fraction cue (*chiếm, gần, vòng…*: ``vòng 1/8``); ``9.1`` without a cue is left for the
     decimals; ``9-11 tháng 3`` is a range of days; ``24/7`` with no cue is no date
-    (``not_dates.tsv``)."""
+    (``not_dates.tsv``); ``-``/``.`` before a counted noun (``từ 1-2 điểm``) is a quantity
+    unless *ngày* comes right before (``hôm 4/9 năm ngoái`` stays a date)."""
     def one(m: re.Match) -> str:
         d, sep, mo = m.group(1), m.group(2), m.group(3)
         start = m.start()
         paren = _in_brackets(text, start, m.end())
         if sep == "-" and _next_word(text, m.end()) == "tháng":
             return m.group(0)
+        if (sep != "/" and not paren and _counted_next(text, m.end())
+                and _prev_word(text, start) not in _NO_NGAY):
+            return m.group(0)  # "từ 1-2 điểm", "đến 3.5 triệu": a range or a decimal, not a date
         if not paren:
             if sep == "/" and _prev_word(text, start) in table("fraction_cues"):
                 return m.group(0)
@@ -409,6 +413,14 @@ def day_months(text: str) -> str:
                 return m.group(0)
         return _date_words(d, mo, ngay=paren or _needs_ngay(text, start))
     return _DAY_MONTH.sub(one, text)
+
+
+def _counted_next(s: str, end: int) -> bool:
+    """The next word counts or measures (``range_nouns``, ``count_nouns``, a unit or a
+    multiplier), so the number before it is a quantity: ``từ 1-2 điểm``."""
+    word = _next_word(s, end)
+    return bool(word) and (word in table("range_nouns") or word in table("count_nouns")
+                           or word in table("units") or word in MULTIPLIERS)
 
 
 _SCORE = _Guarded(r"(\d{1,2})\s*" + DASH + r"\s*(\d{1,2})" + _END)
