@@ -49,7 +49,7 @@ def _segmentation_scores(gold):
 
 
 # gold file, min boundary F1, min exact paragraphs (a little under the figures measured when
-# written: gold 1.0/1.0; held-out 1.0/1.0, 0.9808/0.9481 on the code before it was collected)
+# written: gold 1.0/1.0; held-out 1.0/1.0, 0.9814/0.9518 on the code before it was collected)
 SEGMENTATION_SETS = [
     ("segmentation.jsonl", 0.99, 0.96),
     ("heldout_segmentation.jsonl", 0.99, 0.96),
@@ -127,7 +127,7 @@ def _normalization_scores(gold):
 
 
 # gold file, min overall strict accuracy, min per category (gold 1.0 when written; held-out
-# 1.0, 0.8429 on the code before it was collected)
+# 1.0, 0.8306 on the code before it was collected)
 NORMALIZATION_SETS = [
     ("normalization.jsonl", 0.98, 0.9),
     ("heldout_normalization.jsonl", 0.98, 0.9),
