@@ -18,7 +18,9 @@ from reader.models import Article
 PAGES = Path(__file__).resolve().parent / "data" / "pages"
 SYN = PAGES / "synthetic"
 SEED = PAGES / "text" / "quang-ninh-2021-01-09.txt"
-REAL = ["genk/genk-1.html", "tienphong/tienphong-2.html", "vnexpress/vnexpress-1.html"]
+REAL = ["genk/genk-1.html", "tienphong/tienphong-2.html", "vnexpress/vnexpress-1.html",
+        # pages the extractor was not developed on (see tests/data/pages/SOURCES.md)
+        "nhandan/nhandan-1.html", "cafef/cafef-1.html", "vietnamplus/vietnamplus-1.html", "tienphong/tienphong-3.html"]
 
 
 def spoken(doc) -> str:
@@ -112,6 +114,14 @@ TEXT_RULES = [
     ("credit-paren", strip_credit, "Toàn cảnh hội nghị (Ảnh: Lê Hà)", "Toàn cảnh hội nghị"),
     ("author-comma", tidy_author, "Thế Duyệt , Đời sống Pháp luật", "Thế Duyệt, Đời sống Pháp luật"),
     ("author-prefix", tidy_author, "Tác giả: Hoàng Lan", "Hoàng Lan"),
+    ("author-theo-name", tidy_author, "Theo Phạm Trường", "Phạm Trường"),
+    ("author-theo-paren", tidy_author, "(Theo Reuters)", "Reuters"),
+    ("author-theo-alone", tidy_author, "Theo", "Theo"),
+    ("author-glued-outlet", tidy_author, "Tâm HằngTTXVN", "Tâm Hằng, TTXVN"),
+    ("author-glued-outlet-slash", tidy_author, "Minh AnhVOV", "Minh Anh, VOV"),
+    ("author-caps-name-kept", tidy_author, "NGỌC MAI", "NGỌC MAI"),
+    ("author-one-word-caps-kept", tidy_author, "McDONALD", "McDONALD"),
+    ("author-outlet-slash-kept", tidy_author, "TTXVN/Vietnam+", "TTXVN/Vietnam+"),
     ("nbsp-zero-width", squash, "Hà\u00a0Nội\u200b  mở\tthêm ", "Hà Nội mở thêm"),
     ("nfc", squash, "Vie\u0302\u0323t", "Việt"),
     ("credit-line", credit_line_author, "Bài và ảnh: NGỌC MAI", "NGỌC MAI"),
@@ -347,6 +357,32 @@ def test_nested_breadcrumb_and_person_author_in_jsonld():
             "nhiều nhà bị hư hỏng và đường giao thông bị chia cắt.</p></div></body></html>")
     doc = extract(Article(url=None, html=html))
     assert doc.section == "Thời sự" and doc.author == "Nguyễn Hải"
+
+
+SOURCE_BOXES = [
+    ("vccorp-box", '<div class="link-source-wrapper"><a>Theo <span class="link-source-text-name">Tiền Phong</span></a></div>',
+     (), "Phạm Trường, Tiền Phong"),
+    ("profile-selector", '<p class="nguon">Báo Mới Tuần</p>', ("p.nguon",), "Phạm Trường, Báo Mới Tuần"),
+    ("own-site-name-is-not-a-source", '<span class="link-source-text-name">Báo Mẫu</span>', (), "Phạm Trường"),
+    ("no-box", "", (), "Phạm Trường"),
+]
+
+
+@pytest.mark.parametrize("box, selectors, author", [c[1:] for c in SOURCE_BOXES], ids=[c[0] for c in SOURCE_BOXES])
+def test_source_box_outside_the_body_joins_the_byline(box, selectors, author, tmp_path):
+    """"Theo Phạm Trường" in the header plus a "Theo <outlet>" box below the body → "Phạm Trường, <outlet>"."""
+    source = f"source = {list(selectors)!r}\n" if selectors else ""
+    (tmp_path / "baomau.toml").write_text(
+        f'name = "baomau"\nhosts = ["baomau.vn"]\n[select]\nbody = [".than-bai"]\nauthor = [".tac-gia"]\n{source}',
+        encoding="utf-8")
+    html = ('<html><head><meta property="og:site_name" content="Báo Mẫu"></head><body><h1>Tiêu đề bài mẫu</h1>'
+            '<p class="tac-gia">Theo Phạm Trường</p><div class="than-bai">'
+            "<p>Đoạn văn thứ nhất có đủ chữ để một người nghe hiểu được nội dung chính của bài báo.</p>"
+            f"<p>Đoạn văn thứ hai kết thúc bài báo với thêm vài câu thông tin cho người nghe.</p></div>{box}"
+            "</body></html>")
+    doc = extract(Article(url="https://baomau.vn/a.html", html=html), profiles=load_profiles(tmp_path))
+    assert doc.author == author
+    assert all("Tiền Phong" not in p for p in doc.paragraphs)
 
 
 def test_metadata_from_page():

@@ -69,6 +69,12 @@ def layout_class() -> re.Pattern:
 
 
 @lru_cache(maxsize=None)
+def source_class() -> re.Pattern:
+    """Class names of the box naming the outlet an article is taken from (``data/source_classes.txt``)."""
+    return re.compile("|".join(f"(?:{p})" for p in _lines("source_classes.txt")), re.I)
+
+
+@lru_cache(maxsize=None)
 def paywall_phrases() -> tuple[str, ...]:
     return tuple(x.lower() for x in _lines("paywall.txt"))
 
@@ -176,14 +182,33 @@ def source_of(line: str) -> str | None:
 
 
 def tidy_author(text: str | None) -> str | None:
-    """Whitespace and comma spacing fixed ("Thế Duyệt , Đời sống" → "Thế Duyệt, Đời sống")."""
+    """A byline as a listener should hear it.
+
+    Whitespace and comma spacing fixed ("Thế Duyệt , Đời sống" → "Thế Duyệt, Đời sống"); label
+    prefixes dropped ("Tác giả: …", and "Theo …" before a name: CMSes that print "Theo Phạm
+    Trường" mean "by"); an outlet code glued to the name split off ("Tâm HằngTTXVN" →
+    "Tâm Hằng, TTXVN").
+    """
     if not text:
         return None
     text = squash(text)
     text = re.sub(r"\s+([,;])", r"\1", text)
     text = re.sub(r"^(Tác giả|Bài|Bài và ảnh|Nhóm tác giả|By)\s*:\s*", "", text, flags=re.I)
-    text = text.strip(" -–|,")
+    text = re.sub(r"^\(?\s*Theo\s+(?=\S)", "", text)
+    text = _split_glued_outlet(text)
+    text = text.strip(" -–|,()")
     return text or None
+
+
+def _split_glued_outlet(text: str) -> str:
+    """"Tâm HằngTTXVN" → "Tâm Hằng, TTXVN": an all-caps outlet code (two letters or more) glued
+    by a template to the lower-case end of a name of two words or more."""
+    i = len(text)
+    while i > 0 and text[i - 1].isupper():
+        i -= 1
+    if len(text) - i >= 2 and i > 0 and text[i - 1].islower() and " " in text[:i]:
+        return f"{text[:i]}, {text[i:]}"
+    return text
 
 
 def wire_end(text: str) -> str:

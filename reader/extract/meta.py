@@ -11,7 +11,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from reader.extract.blocks import BR, inline_text, select
-from reader.extract.clean import fold_key, squash, tidy_author
+from reader.extract.clean import fold_key, source_class, squash, tidy_author
 
 VN_TZ = timezone(timedelta(hours=7))
 _ORG_HINT = re.compile(r"\.(vn|com|net|org)\b|^báo\b|corp|media|jsc|tòa soạn|ban biên tập|news$", re.I)
@@ -141,6 +141,22 @@ class PageMeta:
         name = self.meta("author", "article:author")
         if name and not _ORG_HINT.search(name) and fold_key(name) not in self._site_keys() and "://" not in name:
             return tidy_author(name)
+        return None
+
+    def source(self, selectors=()) -> str | None:
+        """The outlet the article is credited to by a source box outside the body ("Theo
+        <span class=link-source-text-name>Tiền Phong</span>"): the profile's ``source``
+        selectors, else an element classed as in ``data/source_classes.txt``. Never the page's
+        own site name."""
+        found = list(select(self.root, selectors))
+        if not found:
+            pattern = source_class()
+            found = [el for el in self.root.iter() if isinstance(el.tag, str)
+                     and any(pattern.fullmatch(c) for c in (el.get("class") or "").split())][:1]
+        for el in found:
+            name = tidy_author(el.text_content())
+            if name and len(name.split()) <= 8 and "://" not in name and fold_key(name) not in self._site_keys():
+                return name
         return None
 
     def _site_keys(self) -> set[str]:

@@ -98,6 +98,7 @@ def extract_page(article: Article, profile: SiteProfile | None, *, root=None, ca
     author = meta.author(prof.author) if prof.author else None
     if not author:
         author = meta.author_ld() or credited or trailing or meta.author(())
+    source = source or meta.source(prof.source)
     if author and source and fold_key(source) not in fold_key(author):
         author = f"{author}, {source}"
     elif not author and source:

@@ -19,7 +19,7 @@ from reader.errors import ConfigError
 #: Where the profiles live: ``$VNREADER_SITES`` or ``feeds/sites`` of the checkout.
 SITES_DIR = Path(__file__).resolve().parents[2] / "feeds" / "sites"
 
-_LIST_KEYS = ("title", "lead", "body", "author", "published", "section", "drop", "captions")
+_LIST_KEYS = ("title", "lead", "body", "author", "published", "section", "drop", "captions", "source")
 _KNOWN_TOP = {"name", "label", "hosts", "detect", "select", "rules", "tests", "note"}
 
 
@@ -51,6 +51,7 @@ class SiteProfile:
     section: tuple[str, ...] = ()  #: section selectors (breadcrumb)
     drop: tuple[str, ...] = ()  #: selectors removed inside the body
     captions: tuple[str, ...] = ()  #: selectors whose text is a caption (besides figcaption)
+    source: tuple[str, ...] = ()  #: the outlet the article is taken from ("Theo Tiền Phong" box)
     drop_lines: tuple[str, ...] = ()  #: extra line patterns (regex) that are furniture here
     speak_captions: bool = False  #: photo-story site: captions are the body
     byline_last: bool = True  #: a short last paragraph may be the byline
