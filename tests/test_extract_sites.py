@@ -64,11 +64,11 @@ def test_site_page_matches_expected_text(case, docs):
     if not expected.exists():
         pytest.skip("no expected text for this page")
     lines = [x for x in expected.read_text(encoding="utf-8").splitlines() if x.strip()]
-    if lines[-1].startswith("AUTHOR:"):
-        lines.pop()
+    author = lines.pop()[len("AUTHOR:"):].strip() if lines[-1].startswith("AUTHOR:") else None
     doc = docs(test)
     assert doc.title == lines[0]
     assert [doc.lead, *doc.paragraphs] == lines[1:]
+    assert doc.author == author  # the visible byline, with the credited outlet when the page names one
 
 
 def test_every_required_outlet_has_a_profile():
