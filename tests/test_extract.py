@@ -203,6 +203,10 @@ SYNTHETIC = [
         contains=["Giá vé lượt là bốn mươi lăm nghìn đồng", "thay toàn bộ xe buýt chạy dầu"],
         absent=["Xem với cỡ chữ", "Tin liên quan", "Xem thêm", "Chia sẻ", "Bình luận", "Quảng cáo", "Ảnh:", "Video:",
                 "Copy link", "Zalo", "Great news", "Rất tiện lợi", "Bản quyền", "TTO", "Xe buýt điện tại bến Kim Mã"])),
+    ("embedded-related-cards", "embedded-related.html", dict(
+        title="Khởi công cầu vượt sông ở Vĩnh Long", contains=["rút ngắn quãng đường", "Dự kiến cây cầu sẽ được đưa vào"],
+        absent=["Nhiều năm qua, người dân hai bên bờ sông", "hàng nghìn lượt xe", "Người dân mong cầu mới",
+                "Phà Cổ Chiên quá tải"])),
     ("short-with-teasers", "short-with-teasers.html", dict(
         title="Bài ngắn về giá vàng hôm nay", contains=["Giá vàng miếng sáng nay tăng nhẹ", "giá biến động mạnh."],
         absent=["Giá xăng giảm", "Bão số 3", "tuyển sinh", "buýt điện"])),
@@ -322,6 +326,7 @@ DATES = [
     ("iso-offset", "2026-07-16T21:43:59+07:00", "2026-07-16T21:43:59+07:00"),
     ("iso-zulu", "2026-07-16T14:43:59Z", "2026-07-16T14:43:59+00:00"),
     ("iso-naive-is-vietnam", "2026-07-16T21:43:59", "2026-07-16T21:43:59+07:00"),
+    ("iso-space-before-offset", "2026-07-19T14:30:00.000 +07:00", "2026-07-19T14:30:00+07:00"),
     ("vnexpress-dateline", "Chủ nhật, 19/7/2026, 22:35 (GMT+7)", "2026-07-19T22:35:00+07:00"),
     ("time-first", "22:35 19/07/2026", "2026-07-19T22:35:00+07:00"),
     ("date-only", "Thứ hai, 02.12.2020", "2020-12-02T00:00:00+07:00"),

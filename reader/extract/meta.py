@@ -263,7 +263,9 @@ def parse_date(value) -> datetime | None:
         return None
     v = value.strip()
     try:
-        d = datetime.fromisoformat(v.replace("Z", "+00:00"))
+        # "2026-07-19T14:30:00.000 +07:00" (a space before the offset, as some CMSes write it)
+        iso = re.sub(r"(\d)\s+([+-]\d{2}:?\d{2})$", r"\1\2", v.replace("Z", "+00:00"))
+        d = datetime.fromisoformat(iso)
         return d if d.tzinfo else d.replace(tzinfo=VN_TZ)
     except ValueError:
         pass
