@@ -291,6 +291,15 @@ def test_pages_without_an_article_are_refused(name, words):
     assert ei.value.fix  # says what to do
 
 
+@pytest.mark.parametrize("profiles", [None, ()], ids=["with-profiles", "generic-only"])
+def test_real_error_page_is_refused_not_read(profiles):
+    """A real VnExpress "404 / Không tìm thấy đường dẫn này" page (menus, search form, teaser
+    placeholders): no article, whichever path reads it."""
+    with pytest.raises(ExtractError, match="no article body") as ei:
+        extract(load(str(PAGES / "vnexpress/vnexpress-404.html")), profiles=profiles)
+    assert ei.value.fix and "vnexpress-404.html" in str(ei.value)
+
+
 def test_empty_article_is_refused():
     with pytest.raises(ExtractError):
         extract(Article(url="https://example.org/a", html="  "))
