@@ -308,13 +308,15 @@ def test_empty_article_is_refused():
 # ---------------------------------------------------------------- real pages
 @pytest.mark.parametrize("page", REAL, ids=[Path(p).stem for p in REAL])
 def test_generic_path_alone_reads_real_pages(page):
-    """With no site profiles at all, the generic path still gets every expected line."""
+    """With no site profiles at all, the generic path still gets every expected line and the byline."""
     doc = extract(load(str(PAGES / page)), profiles=())
     lines = [x for x in (PAGES / page.replace(".html", ".expected.txt")).read_text(encoding="utf-8").splitlines()
-             if x.strip() and not x.startswith("AUTHOR:")]
+             if x.strip()]
+    author = lines.pop()[len("AUTHOR:"):].strip() if lines[-1].startswith("AUTHOR:") else None
     assert doc.site == "generic"
     assert doc.title == lines[0]
     assert [doc.lead, *doc.paragraphs] == lines[1:]
+    assert doc.author == author
 
 
 def test_captions_follow_their_paragraph_and_are_not_body():
