@@ -1,19 +1,38 @@
 """espeak-ng through the ``espeakng-loader`` wheel (bundled library and voice data), via ctypes.
 
-The library keeps global state and is not thread-safe, so this module holds one
-process-wide :class:`_Runtime`: it is initialised once (``espeak_Initialize`` with a bad
-data path calls ``exit()``, so we use the ``espeak_ng_*`` calls, which return status codes,
-and check the data folder first), keeps its synth callback referenced for the life of the
-process, and serialises every library call behind one lock. The callback appends each
-buffer of samples to a ``bytearray`` in one C-level copy; there is no per-sample Python.
+The library runs in a **worker process** (``reader/tts/espeak_worker.py``), never in ours:
+espeak-ng is C code that crashes the whole process on some inputs (a backtick after a
+sentence end, a quote followed by a dash and a letter, control characters), and a crash
+there must cost one sentence, not the run. :class:`_Worker` starts the worker on first use,
+sends it one sentence at a time over a pipe, and when the worker dies it raises an
+``EngineError`` naming the sentence and starts a fresh worker for the next call. Ctrl-C
+reaches only us (the worker ignores SIGINT), stops the call at once and kills the worker,
+so no half-spoken clip is ever returned.
+
+Inputs known to crash the library are cleaned first (:func:`clean_text`; the patterns come
+from ``bench/fuzz_espeak.py``), so isolation is the second line of defence, not the first.
+
+Inside the worker, :class:`_Runtime` is the loaded library: initialised once
+(``espeak_Initialize`` with a bad data path calls ``exit()``, so we use the ``espeak_ng_*``
+calls, which return status codes, and check the data folder first), with its synth callback
+referenced for the life of the process. The callback appends each buffer of samples to a
+``bytearray`` in one C-level copy; there is no per-sample Python.
 """
 from __future__ import annotations
 
 import ctypes
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
 import threading
+import unicodedata
 from pathlib import Path
 
-from reader.errors import EngineError, EngineUnavailable
+from reader.errors import EngineError, EngineUnavailable, UsageError
 from reader.models import Clip
 from reader.tts.base import check_rate, check_text
 
@@ -31,6 +50,14 @@ BASE_WPM = 175
 MIN_WPM, MAX_WPM = 80, 450
 
 _SYNTH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
+
+
+class _Voice(ctypes.Structure):
+    """``espeak_VOICE`` (speak_lib.h)."""
+
+    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_char_p), ("identifier", ctypes.c_char_p),
+                ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte),
+                ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
 
 
 class _Runtime:
@@ -65,6 +92,8 @@ class _Runtime:
         lib.espeak_ng_ClearErrorContext.restype = None
         lib.espeak_SetSynthCallback.argtypes = [_SYNTH_CALLBACK]
         lib.espeak_SetSynthCallback.restype = None
+        lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
+        lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
         self.lib = lib
         self.lock = threading.Lock()
         self._out: bytearray | None = None
@@ -80,6 +109,20 @@ class _Runtime:
         lib.espeak_SetSynthCallback(self._callback)
         self.sample_rate = int(lib.espeak_ng_GetSampleRate())
         self.version = (lib.espeak_Info(None) or b"unknown").decode()
+
+    def voices(self) -> list[tuple[str, str, str]]:
+        """(name, language, identifier) of every voice the library has, e.g. ("Vietnamese_Northern", "vi", "aav/vi")."""
+        out = []
+        table = self.lib.espeak_ListVoices(None)
+        i = 0
+        while table[i]:
+            v = table[i].contents
+            # languages: a priority byte, then a NUL-terminated language name (the first one is enough)
+            lang = (v.languages or b"\0")[1:].decode(errors="replace")
+            out.append(((v.name or b"").decode(errors="replace"), lang,
+                        (v.identifier or b"").decode(errors="replace")))
+            i += 1
+        return out
 
     def _collect(self, wav, numsamples, events) -> int:
         if wav and numsamples > 0 and self._out is not None:
@@ -117,23 +160,6 @@ class _Runtime:
         return bytes(out)
 
 
-_RUNTIME: _Runtime | None = None
-_RUNTIME_LOCK = threading.Lock()
-
-
-def _runtime() -> _Runtime:
-    """The process-wide runtime, initialised on first use (the library allows one per process)."""
-    global _RUNTIME
-    with _RUNTIME_LOCK:
-        if _RUNTIME is None:
-            try:
-                _RUNTIME = _Runtime()
-            except ImportError as e:
-                raise EngineUnavailable("espeak", "the espeakng-loader package is not installed",
-                                        fix="pip install espeakng-loader") from e
-        return _RUNTIME
-
-
 def rate_to_wpm(rate: float) -> int:
     """Speaking rate (1.0 = normal) to espeak-ng words per minute, clamped to its range."""
     return max(MIN_WPM, min(MAX_WPM, round(BASE_WPM * rate)))
@@ -144,8 +170,172 @@ def pitch_value(pitch: float | None) -> int:
     if pitch is None:
         return 50
     if not 0 <= pitch <= 99:
-        raise EngineError("espeak", f"pitch {pitch} is out of range", fix="give a pitch from 0 to 99 (50 = normal)")
+        raise UsageError("espeak", f"pitch {pitch} is out of range", fix="give a pitch from 0 to 99 (50 = normal)")
     return int(round(pitch))
+
+
+
+
+def known_voice(voice: str, voices) -> bool:
+    """True when espeak-ng has ``voice``: a voice file ("vi", "aav/vi"), a language or a voice name, with an optional "+variant"."""
+    base = voice.split("+", 1)[0].strip().lower()
+    if not base:
+        return False
+    for name, lang, ident in voices:
+        if base in (name.lower(), lang.lower(), ident.lower(), ident.rsplit("/", 1)[-1].lower()):
+            return True
+    return False
+
+
+def voice_choices(voices, language: str = "vi") -> str:
+    """A short list of voice names for an error message: the Vietnamese ones first."""
+    mine = sorted({ident.rsplit("/", 1)[-1] for _, lang, ident in voices if lang.split("-")[0] == language})
+    return ", ".join(mine) + f" (and {len(voices) - len(mine)} voices of other languages: `vnreader engines --voices`)"
+
+
+# ------------------------------------------------------------ input cleaning
+#: characters espeak-ng is given nothing of: C0/C1 controls (tab and newline become spaces)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: a mark (quote, bracket, comma, colon, slash, another dash…) directly followed by dashes and a
+#: letter: dialogue ("-Dạ, …", “-Bộ …”) and lists, which crash the library; the dash goes
+_MARK_DASH = re.compile(r"(?<=[^\w\s])[-‐‑‒–—―−]+(?=[^\W\d_])")
+#: characters with no sound that crash the library in some positions (fuzzed: bench/fuzz_espeak.py)
+_DROP = str.maketrans({"`": " ", "´": " ", "\u00ad": None, "\u200b": None, "\u200c": None, "\u200d": None,
+                       "\u2060": None, "\ufeff": None})
+
+
+def clean_text(text: str) -> str:
+    """``text`` with what espeak-ng cannot take removed; what is said stays the same.
+
+    NFC first (espeak reads composed Vietnamese letters), controls to spaces, backticks and
+    zero-width marks dropped, a dash between a mark and a letter (dialogue) dropped.
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text.replace("\t", " ").replace("\n", " ").replace("\r", " "))
+    text = text.translate(_DROP)
+    text = _MARK_DASH.sub(" ", text)
+    # unassigned and private-use code points, and lone surrogates, have no sound either
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cn", "Co", "Cs"))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# ------------------------------------------------------------ the worker process
+class _Worker:
+    """The caller's side of one espeak worker process; restarted after it dies.
+
+    Every call holds ``lock`` (the library is not thread-safe, and one pipe carries one
+    request at a time).
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._proc: subprocess.Popen | None = None
+        self._stderr = None
+        self.sample_rate = 0
+        self.version = ""
+        self.voices: list[tuple[str, str, str]] = []
+        self.crashes = 0  #: worker deaths seen (each one cost the sentence it was speaking)
+
+    def _start(self) -> None:
+        import reader
+
+        env = dict(os.environ)
+        root = str(Path(reader.__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self._stderr = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen([sys.executable, "-m", "reader.tts.espeak_worker"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=self._stderr, env=env, close_fds=True)
+        try:
+            hello = self._header(None)
+        except BaseException:
+            self.stop()
+            raise
+        if not hello.get("ok"):
+            self.stop()
+            raise _error(hello)
+        self.sample_rate = int(hello["sample_rate"])
+        self.version = str(hello["version"])
+        self.voices = [tuple(v) for v in hello["voices"]]
+
+    def ensure(self) -> None:
+        if self._proc is None or self._proc.poll() is not None:
+            self._start()
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            for stream in (proc.stdin, proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def _died(self, text: str | None) -> EngineError:
+        proc = self._proc
+        code = proc.wait() if proc is not None else None
+        err = b""
+        if self._stderr is not None:
+            self._stderr.seek(0)
+            err = self._stderr.read()[-300:]
+        self.stop()
+        self.crashes += 1
+        how = (f"was killed by signal {signal.Signals(-code).name}" if code is not None and code < 0
+               else f"exited with status {code}")
+        what = f"crashed on {text[:80]!r}" if text is not None else "could not start"
+        tail = err.decode(errors="replace").strip().splitlines()
+        detail = f"the espeak-ng library {what} (worker {how})" + (f": {tail[-1]}" if tail else "")
+        return EngineError("espeak", detail, fix="report the sentence; the rest of the text is still spoken")
+
+    def _header(self, text: str | None) -> dict:
+        line = self._proc.stdout.readline()
+        if not line:
+            raise self._died(text)
+        return json.loads(line)
+
+    def speak(self, text: str, voice: str, wpm: int, pitch: int) -> bytes:
+        """One sentence; the caller holds ``lock``."""
+        self.ensure()
+        request = json.dumps({"text": text, "voice": voice, "wpm": wpm, "pitch": pitch}).encode() + b"\n"
+        try:
+            try:
+                self._proc.stdin.write(request)
+                self._proc.stdin.flush()
+            except (BrokenPipeError, OSError):
+                raise self._died(text) from None
+            answer = self._header(text)
+            if not answer.get("ok"):
+                raise _error(answer)
+            size = int(answer["bytes"])
+            pcm = self._proc.stdout.read(size)
+            if len(pcm) != size:
+                raise self._died(text)
+            return pcm
+        except (EngineError, ValueError, KeyError):
+            raise
+        except BaseException:  # Ctrl-C, SIGTERM: the worker may be mid-sentence; never reuse it
+            self.stop()
+            raise
+
+
+def _error(answer: dict) -> EngineError:
+    cls = EngineUnavailable if answer.get("kind") == "unavailable" else EngineError
+    return cls("espeak", answer.get("detail") or "failed", fix=answer.get("fix"))
+
+
+_WORKER = _Worker()
+
+
+def _worker() -> _Worker:
+    """The process-wide worker, started on first use."""
+    with _WORKER.lock:
+        _WORKER.ensure()
+    return _WORKER
 
 
 class EspeakEngine:
@@ -160,27 +350,42 @@ class EspeakEngine:
 
     @property
     def version(self) -> str:
-        return _runtime().version
+        return _worker().version
 
     @property
     def sample_rate(self) -> int:
-        return _runtime().sample_rate
+        return _worker().sample_rate
+
+    def voices(self) -> list[tuple[str, str, str]]:
+        """(name, language, identifier) of every espeak-ng voice."""
+        return list(_worker().voices)
 
     def check(self) -> str | None:
         try:
-            _runtime()
+            _worker()
         except EngineError as e:
             return str(e)
         return None
+
+    def check_voice(self, voice: str | None = None) -> str:
+        """``voice`` (default: this engine's) if espeak-ng has it, else a UsageError naming the voices there are."""
+        voice = voice or self.default_voice
+        voices = _worker().voices
+        if not known_voice(voice, voices):
+            raise UsageError("espeak", f"no voice {voice!r}", fix="choose one of " + voice_choices(voices))
+        return voice
 
     def synthesize(self, text: str, *, voice: str | None = None, rate: float = 1.0,
                    pitch: float | None = None) -> Clip:
         check_text(self.name, text, self.max_chars)
         wpm = rate_to_wpm(check_rate(self.name, rate))
-        voice = voice or self.default_voice
-        rt = _runtime()
-        with rt.lock:
-            pcm = rt.speak(text, voice, wpm, pitch_value(pitch))
+        voice = self.check_voice(voice)
+        said = clean_text(text)
+        if not said:
+            raise EngineError(self.name, f"nothing to say in {text[:40]!r} (only marks espeak-ng cannot speak)")
+        worker = _WORKER
+        with worker.lock:
+            pcm = worker.speak(said, voice, wpm, pitch_value(pitch))
         if not pcm:
             raise EngineError(self.name, f"no audio for {text[:40]!r}")
-        return Clip(pcm=pcm, sample_rate=rt.sample_rate, engine=self.name, voice=voice)
+        return Clip(pcm=pcm, sample_rate=worker.sample_rate, engine=self.name, voice=voice)
