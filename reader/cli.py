@@ -25,6 +25,9 @@ def _read_input(path: str | None) -> str:
         if not p.is_file():
             raise UsageError(path, "no such file", fix="give a readable text file, or - for standard input")
         data = p.read_bytes()
+    from reader.fetch import refuse_binary
+
+    refuse_binary(data, path or "stdin")
     return data.decode("utf-8-sig", errors="replace")
 
 

@@ -148,11 +148,12 @@ def fetch_url(url: str, *, client: httpx.Client | None = None, max_bytes: int = 
         if own:
             client.close()
     ctype = resp.headers.get("content-type")
-    if ctype and ctype.split(";")[0].strip().lower() == "text/plain":
-        return Article(url=final, text=decode_text(resp.body, ctype), origin=url)
     if ctype and not _is_textual(ctype) and not looks_like_html(resp.body):
         raise FetchError(url, f"not a web page (Content-Type {ctype.split(';')[0]})",
                          fix="give the URL of an article page")
+    refuse_binary(resp.body, url)
+    if ctype and ctype.split(";")[0].strip().lower() == "text/plain":
+        return Article(url=final, text=decode_text(resp.body, ctype), origin=url)
     return Article(url=final, html=decode_html(resp.body, ctype), origin=url)
 
 
@@ -196,9 +197,51 @@ def load(source: str, *, client: httpx.Client | None = None, max_bytes: int = MA
 def _from_bytes(raw: bytes, *, url: str | None, name: str, suffix: str) -> Article:
     if not raw.strip():
         raise FetchError(name, "the input is empty", fix="give a page or some text")
+    refuse_binary(raw, name)
     if suffix in (".html", ".htm", ".xhtml") or (suffix not in (".txt", ".text", ".md") and looks_like_html(raw)):
         return Article(url=url, html=decode_html(raw, None), origin=name)
     return Article(url=url, text=decode_text(raw, None), origin=name)
+
+
+#: leading bytes of common non-text files: what the input looks like, for the message
+_MAGIC = [(b"\x7fELF", "an ELF executable"), (b"MZ", "a Windows executable"), (b"%PDF", "a PDF document"),
+          (b"PK\x03\x04", "a ZIP archive (or an Office document)"), (b"\x1f\x8b", "a gzip file"),
+          (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+          (b"ID3", "an MP3 file"), (b"\xff\xfb", "an MP3 file"), (b"RIFF", "a WAV or other RIFF file"),
+          (b"OggS", "an Ogg file"), (b"fLaC", "a FLAC file"), (b"SQLite format 3", "an SQLite database"),
+          (b"\xfd7zXZ", "an xz file"), (b"BZh", "a bzip2 file"), (b"\xca\xfe\xba\xbe", "a Java class or Mach-O file")]
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def binary_kind(raw: bytes) -> str | None:
+    """What ``raw`` looks like when it is not text ("a PDF document", "binary data"), else None.
+
+    Text is what decodes to few control characters: a NUL byte or more than 1 in 20 control
+    bytes (tab, newline and carriage return aside) in the first 8 kB is not a page or an
+    article. UTF-16 with a byte-order mark is text.
+    """
+    head = raw[:8192]
+    if head.startswith(_UTF16_BOMS):
+        return None
+    for magic, kind in _MAGIC:
+        if head.startswith(magic) and (len(magic) > 2 or b"\0" in head or _control_share(head) > 0.05):
+            return kind
+    if b"\0" in head or _control_share(head) > 0.05:
+        return "binary data"
+    return None
+
+
+def _control_share(head: bytes) -> float:
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13) or b == 127)
+    return controls / max(1, len(head))
+
+
+def refuse_binary(raw: bytes, name: str) -> None:
+    """Raise FetchError when ``raw`` is not text or HTML (an executable, an image, an archive…)."""
+    kind = binary_kind(raw)
+    if kind is not None:
+        raise FetchError(name, f"not text or a web page (it looks like {kind})",
+                         fix="give a saved HTML page, a UTF-8 text file or an article URL")
 
 
 def looks_like_html(raw: bytes) -> bool:

@@ -310,3 +310,35 @@ def test_load_directory_empty_and_too_large(tmp_path):
         load(str(big), max_bytes=1000)
     with pytest.raises(TooLargeError, match="stdin"):
         load("-", stdin=io.BytesIO(b"x" * 2000), max_bytes=1000)
+
+
+@pytest.mark.parametrize("raw, kind", [
+    (b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4, "ELF executable"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF document"),
+    (b"PK\x03\x04\x14\x00\x06\x00" + bytes(64), "ZIP archive"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG image"),
+    (b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(100), "MP3 file"),
+    (bytes([7, 200, 3, 99, 0, 1, 250, 17]) * 200, "binary data"),
+], ids=["elf", "pdf", "zip", "png", "mp3", "random"])
+def test_binary_input_is_refused_before_extraction(tmp_path, raw, kind):
+    for name in ("input.html", "input.txt", "input"):
+        p = tmp_path / name
+        p.write_bytes(raw)
+        with pytest.raises(FetchError) as e:
+            load(str(p))
+        assert str(p) in str(e.value) and kind in str(e.value) and "text" in str(e.value)
+
+
+@pytest.mark.parametrize("raw", [
+    "Trời đẹp. Hà Nội hôm nay nắng.\n".encode(),
+    "\ufeffTrời đẹp.\r\n\tTab và xuống dòng.\f".encode(),
+    "Trời đẹp.".encode("utf-16"),
+    "<html><body><p>ID3 là một định dạng.</p></body></html>".encode(),
+    "MZ là tên viết tắt.".encode(),
+], ids=["utf8", "bom-controls", "utf16-bom", "html", "text-starting-like-magic"])
+def test_text_is_not_mistaken_for_binary(tmp_path, raw):
+    p = tmp_path / "a.txt"
+    p.write_bytes(raw)
+    article = load(str(p))
+    expected = raw.decode("utf-16") if raw.startswith(b"\xff\xfe") else raw.decode("utf-8-sig")
+    assert (article.text or article.html).split()[:2] == expected.split()[:2]
