@@ -468,3 +468,36 @@ def test_real_run_killed_then_resumed(site, tmp_path):
     r = subprocess.run(cmd + ["--quiet"], capture_output=True, text=True, env=env, timeout=120)
     assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
     assert (out / "feed.xml").read_bytes() == before
+
+
+def test_an_article_that_crashes_the_voice_fails_alone_and_is_given_up(site, tmp_path, monkeypatch):
+    """Real stages; the article's dialogue crashes espeak-ng itself (cleaning switched off to prove the isolation).
+
+    Before the worker process, this segfaulted the whole run: no feed, nothing published,
+    and the entry stayed pending on every later run.
+    """
+    from reader.store import MAX_ATTEMPTS, STATE_NAME, Store
+    from reader.tts import espeak
+
+    monkeypatch.setattr(espeak, "clean_text", lambda text: text)
+    bad = "/vnexpress.net/tin-tuc/the-gioi/pho-tong-tu-lenh-quan-doi-australia-tham-viet-nam-3618888.html"
+    page = (site.root / site.pages[bad]).read_text(encoding="utf-8")
+    marker = '<p class="Normal">'
+    assert marker in page
+    site.overrides[bad] = page.replace(marker, marker + '"-Dạ, cháu chào bác." ', 1).encode("utf-8")
+    cfg = write_config(tmp_path / "s.toml", site, [{"name": "VnExpress", "url": VNE2, "limit": 2}])
+    out = tmp_path / "out"
+    config = load_sources(cfg)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        rep = daily.run(config, out_dir=out, base_url=BASE, log=RunLog(quiet=True), now=NOW)
+        (item, err), = rep.failed
+        assert "crashed on" in str(err) and "Dạ, cháu chào bác" in str(err), err
+        if attempt == 1:
+            assert len(rep.new) == 1 and rep.new[0].title.startswith("PNJ")
+        titles = [e.title for e in feed_items(out)]
+        assert len(titles) == 1 and titles[0].startswith("PNJ")
+        no_leftovers(out)
+    with Store(out / STATE_NAME) as store:
+        assert store.counts().get("gave-up") == 1
+    rep = daily.run(config, out_dir=out, base_url=BASE, log=RunLog(quiet=True), now=NOW)
+    assert rep.failed == [] and not rep.new  # given up: not tried again
