@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -238,12 +239,29 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C (temp files removed, locks released), then exit 143."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
+def _stop_on_sigterm():
+    """Install the SIGTERM handler; returns the one it replaced (None off the main thread)."""
+    try:
+        return signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (main() called from a test thread): leave it
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     a = ap.parse_args(argv)
     if not getattr(a, "func", None):
         ap.print_help()
         return 2
+    previous = _stop_on_sigterm()
     try:
         return a.func(a)
     except ReaderError as e:
@@ -252,5 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vnreader: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("vnreader: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         return 0
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
