@@ -135,6 +135,12 @@ def cmd_demo(a) -> int:
 def cmd_engines(a) -> int:
     from reader.tts import ENGINES
 
+    if a.voices:
+        from reader.tts.espeak import EspeakEngine
+
+        for name, lang, ident in sorted(EspeakEngine().voices(), key=lambda v: (not v[1].startswith("vi"), v[1])):
+            print(f"{ident.rsplit('/', 1)[-1]:20s} {lang:16s} {name}")
+        return 0
     for name, factory in ENGINES.items():
         try:
             why = factory().check()
@@ -215,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("engines", help="list speech engines and whether they work here",
                        description="List speech engines, available or not here, and why.")
+    p.add_argument("--voices", action="store_true", help="list the espeak-ng voices (Vietnamese first)")
     p.set_defaults(func=cmd_engines)
 
     p = sub.add_parser("run", help="the daily run: feeds in, episodes and feed.xml out",

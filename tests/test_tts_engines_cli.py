@@ -23,3 +23,25 @@ def test_engines_command(monkeypatch, capsys, data_dir, piper_voice, piper_line)
     assert lines[3].startswith(piper_line)
     if not piper_voice:
         assert VOICE_ENV in lines[3]  # and how to fix it
+
+
+def test_engines_lists_the_espeak_voices_vietnamese_first(capsys):
+    assert main(["engines", "--voices"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[:3]] == ["vi", "vi-VN-x-central", "vi-VN-x-south"]
+    assert len(lines) > 50
+
+
+def test_an_unknown_voice_is_a_usage_error_naming_the_voices(tmp_path, capsys):
+    out = tmp_path / "x.mp3"
+    assert main(["speak", "Xin chào.", "--voice", "elvish", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "'elvish'" in err and "vi-VN-x-south" in err and "engines --voices" in err
+    assert not out.exists()
+
+
+def test_a_voice_of_another_language_speaks_with_a_warning(tmp_path, caplog):
+    out = tmp_path / "x.mp3"
+    assert main(["speak", "Xin chào.", "--voice", "en", "-o", str(out)]) == 0
+    assert out.is_file()
+    assert any("not a Vietnamese voice" in r.getMessage() for r in caplog.records)

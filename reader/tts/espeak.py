@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import logging
 import os
 import re
 import signal
@@ -49,6 +50,7 @@ _BUFFER_MS = 1000  # one callback per second of speech
 BASE_WPM = 175
 MIN_WPM, MAX_WPM = 80, 450
 
+log = logging.getLogger(__name__)
 _SYNTH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
 
 
@@ -347,6 +349,7 @@ class EspeakEngine:
 
     def __init__(self, voice: str | None = None, **_options) -> None:
         self.default_voice = voice or self.default_voice
+        self._warned: set[str] = set()
 
     @property
     def version(self) -> str:
@@ -373,6 +376,10 @@ class EspeakEngine:
         voices = _worker().voices
         if not known_voice(voice, voices):
             raise UsageError("espeak", f"no voice {voice!r}", fix="choose one of " + voice_choices(voices))
+        if not known_voice(voice, [v for v in voices if v[1].split("-")[0] == "vi"]) and voice not in self._warned:
+            self._warned.add(voice)
+            log.warning("espeak: voice %r is not a Vietnamese voice; Vietnamese text will sound wrong "
+                        "(Vietnamese voices: vi, vi-VN-x-central, vi-VN-x-south)", voice)
         return voice
 
     def synthesize(self, text: str, *, voice: str | None = None, rate: float = 1.0,
