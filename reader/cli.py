@@ -110,10 +110,39 @@ def cmd_speak(a) -> int:
 def cmd_read(a) -> int:
     from reader import pipeline
 
+    if a.stdout or a.play or a.output == "-":
+        return _listen(a)
+    if a.output is None:
+        raise UsageError("read", "say where the audio goes", fix="give -o OUT.mp3, --stdout or --play")
+
     ep = pipeline.read_source(a.source, a.output, engine=a.engine, voice=a.voice, rate=a.rate,
                               captions=a.captions, cache=None if a.no_cache else pipeline.default_cache(),
                               fallback=a.fallback)
     print(f"wrote {ep.path} ({ep.duration:.1f} s, {ep.size} bytes): {ep.title}")
+    return 0
+
+
+def _listen(a) -> int:
+    """read --stdout / --play: stream the article as it is spoken."""
+    import time
+
+    from reader import pipeline
+    from reader.stream import find_player
+
+    started = time.perf_counter()
+    if sum(bool(x) for x in (a.stdout or a.output == "-", a.play, a.output not in (None, "-"))) > 1:
+        raise UsageError("read", "give one of -o FILE, --stdout and --play")
+    player = find_player(a.format or "mp3") if a.play else None
+    if a.stdout or a.output == "-":
+        if sys.stdout.isatty():
+            raise UsageError("--stdout", "standard output is a terminal, not an audio player",
+                             fix="pipe it to a player: vnreader read SOURCE --stdout | mpv -   (or use --play)")
+    doc, report = pipeline.listen(a.source, out=None if player else sys.stdout.buffer, player=player,
+                                  engine=a.engine, voice=a.voice, rate=a.rate, pitch=getattr(a, "pitch", None), captions=a.captions,
+                                  cache=None if a.no_cache else pipeline.default_cache(),
+                                  fmt=player.fmt if player else (a.format or "mp3"), started=started)
+    how = f"played through {player.name}" if player else "streamed"
+    print(f"{how} {report.sentences} sentences ({report.seconds:.1f} s): {doc.title}", file=sys.stderr)
     return 0
 
 
@@ -202,9 +231,16 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_args(p)
     p.set_defaults(func=cmd_speak)
 
-    p = sub.add_parser("read", help="one article, one MP3", description="Read one article into one MP3.")
+    p = sub.add_parser("read", help="one article: into an MP3, or spoken now",
+                       description="Read one article into one MP3 (-o), or stream it as it is spoken "
+                                   "(--stdout, --play).")
     p.add_argument("source", metavar="SOURCE", help="a URL, a saved page or text file, or - for standard input")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.mp3")
+    p.add_argument("-o", "--output", default=None, metavar="OUT.mp3", help="write the whole episode to this file")
+    p.add_argument("--stdout", action="store_true",
+                   help="stream the audio to standard output as it is spoken (vnreader read URL --stdout | mpv -)")
+    p.add_argument("--play", action="store_true",
+                   help="play it now through mpv, ffplay, paplay, aplay or the sounddevice package")
+    p.add_argument("--format", choices=("mp3", "wav"), default=None, help="stream format for --stdout (default mp3)")
     p.add_argument("--captions", action="store_true", help="read image captions once, after their paragraph")
     p.add_argument("--fallback", default=None, metavar="ENGINE",
                    help="if the engine fails, render the whole article with this engine (default: fail)")

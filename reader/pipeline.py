@@ -242,6 +242,30 @@ def read_source(source: str, out_path: str | Path, *, engine=None, voice=None, r
                            cache=cache, fallback=fallback, out_path=out_path)
 
 
+def listen(source: str, *, out=None, player=None, engine=None, voice=None, rate=1.0, pitch=None, captions=False,
+           cache=None, fmt: str = "mp3", started: float | None = None):
+    """One article streamed as it is spoken: into ``out`` (a binary file) or through ``player``.
+
+    Returns (document, StreamReport). Nothing is written to disk but the clip cache.
+    """
+    from reader import stream as streaming
+    from reader.extract import extract
+    from reader.fetch import load
+    from reader.text import sentences as split_document
+    from reader.tts import get_engine
+
+    streaming.check_format(fmt)
+    eng = get_engine(engine)
+    if hasattr(eng, "check_voice"):
+        eng.check_voice(voice)
+    doc = extract(load(source), captions=captions)
+    sents = split_document(doc, captions=captions)
+    options = dict(voice=voice, rate=rate, pitch=pitch, cache=cache, started=started, subject=source)
+    if player is not None:
+        return doc, streaming.play(sents, eng, player, **options)
+    return doc, streaming.stream(sents, eng, out, fmt=fmt, **options)
+
+
 # ---------------------------------------------------------------- demo
 @dataclass
 class DemoReport:
