@@ -11,7 +11,9 @@ One run, in order (all under a lock on ``OUT/.vnreader.lock``):
    ``--rerender`` also re-fetches rendered articles and renders those whose text changed;
 4. **digests**: one episode per group and day (intro, one chapter per article, outro),
    re-rendered when the day gets new articles (same guid, new file);
-5. **retention**: drop episodes older than ``retention.days`` or past ``max_episodes``;
+5. **retention**: drop episodes made more than ``retention.days`` ago (counted from when each
+   was rendered, not from the article's date) or past ``max_episodes`` (the most recently made
+   are kept); never one this run rendered;
 6. **publish**: rebuild ``feed.xml`` from the episode records; then delete the files of
    removed and replaced episodes.
 
@@ -255,10 +257,18 @@ class _Run:
         return doc
 
     def _render(self, source: FeedSource, doc: Document) -> Episode:
-        return self.stages.render(doc, self.out_dir, engine=source.engine or self.config.engine,
-                                  voice=source.voice or self.config.voice, rate=self.config.rate,
-                                  source_name=source.name, feed_title=self.config.channel.title, cache=self.cache,
-                                  fallback=self.config.fallback)
+        return self._stamped(self.stages.render(doc, self.out_dir, engine=source.engine or self.config.engine,
+                                                voice=source.voice or self.config.voice, rate=self.config.rate,
+                                                source_name=source.name, feed_title=self.config.channel.title,
+                                                cache=self.cache, fallback=self.config.fallback, made_at=self.now))
+
+    def _stamped(self, ep: Episode) -> Episode:
+        """The episode with this run's time as its made time, for a renderer that did not record one."""
+        if ep.made_at is not None:
+            return ep
+        ep = replace(ep, made_at=self.now)
+        records.save(ep)
+        return ep
 
     def articles(self, source: FeedSource) -> Iterator[tuple[str, Episode | ReaderError | None]]:
         todo = self.store.todo(source.name)
@@ -346,7 +356,9 @@ class _Run:
                                                published=published, engine=self.config.engine,
                                                voice=self.config.voice, rate=self.config.rate,
                                                feed_title=self.config.channel.title, intro=group.intro,
-                                               outro=group.outro, cache=self.cache, fallback=self.config.fallback)
+                                               outro=group.outro, cache=self.cache, fallback=self.config.fallback,
+                                               made_at=self.now)
+                ep = self._stamped(ep)
             except ReaderError as e:
                 self.log.error("digest-failed", item=label, error=str(e))
                 yield label, e
@@ -359,13 +371,27 @@ class _Run:
 
     # ------------------------------------------------------------ retention and feed
     def expired(self, eps: list[Episode]) -> list[Episode]:
-        """Episodes past the retention window or the episode cap (``eps`` newest first)."""
+        """Episodes made before the retention window, or past the cap of the most recently made.
+
+        Retention counts from when an episode was made (``Episode.made_at``; records older than
+        that field: its date), never from an old date on the article's page, and it never
+        removes an episode this run rendered: those count first against ``max_episodes``.
+        """
         keep_max = self.config.retention.max_episodes
-        out = []
-        for i, ep in enumerate(eps):
-            too_old = self.cutoff is not None and ep.published is not None and ep.published < self.cutoff
-            if too_old or (keep_max and i >= keep_max):
+        ours = {Path(ep.path).name for ep in self.report.new}
+        ranked = sorted(eps, key=lambda ep: (Path(ep.path).name in ours, _stamp(_made(ep)), _stamp(ep.published),
+                                             ep.guid), reverse=True)
+        out, kept = [], 0
+        for ep in ranked:
+            made = _made(ep)
+            too_old = self.cutoff is not None and made is not None and made < self.cutoff
+            if Path(ep.path).name not in ours and (too_old or (keep_max and kept >= keep_max)):
                 out.append(ep)
+            else:
+                kept += 1
+        if keep_max and len(ours) > keep_max:
+            self.log.warning("over-cap", new=len(ours), max_episodes=keep_max,
+                             note="this run's episodes are all kept; the oldest leave on the next run")
         return out
 
     def channel(self):
@@ -416,6 +442,19 @@ class _Run:
         self.report.feed_changed = feed.read_bytes() != before
         for ep in gone + self.replaced:
             _remove_episode(ep)
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
+
+
+def _made(ep: Episode) -> datetime | None:
+    """When an episode was made (its date for records written before ``made_at`` existed)."""
+    return _aware(ep.made_at or ep.published)
+
+
+def _stamp(dt: datetime | None) -> float:
+    return _aware(dt).timestamp() if dt is not None else float("-inf")
 
 
 def _superseded(eps: list[Episode]) -> set[str]:

@@ -128,4 +128,5 @@ class Episode:
     transcript_vtt: str | None = None  #: audio; sidecar WebVTT path
     transcript_srt: str | None = None  #: audio; sidecar SRT path
     chapters_json: str | None = None  #: audio; sidecar Podcasting 2.0 chapters path
+    made_at: datetime | None = None  #: pipeline / daily run; when it was rendered. daily retention counts from it (None: records older than the field)
     extra: dict = field(default_factory=dict, compare=False, hash=False)  #: free-form notes (not hashed)

@@ -104,7 +104,7 @@ def _speak(sentences, eng, *, voice, rate, pitch, cache, fallback):
 
 
 def _build(segments, *, title, out_path, guid, description, link, published, author, feed_title, rate,
-           result, cover, image=None) -> Episode:
+           result, cover, image=None, made_at: datetime | None = None) -> Episode:
     from reader.audio import EpisodeMeta, build_episode
 
     meta = EpisodeMeta(title=title, artist=author or feed_title, album=feed_title, date=published, language="vi",
@@ -117,19 +117,21 @@ def _build(segments, *, title, out_path, guid, description, link, published, aut
     extra.update({"speech_seconds": round(speech, 3), "sentences": len(result.clips),
                   "synthesized": result.synthesized, "cached": result.cached})
     return replace(ep, title=title, guid=guid, description=description, link=link, published=published,
-                   author=author, image=image, extra=extra)
+                   author=author, image=image, extra=extra,
+                   made_at=made_at or datetime.now(timezone.utc).replace(microsecond=0))
 
 
 def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, voice: str | None = None,
                     rate: float = 1.0, pitch: float | None = None, captions: bool = False, cache=None,
                     source_name: str | None = None, feed_title: str | None = None, fallback: str | None = None,
                     guid: str | None = None, published: datetime | None = None,
-                    out_path: Path | None = None) -> Episode:
+                    out_path: Path | None = None, made_at: datetime | None = None) -> Episode:
     """Render one article into ``out_dir/<slug>-<hash>.mp3`` with its sidecars and record.
 
     The hash covers everything that changes the audio (engine, version, voice, rate and every
     sentence), so changed text gets a new file name and podcast apps fetch it anew. When that
     file and its record already exist the recorded episode is returned and nothing is spoken.
+    ``made_at`` (default: now) is recorded as when the episode was rendered.
     """
     from reader.text import sentences as split_document
     from reader.tts import get_engine
@@ -154,7 +156,7 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
     ep = _build(_segments(doc.title, result.clips), title=doc.title, out_path=Path(out_path), guid=guid,
                 description=doc.lead or (doc.paragraphs[0] if doc.paragraphs else ""), link=doc.url,
                 published=published, author=doc.author or source_name, feed_title=feed_title, rate=rate,
-                result=result, cover=_cover_bytes(out_dir), image=doc.image)
+                result=result, cover=_cover_bytes(out_dir), image=doc.image, made_at=made_at)
     records.save(ep)
     return ep
 
@@ -162,7 +164,7 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
 def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: str, published: datetime,
                   engine: str | None = None, voice: str | None = None, rate: float = 1.0, cache=None,
                   feed_title: str | None = None, intro: str | None = None, outro: str | None = None,
-                  captions: bool = False, fallback: str | None = None) -> Episode:
+                  captions: bool = False, fallback: str | None = None, made_at: datetime | None = None) -> Episode:
     """Several articles in one episode: an intro line, one chapter per article, a short outro."""
     from reader.audio import Segment
     from reader.text import normalize, sentences as split_document
@@ -193,7 +195,7 @@ def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: 
     lead = "; ".join(d.title for d in docs)
     ep = _build(segments, title=title, out_path=out_path, guid=guid, description=lead, link=None,
                 published=published, author=None, feed_title=feed_title or FEED_TITLE, rate=rate,
-                result=result, cover=_cover_bytes(out_dir))
+                result=result, cover=_cover_bytes(out_dir), made_at=made_at)
     records.save(ep)
     return ep
 
