@@ -208,6 +208,15 @@ class _Run:
 
     # ------------------------------------------------------------ ingest
     def ingest(self, source: FeedSource) -> None:
+        """Store the feed's new entries, then bring back expired ones a longer window now covers."""
+        taken = self._read_feed(source)
+        back = self.store.revive_expired(source.name, self.cutoff, source.limit - taken)
+        if back:
+            self.log.info("expired-back", source=source.name, entries=len(back),
+                          note="inside the retention window again (retention.days was raised)")
+
+    def _read_feed(self, source: FeedSource) -> int:
+        """Read one feed; store its new entries; return how many became ``pending``."""
         from reader.feeds import read_feed
 
         etag, modified = self.store.feed_validators(source.url)
@@ -216,10 +225,10 @@ class _Run:
         except ReaderError as e:
             self.report.failed.append((source.name, e))
             self.log.error("feed-failed", source=source.name, url=source.url, error=str(e))
-            return
+            return 0
         if result.not_modified:
             self.log.debug("feed-not-modified", source=source.name)
-            return
+            return 0
         fresh, batch = [], set()
         for entry in result.entries:
             if entry.link in batch or entry.entry_id in batch:
@@ -243,6 +252,7 @@ class _Run:
         self.store.ingest(source.name, source.url, rows, result.etag, result.modified, now=self.now)
         self.log.log("info" if rows else "debug", "feed", source=source.name, entries=len(result.entries), new=taken,
                      skipped=len(rows) - taken)
+        return taken
 
     # ------------------------------------------------------------ render
     def _document(self, source: FeedSource, entry: Entry) -> Document:

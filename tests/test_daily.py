@@ -297,6 +297,25 @@ def test_retention_by_days_skips_and_expires(site, tmp_path):
     assert feed_items(out) == [] and list(out.glob("*.mp3")) == []
 
 
+def test_expired_entries_come_back_when_days_is_raised(site, tmp_path):
+    """Entries set aside as `expired` are eligible again once a longer window covers them,
+    `limit` per source and run, even while the feed answers 304."""
+    cfg = write_config(tmp_path / "s.toml", site, two_sources()[:1], retention={"days": 10, "max_episodes": 0})
+    out = tmp_path / "out"
+    r = FakeRenderer()
+    rep = do_run(cfg, out, r)  # NOW = 1 Sep 2017: every entry of the July feed is too old
+    assert rep.new == [] and len(rep.skipped) == 25
+    assert do_run(cfg, out, r).new == []  # same window: still set aside
+    cfg = write_config(tmp_path / "s.toml", site, two_sources()[:1], retention={"days": 60, "max_episodes": 0})
+    before = site.not_modified
+    rep = do_run(cfg, out, r)
+    assert site.not_modified == before + 1  # the feed itself said nothing new
+    assert len(rep.new) == 2 and rep.removed == [] and not rep.failed
+    assert len(feed_items(out)) == 2
+    rep = do_run(cfg, out, r)  # the next two, newest first (the local site has no page for them)
+    assert rep.new == [] and len(rep.failed) == 2 and len(feed_items(out)) == 2
+
+
 def old_dated_pages(article, **kw):
     """The fake extractor, with every page carrying a date long before its feed entry's."""
     from dataclasses import replace
