@@ -15,7 +15,11 @@ One run, in order (all under a lock on ``OUT/.vnreader.lock``):
    was rendered, not from the article's date) or past ``max_episodes`` (the most recently made
    are kept); never one this run rendered;
 6. **publish**: rebuild ``feed.xml`` from the episode records; then delete the files of
-   removed and replaced episodes.
+   removed and replaced episodes. When every source failed and nothing was rendered, the
+   last feed is kept as it is (no retention, nothing deleted).
+
+Episodes other commands made in the same folder (``Episode.made_by`` "demo", "read") stay in
+the feed and are never removed by retention; one log line (``foreign-episodes``) says so.
 
 Every article's outcome is ``(item, Episode | ReaderError)``: one bad article never stops
 the run. Nothing new → nothing synthesised and ``feed.xml`` unchanged, byte for byte.
@@ -45,6 +49,8 @@ LOCK_NAME = ".vnreader.lock"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
 DEFAULT_OUT = "audio_out"
 FEED_NAME = "feed.xml"
+#: ``Episode.made_by`` of the episodes a run makes; retention touches only these (and records without a maker)
+MADE_BY = "run"
 
 
 # ---------------------------------------------------------------- results
@@ -58,6 +64,7 @@ class RunReport:
     removed: list[Episode] = field(default_factory=list)  #: episodes dropped by retention or replaced
     feed: Path | None = None
     feed_changed: bool = False
+    feed_kept: bool = False  #: every source failed: the last feed was left as it was (no retention either)
 
     @property
     def changed(self) -> bool:
@@ -202,6 +209,7 @@ class _Run:
         self.cache = cache
         self.now = now
         self.report = RunReport()
+        self.feeds_failed = 0  #: sources whose feed could not be read this run
         self.replaced: list[Episode] = []  #: old files of re-rendered episodes, deleted after the feed is written
         days = config.retention.days
         self.cutoff = now - timedelta(days=days) if days else None
@@ -224,6 +232,7 @@ class _Run:
             result = read_feed(source, self.client, etag=etag, modified=modified)
         except ReaderError as e:
             self.report.failed.append((source.name, e))
+            self.feeds_failed += 1
             self.log.error("feed-failed", source=source.name, url=source.url, error=str(e))
             return 0
         if result.not_modified:
@@ -270,13 +279,14 @@ class _Run:
         return self._stamped(self.stages.render(doc, self.out_dir, engine=source.engine or self.config.engine,
                                                 voice=source.voice or self.config.voice, rate=self.config.rate,
                                                 source_name=source.name, feed_title=self.config.channel.title,
-                                                cache=self.cache, fallback=self.config.fallback, made_at=self.now))
+                                                cache=self.cache, fallback=self.config.fallback, made_at=self.now,
+                                                made_by=MADE_BY))
 
     def _stamped(self, ep: Episode) -> Episode:
-        """The episode with this run's time as its made time, for a renderer that did not record one."""
-        if ep.made_at is not None:
+        """The episode with this run's time and name as its maker, for a renderer that did not record them."""
+        if ep.made_at is not None and ep.made_by is not None:
             return ep
-        ep = replace(ep, made_at=self.now)
+        ep = replace(ep, made_at=ep.made_at or self.now, made_by=ep.made_by or MADE_BY)
         records.save(ep)
         return ep
 
@@ -367,7 +377,7 @@ class _Run:
                                                voice=self.config.voice, rate=self.config.rate,
                                                feed_title=self.config.channel.title, intro=group.intro,
                                                outro=group.outro, cache=self.cache, fallback=self.config.fallback,
-                                               made_at=self.now)
+                                               made_at=self.now, made_by=MADE_BY)
                 ep = self._stamped(ep)
             except ReaderError as e:
                 self.log.error("digest-failed", item=label, error=str(e))
@@ -424,14 +434,40 @@ class _Run:
                     values["image"] = None
         return Channel(**values)
 
+    def _foreign(self, foreign: list[Episode], guids: set[str]) -> list[Episode]:
+        """Episodes other commands made, for the feed: all but those whose guid a run's episode
+        (``guids``) or a more recently made one already has (left on disk, out of the feed).
+        One log line says what is kept and left; retention never removes them."""
+        if not foreign:
+            return []
+        shown, left, makers = [], [], {}
+        for ep in sorted(foreign, key=lambda e: (_stamp(_made(e)), Path(e.path).name), reverse=True):
+            (left if ep.guid in guids else shown).append(ep)
+            guids.add(ep.guid)
+            makers[ep.made_by] = makers.get(ep.made_by, 0) + 1
+        self.log.info("foreign-episodes", kept=len(shown), left_out_of_feed=len(left) or None,
+                      **dict(sorted(makers.items())),
+                      note="made by other vnreader commands: never removed by retention; delete their files, "
+                           "or give the run its own --out")
+        return shown
+
     def publish(self) -> None:
         from reader.player import write_player
         from reader.podcast import normalize_base_url, write_feed
 
         eps = records.load_all(self.out_dir)
-        replaced = {Path(ep.path).name for ep in self.replaced} | _superseded(eps)
-        self.replaced = [ep for ep in eps if Path(ep.path).name in replaced]
-        current = [ep for ep in eps if Path(ep.path).name not in replaced]
+        ours = [ep for ep in eps if _made_by_a_run(ep)]
+        feed = self.out_dir / FEED_NAME
+        if self.feeds_failed and self.feeds_failed == len(self.config.sources) and not self.report.new \
+                and feed.is_file():
+            self._foreign([ep for ep in eps if not _made_by_a_run(ep)], set())
+            self.log.warning("feed-kept", file=str(feed), sources_failed=self.feeds_failed,
+                             note="every source failed: the last feed and its episodes stay as they are")
+            self.report.feed, self.report.feed_kept = feed, True
+            return
+        replaced = {Path(ep.path).name for ep in self.replaced} | _superseded(ours)
+        self.replaced = [ep for ep in ours if Path(ep.path).name in replaced]
+        current = [ep for ep in ours if Path(ep.path).name not in replaced]
         gone = self.expired(current)
         for ep in gone + self.replaced:  # the record goes first: the episode leaves the feed before its files
             with contextlib.suppress(FileNotFoundError):
@@ -441,7 +477,7 @@ class _Run:
         self.report.removed += gone + self.replaced
         gone_names = {Path(ep.path).name for ep in gone}
         keep = [ep for ep in current if Path(ep.path).name not in gone_names]
-        feed = self.out_dir / FEED_NAME
+        keep += self._foreign([ep for ep in eps if not _made_by_a_run(ep)], {ep.guid for ep in keep})
         before = feed.read_bytes() if feed.is_file() else None
         try:
             self.report.feed = write_feed(keep, self.out_dir, channel=self.channel(), base_url=self.base_url)
@@ -452,6 +488,11 @@ class _Run:
         self.report.feed_changed = feed.read_bytes() != before
         for ep in gone + self.replaced:
             _remove_episode(ep)
+
+
+def _made_by_a_run(ep: Episode) -> bool:
+    """Made by ``vnreader run`` (or recorded before ``made_by`` existed): retention may remove it."""
+    return ep.made_by in (None, MADE_BY)
 
 
 def _aware(dt: datetime | None) -> datetime | None:

@@ -109,7 +109,9 @@ def summary_lines(report) -> list[str]:
     line = (f"new {len(report.new)}, skipped {len(report.skipped)}, failed {len(report.failed)}, "
             f"removed {len(report.removed)}")
     if report.feed is not None:
-        line += f"; feed {'updated' if report.feed_changed else 'unchanged'}: {report.feed}"
+        state = ("kept (every source failed)" if getattr(report, "feed_kept", False)
+                 else "updated" if report.feed_changed else "unchanged")
+        line += f"; feed {state}: {report.feed}"
     out = [line]
     reasons: dict[str, int] = {}
     for _, reason in report.skipped:
