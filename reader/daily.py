@@ -554,6 +554,9 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
                 for item, outcome in _outcomes(r):
                     if isinstance(outcome, Episode):
                         r.report.new.append(outcome)
+                        if outcome.fell_back_from:
+                            log.warning("fell-back", item=item, engine=outcome.fell_back_from,
+                                        reason=outcome.fallback_reason, spoken_by=outcome.engine)
                     elif isinstance(outcome, ReaderError):
                         r.report.failed.append((item, outcome))
                     if progress is not None:

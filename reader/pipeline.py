@@ -112,13 +112,28 @@ def _build(segments, *, title, out_path, guid, description, link, published, aut
                        engine=result.engine.name if hasattr(result.engine, "name") else str(result.engine),
                        voice=result.voice)
     ep = build_episode(segments, meta, out_path, rate=rate)
+    if result.fell_back_from:
+        _note_fallback(ep, result)
     speech = sum(c.duration for c in result.clips)
     extra = dict(ep.extra)
     extra.update({"speech_seconds": round(speech, 3), "sentences": len(result.clips),
                   "synthesized": result.synthesized, "cached": result.cached})
     return replace(ep, title=title, guid=guid, description=description, link=link, published=published,
                    author=author, image=image, extra=extra,
-                   made_at=made_at or datetime.now(timezone.utc).replace(microsecond=0), made_by=made_by)
+                   made_at=made_at or datetime.now(timezone.utc).replace(microsecond=0), made_by=made_by,
+                   fell_back_from=result.fell_back_from,
+                   fallback_reason=str(result.error) if result.fell_back_from and result.error else None)
+
+
+def _note_fallback(ep: Episode, result) -> None:
+    """Say in the WebVTT transcript that the fallback engine spoke, instead of which, and why."""
+    from reader.fsutil import atomic_write_text
+    from reader.transcripts import format_vtt
+
+    if ep.transcript_vtt:
+        spoken_by = result.engine.name if hasattr(result.engine, "name") else str(result.engine)
+        atomic_write_text(Path(ep.transcript_vtt), format_vtt(ep.cues, note=(
+            f"Spoken by the fallback engine {spoken_by}: {result.fell_back_from} failed ({result.error})")))
 
 
 def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, voice: str | None = None,

@@ -113,3 +113,42 @@ def test_every_source_failing_on_a_first_run_still_writes_a_feed(site, tmp_path)
     out = tmp_path / "out"
     rep = run(write_config(tmp_path / "s.toml", site, BROKEN), out)
     assert rep.exit_code == 1 and (out / "feed.xml").is_file() and titles(out) == []
+
+
+# ---------------------------------------------------------------- a configured fallback engine
+def test_fallback_is_logged_counted_and_recorded(site, tmp_path, monkeypatch):
+    """The configured engine fails on every sentence; espeak (the fallback) speaks the article."""
+    from fakes.engines import ToneEngine
+    from reader.errors import EngineError
+    from reader.logs import summary_lines
+    from reader.transcripts import parse_vtt
+    from reader.tts import ENGINES, get_engine
+
+    if get_engine("espeak").check() is not None:
+        pytest.skip("espeak unavailable")
+    monkeypatch.setitem(ENGINES, "broken", lambda **kw: ToneEngine("broken", fail_always=EngineError))
+    cfg = write_config(tmp_path / "s.toml", site, [{"name": "VnExpress", "url": "/feeds/vnexpress-2.xml", "limit": 1}],
+                       extra='\n[run]\nengine = "broken"\nfallback = "espeak"\n')
+    log = io.StringIO()
+    from daily_support import fake_extract
+    rep = daily.run(load_sources(cfg), out_dir=tmp_path / "out", base_url=BASE, log=RunLog(stream=log), now=NOW,
+                    stages=daily.Stages(extract=fake_extract))
+    assert not rep.failed and len(rep.new) == 1
+    (ep,) = rep.new
+    assert (ep.engine, ep.fell_back_from) == ("espeak", "broken") and "scripted failure" in ep.fallback_reason
+    saved = records.load(records.record_path(ep.path))
+    assert (saved.fell_back_from, saved.fallback_reason) == (ep.fell_back_from, ep.fallback_reason)
+    warnings = [line for line in log.getvalue().splitlines() if "event=fell-back" in line]
+    assert len(warnings) == 1 and "WARNING" in warnings[0]
+    assert "engine=broken" in warnings[0] and "scripted failure" in warnings[0] and "spoken_by=espeak" in warnings[0]
+    assert "1 fell back to espeak" in summary_lines(rep)[0]
+    vtt = Path(ep.transcript_vtt).read_text(encoding="utf-8")
+    assert "\nNOTE " in vtt and "broken" in vtt.split("-->")[0]
+    assert [c.text for c in parse_vtt(vtt)] == [c.text for c in ep.cues]
+
+
+def test_no_fallback_no_mention(site, tmp_path):
+    from reader.logs import summary_lines
+
+    rep = run(write_config(tmp_path / "s.toml", site, GOOD), tmp_path / "out")
+    assert all(ep.fell_back_from is None for ep in rep.new) and "fell back" not in summary_lines(rep)[0]
