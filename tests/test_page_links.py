@@ -61,24 +61,26 @@ def check_page(page: Path) -> None:
     assert not_served(page.parent, links) == []
 
 
-@pytest.fixture(scope="module")
-def demo_cwd(tmp_path_factory) -> Path:
-    """`python -m reader demo --out audio_out` run from a temp folder, as `make demo` runs it."""
-    cwd = tmp_path_factory.mktemp("demo-relative")
+@pytest.fixture(scope="module", params=["relative", "absolute"])
+def demo_page(request, tmp_path_factory) -> Path:
+    """`python -m reader demo --out audio_out` run from a temp folder, as `make demo` runs it
+    (and the same with the folder given as an absolute path)."""
+    cwd = tmp_path_factory.mktemp(f"demo-{request.param}")
+    out = "audio_out" if request.param == "relative" else str(cwd / "audio_out")
     env = dict(os.environ, VNREADER_CACHE=str(cwd / "clips"),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    p = subprocess.run([sys.executable, "-m", "reader", "demo", "--out", "audio_out"], cwd=cwd,
+    p = subprocess.run([sys.executable, "-m", "reader", "demo", "--out", out], cwd=cwd,
                        capture_output=True, text=True, timeout=600, env=env)
     assert p.returncode == 0, p.stderr
-    return cwd
+    return cwd / "audio_out" / "index.html"
 
 
-def test_demo_relative_out_links_resolve_from_the_page(demo_cwd):
-    check_page(demo_cwd / "audio_out" / "index.html")
+def test_demo_links_resolve_from_the_page(demo_page):
+    check_page(demo_page)
 
 
-def test_demo_relative_out_links_carry_no_out_prefix(demo_cwd):
-    assert [u for u in local_links(demo_cwd / "audio_out" / "index.html") if u.startswith("audio_out")] == []
+def test_demo_links_carry_no_out_prefix(demo_page):
+    assert [u for u in local_links(demo_page) if "audio_out" in u] == []
 
 
 @pytest.mark.parametrize("relative", [True, False], ids=["relative-out", "absolute-out"])
