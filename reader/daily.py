@@ -11,9 +11,15 @@ One run, in order (all under a lock on ``OUT/.vnreader.lock``):
    ``--rerender`` also re-fetches rendered articles and renders those whose text changed;
 4. **digests**: one episode per group and day (intro, one chapter per article, outro),
    re-rendered when the day gets new articles (same guid, new file);
-5. **retention**: drop episodes older than ``retention.days`` or past ``max_episodes``;
+5. **retention**: drop episodes made more than ``retention.days`` ago (counted from when each
+   was rendered, not from the article's date) or past ``max_episodes`` (the most recently made
+   are kept); never one this run rendered;
 6. **publish**: rebuild ``feed.xml`` from the episode records; then delete the files of
-   removed and replaced episodes.
+   removed and replaced episodes. When every source failed and nothing was rendered, the
+   last feed is kept as it is (no retention, nothing deleted).
+
+Episodes other commands made in the same folder (``Episode.made_by`` "demo", "read") stay in
+the feed and are never removed by retention; one log line (``foreign-episodes``) says so.
 
 Every article's outcome is ``(item, Episode | ReaderError)``: one bad article never stops
 the run. Nothing new → nothing synthesised and ``feed.xml`` unchanged, byte for byte.
@@ -43,6 +49,8 @@ LOCK_NAME = ".vnreader.lock"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
 DEFAULT_OUT = "audio_out"
 FEED_NAME = "feed.xml"
+#: ``Episode.made_by`` of the episodes a run makes; retention touches only these (and records without a maker)
+MADE_BY = "run"
 
 
 # ---------------------------------------------------------------- results
@@ -56,6 +64,7 @@ class RunReport:
     removed: list[Episode] = field(default_factory=list)  #: episodes dropped by retention or replaced
     feed: Path | None = None
     feed_changed: bool = False
+    feed_kept: bool = False  #: every source failed: the last feed was left as it was (no retention either)
 
     @property
     def changed(self) -> bool:
@@ -200,12 +209,22 @@ class _Run:
         self.cache = cache
         self.now = now
         self.report = RunReport()
+        self.feeds_failed = 0  #: sources whose feed could not be read this run
         self.replaced: list[Episode] = []  #: old files of re-rendered episodes, deleted after the feed is written
         days = config.retention.days
         self.cutoff = now - timedelta(days=days) if days else None
 
     # ------------------------------------------------------------ ingest
     def ingest(self, source: FeedSource) -> None:
+        """Store the feed's new entries, then bring back expired ones a longer window now covers."""
+        taken = self._read_feed(source)
+        back = self.store.revive_expired(source.name, self.cutoff, source.limit - taken)
+        if back:
+            self.log.info("expired-back", source=source.name, entries=len(back),
+                          note="inside the retention window again (retention.days was raised)")
+
+    def _read_feed(self, source: FeedSource) -> int:
+        """Read one feed; store its new entries; return how many became ``pending``."""
         from reader.feeds import read_feed
 
         etag, modified = self.store.feed_validators(source.url)
@@ -213,11 +232,12 @@ class _Run:
             result = read_feed(source, self.client, etag=etag, modified=modified)
         except ReaderError as e:
             self.report.failed.append((source.name, e))
+            self.feeds_failed += 1
             self.log.error("feed-failed", source=source.name, url=source.url, error=str(e))
-            return
+            return 0
         if result.not_modified:
             self.log.debug("feed-not-modified", source=source.name)
-            return
+            return 0
         fresh, batch = [], set()
         for entry in result.entries:
             if entry.link in batch or entry.entry_id in batch:
@@ -241,6 +261,7 @@ class _Run:
         self.store.ingest(source.name, source.url, rows, result.etag, result.modified, now=self.now)
         self.log.log("info" if rows else "debug", "feed", source=source.name, entries=len(result.entries), new=taken,
                      skipped=len(rows) - taken)
+        return taken
 
     # ------------------------------------------------------------ render
     def _document(self, source: FeedSource, entry: Entry) -> Document:
@@ -255,10 +276,19 @@ class _Run:
         return doc
 
     def _render(self, source: FeedSource, doc: Document) -> Episode:
-        return self.stages.render(doc, self.out_dir, engine=source.engine or self.config.engine,
-                                  voice=source.voice or self.config.voice, rate=self.config.rate,
-                                  source_name=source.name, feed_title=self.config.channel.title, cache=self.cache,
-                                  fallback=self.config.fallback)
+        return self._stamped(self.stages.render(doc, self.out_dir, engine=source.engine or self.config.engine,
+                                                voice=source.voice or self.config.voice, rate=self.config.rate,
+                                                source_name=source.name, feed_title=self.config.channel.title,
+                                                cache=self.cache, fallback=self.config.fallback, made_at=self.now,
+                                                made_by=MADE_BY))
+
+    def _stamped(self, ep: Episode) -> Episode:
+        """The episode with this run's time and name as its maker, for a renderer that did not record them."""
+        if ep.made_at is not None and ep.made_by is not None:
+            return ep
+        ep = replace(ep, made_at=ep.made_at or self.now, made_by=ep.made_by or MADE_BY)
+        records.save(ep)
+        return ep
 
     def articles(self, source: FeedSource) -> Iterator[tuple[str, Episode | ReaderError | None]]:
         todo = self.store.todo(source.name)
@@ -346,7 +376,9 @@ class _Run:
                                                published=published, engine=self.config.engine,
                                                voice=self.config.voice, rate=self.config.rate,
                                                feed_title=self.config.channel.title, intro=group.intro,
-                                               outro=group.outro, cache=self.cache, fallback=self.config.fallback)
+                                               outro=group.outro, cache=self.cache, fallback=self.config.fallback,
+                                               made_at=self.now, made_by=MADE_BY)
+                ep = self._stamped(ep)
             except ReaderError as e:
                 self.log.error("digest-failed", item=label, error=str(e))
                 yield label, e
@@ -359,13 +391,27 @@ class _Run:
 
     # ------------------------------------------------------------ retention and feed
     def expired(self, eps: list[Episode]) -> list[Episode]:
-        """Episodes past the retention window or the episode cap (``eps`` newest first)."""
+        """Episodes made before the retention window, or past the cap of the most recently made.
+
+        Retention counts from when an episode was made (``Episode.made_at``; records older than
+        that field: its date), never from an old date on the article's page, and it never
+        removes an episode this run rendered: those count first against ``max_episodes``.
+        """
         keep_max = self.config.retention.max_episodes
-        out = []
-        for i, ep in enumerate(eps):
-            too_old = self.cutoff is not None and ep.published is not None and ep.published < self.cutoff
-            if too_old or (keep_max and i >= keep_max):
+        ours = {Path(ep.path).name for ep in self.report.new}
+        ranked = sorted(eps, key=lambda ep: (Path(ep.path).name in ours, _stamp(_made(ep)), _stamp(ep.published),
+                                             ep.guid), reverse=True)
+        out, kept = [], 0
+        for ep in ranked:
+            made = _made(ep)
+            too_old = self.cutoff is not None and made is not None and made < self.cutoff
+            if Path(ep.path).name not in ours and (too_old or (keep_max and kept >= keep_max)):
                 out.append(ep)
+            else:
+                kept += 1
+        if keep_max and len(ours) > keep_max:
+            self.log.warning("over-cap", new=len(ours), max_episodes=keep_max,
+                             note="this run's episodes are all kept; the oldest leave on the next run")
         return out
 
     def channel(self):
@@ -388,14 +434,40 @@ class _Run:
                     values["image"] = None
         return Channel(**values)
 
+    def _foreign(self, foreign: list[Episode], guids: set[str]) -> list[Episode]:
+        """Episodes other commands made, for the feed: all but those whose guid a run's episode
+        (``guids``) or a more recently made one already has (left on disk, out of the feed).
+        One log line says what is kept and left; retention never removes them."""
+        if not foreign:
+            return []
+        shown, left, makers = [], [], {}
+        for ep in sorted(foreign, key=lambda e: (_stamp(_made(e)), Path(e.path).name), reverse=True):
+            (left if ep.guid in guids else shown).append(ep)
+            guids.add(ep.guid)
+            makers[ep.made_by] = makers.get(ep.made_by, 0) + 1
+        self.log.info("foreign-episodes", kept=len(shown), left_out_of_feed=len(left) or None,
+                      **dict(sorted(makers.items())),
+                      note="made by other vnreader commands: never removed by retention; delete their files, "
+                           "or give the run its own --out")
+        return shown
+
     def publish(self) -> None:
         from reader.player import write_player
         from reader.podcast import normalize_base_url, write_feed
 
         eps = records.load_all(self.out_dir)
-        replaced = {Path(ep.path).name for ep in self.replaced} | _superseded(eps)
-        self.replaced = [ep for ep in eps if Path(ep.path).name in replaced]
-        current = [ep for ep in eps if Path(ep.path).name not in replaced]
+        ours = [ep for ep in eps if _made_by_a_run(ep)]
+        feed = self.out_dir / FEED_NAME
+        if self.feeds_failed and self.feeds_failed == len(self.config.sources) and not self.report.new \
+                and feed.is_file():
+            self._foreign([ep for ep in eps if not _made_by_a_run(ep)], set())
+            self.log.warning("feed-kept", file=str(feed), sources_failed=self.feeds_failed,
+                             note="every source failed: the last feed and its episodes stay as they are")
+            self.report.feed, self.report.feed_kept = feed, True
+            return
+        replaced = {Path(ep.path).name for ep in self.replaced} | _superseded(ours)
+        self.replaced = [ep for ep in ours if Path(ep.path).name in replaced]
+        current = [ep for ep in ours if Path(ep.path).name not in replaced]
         gone = self.expired(current)
         for ep in gone + self.replaced:  # the record goes first: the episode leaves the feed before its files
             with contextlib.suppress(FileNotFoundError):
@@ -405,7 +477,7 @@ class _Run:
         self.report.removed += gone + self.replaced
         gone_names = {Path(ep.path).name for ep in gone}
         keep = [ep for ep in current if Path(ep.path).name not in gone_names]
-        feed = self.out_dir / FEED_NAME
+        keep += self._foreign([ep for ep in eps if not _made_by_a_run(ep)], {ep.guid for ep in keep})
         before = feed.read_bytes() if feed.is_file() else None
         try:
             self.report.feed = write_feed(keep, self.out_dir, channel=self.channel(), base_url=self.base_url)
@@ -416,6 +488,24 @@ class _Run:
         self.report.feed_changed = feed.read_bytes() != before
         for ep in gone + self.replaced:
             _remove_episode(ep)
+
+
+def _made_by_a_run(ep: Episode) -> bool:
+    """Made by ``vnreader run`` (or recorded before ``made_by`` existed): retention may remove it."""
+    return ep.made_by in (None, MADE_BY)
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return dt.replace(tzinfo=timezone.utc) if dt is not None and dt.tzinfo is None else dt
+
+
+def _made(ep: Episode) -> datetime | None:
+    """When an episode was made (its date for records written before ``made_at`` existed)."""
+    return _aware(ep.made_at or ep.published)
+
+
+def _stamp(dt: datetime | None) -> float:
+    return _aware(dt).timestamp() if dt is not None else float("-inf")
 
 
 def _superseded(eps: list[Episode]) -> set[str]:
@@ -464,6 +554,9 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
                 for item, outcome in _outcomes(r):
                     if isinstance(outcome, Episode):
                         r.report.new.append(outcome)
+                        if outcome.fell_back_from:
+                            log.warning("fell-back", item=item, engine=outcome.fell_back_from,
+                                        reason=outcome.fallback_reason, spoken_by=outcome.engine)
                     elif isinstance(outcome, ReaderError):
                         r.report.failed.append((item, outcome))
                     if progress is not None:

@@ -26,6 +26,7 @@ def to_dict(ep: Episode, base: Path | None = None) -> dict:
     """Plain JSON-able dict; paths are stored relative to ``base`` when given."""
     d = asdict(ep)
     d["published"] = ep.published.isoformat() if ep.published else None
+    d["made_at"] = ep.made_at.isoformat() if ep.made_at else None
     if base is not None:
         for key in ("path", "transcript_vtt", "transcript_srt", "chapters_json"):
             if d.get(key):
@@ -38,6 +39,7 @@ def from_dict(d: dict, base: Path | None = None) -> Episode:
     known = {f.name for f in fields(Episode)}
     d = {k: v for k, v in d.items() if k in known}
     d["published"] = datetime.fromisoformat(d["published"]) if d.get("published") else None
+    d["made_at"] = datetime.fromisoformat(d["made_at"]) if d.get("made_at") else None
     d["chapters"] = tuple(Chapter(**c) for c in d.get("chapters") or ())
     d["cues"] = tuple(Cue(**c) for c in d.get("cues") or ())
     if base is not None:

@@ -108,8 +108,15 @@ def summary_lines(report) -> list[str]:
     """The end-of-run summary: one count line, then one line per failure and per skipped reason."""
     line = (f"new {len(report.new)}, skipped {len(report.skipped)}, failed {len(report.failed)}, "
             f"removed {len(report.removed)}")
+    fallbacks: dict[str, int] = {}
+    for ep in report.new:
+        if getattr(ep, "fell_back_from", None):
+            fallbacks[ep.engine] = fallbacks.get(ep.engine, 0) + 1
+    line += "".join(f", {n} fell back to {engine}" for engine, n in sorted(fallbacks.items()))
     if report.feed is not None:
-        line += f"; feed {'updated' if report.feed_changed else 'unchanged'}: {report.feed}"
+        state = ("kept (every source failed)" if getattr(report, "feed_kept", False)
+                 else "updated" if report.feed_changed else "unchanged")
+        line += f"; feed {state}: {report.feed}"
     out = [line]
     reasons: dict[str, int] = {}
     for _, reason in report.skipped:

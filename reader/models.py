@@ -128,4 +128,8 @@ class Episode:
     transcript_vtt: str | None = None  #: audio; sidecar WebVTT path
     transcript_srt: str | None = None  #: audio; sidecar SRT path
     chapters_json: str | None = None  #: audio; sidecar Podcasting 2.0 chapters path
+    made_at: datetime | None = None  #: pipeline / daily run; when it was rendered. daily retention counts from it (None: records older than the field)
+    fell_back_from: str | None = None  #: pipeline (tts.render RenderResult); the configured engine that failed, when the fallback (``engine``) spoke the whole episode. daily logs and counts it; the record and the WebVTT NOTE keep it
+    fallback_reason: str | None = None  #: pipeline; why that engine failed (its error message)
+    made_by: str | None = None  #: pipeline / daily run; the command that made it: "demo", "run", "read". daily retention and the feed's owner; None: records older than the field (counted as the run's)
     extra: dict = field(default_factory=dict, compare=False, hash=False)  #: free-form notes (not hashed)

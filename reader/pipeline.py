@@ -104,7 +104,7 @@ def _speak(sentences, eng, *, voice, rate, pitch, cache, fallback):
 
 
 def _build(segments, *, title, out_path, guid, description, link, published, author, feed_title, rate,
-           result, cover, image=None) -> Episode:
+           result, cover, image=None, made_at: datetime | None = None, made_by: str | None = None) -> Episode:
     from reader.audio import EpisodeMeta, build_episode
 
     meta = EpisodeMeta(title=title, artist=author or feed_title, album=feed_title, date=published, language="vi",
@@ -112,24 +112,43 @@ def _build(segments, *, title, out_path, guid, description, link, published, aut
                        engine=result.engine.name if hasattr(result.engine, "name") else str(result.engine),
                        voice=result.voice)
     ep = build_episode(segments, meta, out_path, rate=rate)
+    if result.fell_back_from:
+        _note_fallback(ep, result)
     speech = sum(c.duration for c in result.clips)
     extra = dict(ep.extra)
     extra.update({"speech_seconds": round(speech, 3), "sentences": len(result.clips),
                   "synthesized": result.synthesized, "cached": result.cached})
     return replace(ep, title=title, guid=guid, description=description, link=link, published=published,
-                   author=author, image=image, extra=extra)
+                   author=author, image=image, extra=extra,
+                   made_at=made_at or datetime.now(timezone.utc).replace(microsecond=0), made_by=made_by,
+                   fell_back_from=result.fell_back_from,
+                   fallback_reason=str(result.error) if result.fell_back_from and result.error else None)
+
+
+def _note_fallback(ep: Episode, result) -> None:
+    """Say in the WebVTT transcript that the fallback engine spoke, instead of which, and why."""
+    from reader.fsutil import atomic_write_text
+    from reader.transcripts import format_vtt
+
+    if ep.transcript_vtt:
+        spoken_by = result.engine.name if hasattr(result.engine, "name") else str(result.engine)
+        atomic_write_text(Path(ep.transcript_vtt), format_vtt(ep.cues, note=(
+            f"Spoken by the fallback engine {spoken_by}: {result.fell_back_from} failed ({result.error})")))
 
 
 def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, voice: str | None = None,
                     rate: float = 1.0, pitch: float | None = None, captions: bool = False, cache=None,
                     source_name: str | None = None, feed_title: str | None = None, fallback: str | None = None,
                     guid: str | None = None, published: datetime | None = None,
-                    out_path: Path | None = None) -> Episode:
+                    out_path: Path | None = None, made_at: datetime | None = None,
+                    made_by: str | None = None) -> Episode:
     """Render one article into ``out_dir/<slug>-<hash>.mp3`` with its sidecars and record.
 
     The hash covers everything that changes the audio (engine, version, voice, rate and every
     sentence), so changed text gets a new file name and podcast apps fetch it anew. When that
     file and its record already exist the recorded episode is returned and nothing is spoken.
+    ``made_at`` (default: now) and ``made_by`` (the command: "demo", "run", "read") go into
+    the record; the daily run's retention touches only what a run made.
     """
     from reader.text import sentences as split_document
     from reader.tts import get_engine
@@ -144,9 +163,14 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
     record = records.record_path(out_path)
     if record.is_file() and Path(out_path).is_file():
         try:
-            return records.load(record)
+            old = records.load(record)
         except (ValueError, TypeError, KeyError):
             pass  # a damaged record: render again
+        else:
+            if old.made_by is None and made_by:  # a record from before made_by existed
+                old = replace(old, made_by=made_by)
+                records.save(old)
+            return old
     guid = guid or article_guid(doc)
     published = published or doc.published or _previous_date(out_dir, guid) or datetime.now(timezone.utc).replace(microsecond=0)
     feed_title = feed_title or FEED_TITLE
@@ -154,7 +178,7 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
     ep = _build(_segments(doc.title, result.clips), title=doc.title, out_path=Path(out_path), guid=guid,
                 description=doc.lead or (doc.paragraphs[0] if doc.paragraphs else ""), link=doc.url,
                 published=published, author=doc.author or source_name, feed_title=feed_title, rate=rate,
-                result=result, cover=_cover_bytes(out_dir), image=doc.image)
+                result=result, cover=_cover_bytes(out_dir), image=doc.image, made_at=made_at, made_by=made_by)
     records.save(ep)
     return ep
 
@@ -162,7 +186,8 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
 def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: str, published: datetime,
                   engine: str | None = None, voice: str | None = None, rate: float = 1.0, cache=None,
                   feed_title: str | None = None, intro: str | None = None, outro: str | None = None,
-                  captions: bool = False, fallback: str | None = None) -> Episode:
+                  captions: bool = False, fallback: str | None = None, made_at: datetime | None = None,
+                  made_by: str | None = None) -> Episode:
     """Several articles in one episode: an intro line, one chapter per article, a short outro."""
     from reader.audio import Segment
     from reader.text import normalize, sentences as split_document
@@ -193,7 +218,7 @@ def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: 
     lead = "; ".join(d.title for d in docs)
     ep = _build(segments, title=title, out_path=out_path, guid=guid, description=lead, link=None,
                 published=published, author=None, feed_title=feed_title or FEED_TITLE, rate=rate,
-                result=result, cover=_cover_bytes(out_dir))
+                result=result, cover=_cover_bytes(out_dir), made_at=made_at, made_by=made_by)
     records.save(ep)
     return ep
 
@@ -239,7 +264,7 @@ def read_source(source: str, out_path: str | Path, *, engine=None, voice=None, r
     doc = extract(load(source), captions=captions)
     out_path = Path(out_path)
     return render_document(doc, out_path.parent, engine=engine, voice=voice, rate=rate, captions=captions,
-                           cache=cache, fallback=fallback, out_path=out_path)
+                           cache=cache, fallback=fallback, out_path=out_path, made_by="read")
 
 
 def listen(source: str, *, out=None, player=None, engine=None, voice=None, rate=1.0, pitch=None, captions=False,
@@ -318,7 +343,7 @@ def demo(out_dir: Path, *, base_url: str, engine: str | None = None, cache=None)
             if doc.published is None and art.published is not None:
                 doc = replace(doc, published=art.published)
             ep = render_document(doc, out_dir, engine=engine, cache=cache, source_name=sample.get("source"),
-                                 feed_title=channel.title)
+                                 feed_title=channel.title, made_by="demo")
             report.episodes.append(ep)
         except ReaderError as e:
             report.failures.append((sample["file"], e))

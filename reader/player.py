@@ -2,8 +2,10 @@
 
 One static, self-contained page (inline CSS, a small inline script, no external
 resources) in Vietnamese. It works opened from disk (``file://``) and from
-``vnreader serve`` (which answers ``/`` with it), because every link to an episode's
-files is relative to the output folder.
+``vnreader serve`` (which answers ``/`` with it), because every link on it (episode
+files, transcripts, the feed) is relative to the page's own folder: ``NAME.mp3``, never
+``audio_out/NAME.mp3``, whether ``--out`` is relative or absolute. The feed's public address
+is shown as text, for podcast apps.
 
 What it offers, per episode (newest first, each under an ``h2``): date, duration and
 source; a native ``<audio controls preload="none">`` (never autoplayed) with a
@@ -38,6 +40,8 @@ from reader.models import Cue, Episode
 from reader.podcast import clean_text
 
 PAGE_NAME = "index.html"
+#: The feed's file name beside the page; the page links to it relatively.
+FEED_FILE = "feed.xml"
 #: Playback speeds offered by the speed control: (rate, label). 1.0 is the default.
 SPEEDS: tuple[tuple[float, str], ...] = (
     (0.75, "0,75×"),
@@ -120,13 +124,23 @@ def _e(text: str | None) -> str:
     return escape(clean_text(text), quote=True)
 
 
+def _local(p: Path, out_dir: Path) -> Path:
+    """Where an episode's file is. Paths in records and episodes are as the process sees them
+    (``audio_out/NAME.mp3`` for ``--out audio_out``); a bare name is taken inside ``out_dir``."""
+    if p.is_absolute():
+        return p
+    inside = out_dir / p
+    if inside.exists() or not p.exists():
+        return inside
+    return p
+
+
 def _href(path: str | os.PathLike | None, out_dir: Path) -> str | None:
-    """A relative, percent-encoded link from the page to a file in the output folder."""
+    """A link from the page to a file in the output folder, relative to the page's own folder
+    (never carrying the output folder's name), percent-encoded."""
     if not path:
         return None
-    p = Path(path)
-    if not p.is_absolute():
-        p = out_dir / p
+    p = _local(Path(path), out_dir)
     try:
         rel = p.resolve().relative_to(out_dir.resolve())
     except ValueError as e:
@@ -373,14 +387,16 @@ def _episode(ep: Episode, anchor: str, out_dir: Path, first: bool) -> list[str]:
     return out
 
 
-def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str, feed_url: str) -> str:
-    """The page's HTML; see the module docstring."""
+def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str, feed_url: str,
+               feed_file: str = FEED_FILE) -> str:
+    """The page's HTML; see the module docstring. The page links to ``feed_file`` beside it and
+    shows ``feed_url`` (the feed's public address) as text to copy into a podcast app."""
     out_dir = Path(out_dir)
     eps = _order(episodes)
     taken: set[str] = set()
     anchors = [_anchor(ep, taken) for ep in eps]
     title = _e(channel_title)
-    feed = _e(feed_url)
+    feed = quote(feed_file, safe="/")
     speeds = "".join(f'<option value="{rate:g}"{" selected" if rate == DEFAULT_SPEED else ""}>{label}</option>'
                      for rate, label in SPEEDS)
     css, script = _css(), _script()
@@ -439,7 +455,8 @@ def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str
         "</section>",
         "</main>",
         "<footer>",
-        f'<p>Tạo bởi vnreader. <a href="{feed}">Nguồn cấp RSS</a> để nghe trong ứng dụng podcast.</p>',
+        f'<p>Tạo bởi vnreader. <a href="{feed}">Nguồn cấp RSS</a> để nghe trong ứng dụng podcast; '
+        f'địa chỉ để đăng ký: <code>{_e(feed_url)}</code></p>',
         "</footer>",
         f"<script>{script}</script>",
         "</body>",
@@ -448,10 +465,12 @@ def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str
     return "\n".join(lines) + "\n"
 
 
-def write_player(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str, feed_url: str) -> Path:
+def write_player(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str, feed_url: str,
+                 feed_file: str = FEED_FILE) -> Path:
     """Write ``out_dir/index.html`` atomically and return its path (unchanged pages are not rewritten)."""
     out_dir = Path(out_dir)
-    data = build_page(episodes, out_dir, channel_title=channel_title, feed_url=feed_url).encode("utf-8")
+    data = build_page(episodes, out_dir, channel_title=channel_title, feed_url=feed_url,
+                      feed_file=feed_file).encode("utf-8")
     target = out_dir / PAGE_NAME
     try:
         if target.is_file() and target.read_bytes() == data:

@@ -200,6 +200,19 @@ class Store:
                 " ON CONFLICT(url) DO UPDATE SET etag = excluded.etag, modified = excluded.modified,"
                 " checked = excluded.checked", (feed_url, etag, modified, now_s))
 
+    def revive_expired(self, source: str, cutoff: datetime | None, limit: int) -> list[Entry]:
+        """Entries of ``source`` set aside as ``expired`` that the retention window now covers
+        (``cutoff`` None: no window), back to ``pending``: the newest ``limit``."""
+        if limit <= 0:
+            return []
+        with self._tx():
+            rows = self.db.execute(
+                "SELECT * FROM entries WHERE source = ? AND status = 'expired' AND (? IS NULL OR published >= ?)"
+                " ORDER BY published DESC, id LIMIT ?", (source, _iso(cutoff), _iso(cutoff), limit)).fetchall()
+            self.db.executemany("UPDATE entries SET status = 'pending', reason = NULL WHERE id = ?",
+                                [(r["id"],) for r in rows])
+        return [self._entry(r) for r in rows]
+
     def todo(self, source: str) -> list[Entry]:
         """Entries of ``source`` still to render (pending, or failed fewer than MAX_ATTEMPTS times), newest first."""
         rows = self.db.execute(

@@ -59,8 +59,11 @@ def vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def format_vtt(cues: Sequence[Cue]) -> str:
+def format_vtt(cues: Sequence[Cue], note: str | None = None) -> str:
+    """WebVTT; ``note`` (e.g. which engine spoke and why) goes in a ``NOTE`` block before the cues."""
     lines = ["WEBVTT", ""]
+    if note:
+        lines += ["NOTE " + _one_line(note).replace("-->", "->"), ""]
     for n, (start, end, text) in enumerate(_spans(cues), 1):
         lines += [str(n), f"{_clock(start, '.')} --> {_clock(end, '.')}", vtt_escape(text), ""]
     return "\n".join(lines)

@@ -250,10 +250,14 @@ def test_cli_log_json(site, tmp_path, capsys, cli_fakes):
 
 # ---------------------------------------------------------------- retention and re-rendering
 def test_retention_by_count_removes_files_and_items(site, tmp_path):
+    """The run that renders more than the cap keeps them all (never removes its own); the next
+    run trims the feed to the cap, the oldest-dated first."""
     cfg = write_config(tmp_path / "s.toml", site, two_sources(), retention={"days": 0, "max_episodes": 2})
     out = tmp_path / "out"
     rep = do_run(cfg, out, FakeRenderer())
-    assert len(rep.new) == 3 and len(rep.removed) == 1
+    assert len(rep.new) == 3 and rep.removed == [] and len(feed_items(out)) == 3
+    rep = do_run(cfg, out, FakeRenderer(), now=NOW + daily.timedelta(days=1))
+    assert rep.new == [] and len(rep.removed) == 1
     gone = Path(rep.removed[0].path)
     assert not gone.exists() and not gone.with_suffix(".vtt").exists() and not records.record_path(gone).exists()
     items = feed_items(out)
@@ -261,6 +265,22 @@ def test_retention_by_count_removes_files_and_items(site, tmp_path):
     # the expired article stays known: not rendered again
     rep2 = do_run(cfg, out, FakeRenderer())
     assert rep2.new == [] and rep2.removed == []
+
+
+def test_retention_by_count_keeps_the_most_recently_made(site, tmp_path):
+    """A second run's episodes count first against the cap, even when their pages are dated earlier."""
+    cfg = write_config(tmp_path / "s.toml", site, two_sources()[:1], retention={"days": 0, "max_episodes": 2})
+    out = tmp_path / "out"
+    first = do_run(cfg, out, FakeRenderer())
+    assert len(first.new) == 2
+    cfg = write_config(tmp_path / "s.toml", site, two_sources()[1:], retention={"days": 0, "max_episodes": 2})
+    r = FakeRenderer()
+    stages = daily.Stages(extract=old_dated_pages, render=r.render, render_digest=r.render_digest)
+    second = daily.run(load_sources(cfg), out_dir=out, base_url=BASE, stages=stages, log=RunLog(quiet=True),
+                       now=NOW + daily.timedelta(days=1))
+    assert len(second.new) == 1
+    assert sorted(e.title for e in feed_items(out)) == sorted([second.new[0].title, first.new[0].title])
+    assert [ep.title for ep in second.removed] == [first.new[1].title]
 
 
 def test_retention_by_days_skips_and_expires(site, tmp_path):
@@ -275,6 +295,55 @@ def test_retention_by_days_skips_and_expires(site, tmp_path):
     rep2 = do_run(cfg, out, FakeRenderer(), now=later)
     assert sorted(ep.title for ep in rep2.removed) == sorted(ep.title for ep in rep.new)
     assert feed_items(out) == [] and list(out.glob("*.mp3")) == []
+
+
+def test_expired_entries_come_back_when_days_is_raised(site, tmp_path):
+    """Entries set aside as `expired` are eligible again once a longer window covers them,
+    `limit` per source and run, even while the feed answers 304."""
+    cfg = write_config(tmp_path / "s.toml", site, two_sources()[:1], retention={"days": 10, "max_episodes": 0})
+    out = tmp_path / "out"
+    r = FakeRenderer()
+    rep = do_run(cfg, out, r)  # NOW = 1 Sep 2017: every entry of the July feed is too old
+    assert rep.new == [] and len(rep.skipped) == 25
+    assert do_run(cfg, out, r).new == []  # same window: still set aside
+    cfg = write_config(tmp_path / "s.toml", site, two_sources()[:1], retention={"days": 60, "max_episodes": 0})
+    before = site.not_modified
+    rep = do_run(cfg, out, r)
+    assert site.not_modified == before + 1  # the feed itself said nothing new
+    assert len(rep.new) == 2 and rep.removed == [] and not rep.failed
+    assert len(feed_items(out)) == 2
+    rep = do_run(cfg, out, r)  # the next two, newest first (the local site has no page for them)
+    assert rep.new == [] and len(rep.failed) == 2 and len(feed_items(out)) == 2
+
+
+def old_dated_pages(article, **kw):
+    """The fake extractor, with every page carrying a date long before its feed entry's."""
+    from dataclasses import replace
+
+    from daily_support import fake_extract
+
+    return replace(fake_extract(article, **kw), published=datetime(2017, 6, 1, tzinfo=timezone.utc))
+
+
+def test_retention_never_removes_what_the_same_run_rendered(site, tmp_path):
+    """Pages dated before the window (feed entries inside it): rendered, kept, and kept `days`
+    days counted from when they were made, not from the page's date."""
+    cfg = write_config(tmp_path / "s.toml", site, two_sources(), retention={"days": 10, "max_episodes": 0})
+    out = tmp_path / "out"
+    r = FakeRenderer()
+    stages = daily.Stages(extract=old_dated_pages, render=r.render, render_digest=r.render_digest)
+    made = datetime(2017, 7, 28, tzinfo=timezone.utc)  # the feed entries (26 Jul) are inside the window
+    run = functools.partial(daily.run, load_sources(cfg), out_dir=out, base_url=BASE, stages=stages,
+                            log=RunLog(quiet=True))
+    rep = run(now=made)
+    assert len(rep.new) == 3 and rep.removed == []
+    assert all(ep.published < made - daily.timedelta(days=10) for ep in rep.new)
+    assert sorted(e.title for e in feed_items(out)) == sorted(ep.title for ep in rep.new)
+    assert {records.load(records.record_path(ep.path)).made_at for ep in rep.new} == {made}
+    assert run(now=datetime(2017, 8, 7, tzinfo=timezone.utc)).removed == []  # made 10 days ago: still in
+    rep3 = run(now=datetime(2017, 8, 8, 1, tzinfo=timezone.utc))
+    assert sorted(ep.title for ep in rep3.removed) == sorted(ep.title for ep in rep.new)
+    assert feed_items(out) == []
 
 
 def test_rerender_only_when_asked(site, tmp_path):

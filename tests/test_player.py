@@ -82,9 +82,12 @@ def test_skip_link_is_first_and_targets_main(soup):
 
 
 def test_feed_link(soup):
+    """The feed is linked beside the page (works from disk and served); its public URL is shown as text."""
     alt = soup.find("link", rel="alternate")
-    assert alt["type"] == "application/rss+xml" and alt["href"] == FEED_URL
-    assert FEED_URL in [a["href"] for a in soup.find_all("a")]
+    assert alt["type"] == "application/rss+xml" and alt["href"] == "feed.xml"
+    assert "feed.xml" in [a["href"] for a in soup.find_all("a")]
+    assert FEED_URL not in [a.get("href") for a in soup.find_all(True)]
+    assert FEED_URL in soup.find("footer").find("code").get_text()
 
 
 def test_no_external_resources_and_no_autoplay(soup):
@@ -570,7 +573,8 @@ def test_daily_run_writes_the_page_beside_the_feed(tmp_path):
     assert len(feed.entries) == 2
     assert [a.find("h2").get_text() for a in soup.find_all("article")] == [e.title for e in feed.entries]
     assert soup.find("h1").get_text() == "Tin thử & kiểm tra <vnreader>"
-    assert soup.find("link", rel="alternate")["href"] == "http://127.0.0.1:8000/podcast/feed.xml"
+    assert soup.find("link", rel="alternate")["href"] == "feed.xml"
+    assert "http://127.0.0.1:8000/podcast/feed.xml" in soup.find("footer").get_text()
     assert [a["src"] for a in soup.find_all("audio")] == [e.enclosures[0].href.rsplit("/", 1)[-1]
                                                           for e in feed.entries]
 
