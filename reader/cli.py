@@ -13,6 +13,7 @@ from pathlib import Path
 
 from reader import __version__
 from reader.errors import ReaderError, UsageError
+from reader.fsutil import output_target
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
 
@@ -42,6 +43,22 @@ def _jsonl(text: str, what: str):
 
 def _emit(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def _stdout_stream(target: Path | None):
+    """``-o -``: the audio goes to standard output (binary)."""
+    return sys.stdout.buffer if target is None else None
+
+
+def _report_stream(target: Path | None):
+    """Where "wrote …" goes: stderr when stdout carries the audio."""
+    return sys.stderr if target is None else sys.stdout
+
+
+def _shown(output: str, target: Path | None) -> str:
+    if target is None:
+        return "standard output"
+    return f"{output} -> {target}" if Path(output).expanduser().is_symlink() else output
 
 
 # ---------------------------------------------------------------- commands
@@ -94,22 +111,25 @@ def cmd_speak(a) -> int:
 
     if a.text is not None and a.file is not None:
         raise UsageError("speak", "give TEXT or --file, not both")
+    target = output_target(a.output, (a.file,))
     text = a.text if a.text is not None else _read_input(a.file or "-")
     if not text.strip():
         raise UsageError(a.file or "TEXT", "nothing to say", fix="give some Vietnamese text")
-    ep = pipeline.speak_text(text, a.output, engine=a.engine, voice=a.voice, rate=a.rate, pitch=a.pitch,
-                             cache=None if a.no_cache else pipeline.default_cache())
-    print(f"wrote {ep.path} ({ep.duration:.1f} s, {ep.size} bytes)")
+    ep = pipeline.speak_text(text, target, engine=a.engine, voice=a.voice, rate=a.rate, pitch=a.pitch,
+                             cache=None if a.no_cache else pipeline.default_cache(), stream=_stdout_stream(target))
+    print(f"wrote {_shown(a.output, target)} ({ep.duration:.1f} s, {ep.size} bytes)", file=_report_stream(target))
     return 0
 
 
 def cmd_read(a) -> int:
     from reader import pipeline
 
-    ep = pipeline.read_source(a.source, a.output, engine=a.engine, voice=a.voice, rate=a.rate,
+    target = output_target(a.output, (a.source,))
+    ep = pipeline.read_source(a.source, target, engine=a.engine, voice=a.voice, rate=a.rate,
                               captions=a.captions, cache=None if a.no_cache else pipeline.default_cache(),
-                              fallback=a.fallback)
-    print(f"wrote {ep.path} ({ep.duration:.1f} s, {ep.size} bytes): {ep.title}")
+                              fallback=a.fallback, stream=_stdout_stream(target))
+    print(f"wrote {_shown(a.output, target)} ({ep.duration:.1f} s, {ep.size} bytes): {ep.title}",
+          file=_report_stream(target))
     return 0
 
 
@@ -187,14 +207,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("speak", help="speak text into an MP3", description="Speak text into an MP3 file.")
     p.add_argument("text", nargs="?", metavar="TEXT", help="text to speak (or use --file)")
     p.add_argument("--file", default=None, metavar="F", help="read the text from F (- for standard input)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.mp3")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.mp3",
+                   help="MP3 to write (a symlink is written through to its target); - = standard output, MP3 only")
     p.add_argument("--pitch", type=float, default=None, help="pitch, engine-specific (espeak 0–99)")
     _engine_args(p)
     p.set_defaults(func=cmd_speak)
 
     p = sub.add_parser("read", help="one article, one MP3", description="Read one article into one MP3.")
     p.add_argument("source", metavar="SOURCE", help="a URL, a saved page or text file, or - for standard input")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.mp3")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.mp3",
+                   help="MP3 to write (a symlink is written through to its target); - = standard output, MP3 only")
     p.add_argument("--captions", action="store_true", help="read image captions once, after their paragraph")
     p.add_argument("--fallback", default=None, metavar="ENGINE",
                    help="if the engine fails, render the whole article with this engine (default: fail)")

@@ -5,16 +5,19 @@ Every call here is a few lines over the stage modules; the CLI and the daily run
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
+import shutil
+import tempfile
 import tomllib
 import unicodedata
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from typing import BinaryIO, Iterator, Sequence
 
 from reader import episodes as records
 from reader.errors import ReaderError, UsageError
@@ -207,9 +210,9 @@ def _previous_date(out_dir: Path, guid: str) -> datetime | None:
 
 
 # ---------------------------------------------------------------- CLI helpers
-def speak_text(text: str, out_path: str | Path, *, engine=None, voice=None, rate=1.0, pitch=None,
-               cache=None) -> Episode:
-    """Free text to one MP3 (no feed, no record)."""
+def speak_text(text: str, out_path: str | Path | None, *, engine=None, voice=None, rate=1.0, pitch=None,
+               cache=None, stream: BinaryIO | None = None) -> Episode:
+    """Free text to one MP3 (no feed, no record); ``out_path`` None = the MP3 alone to ``stream``."""
     from reader.audio import Segment
     from reader.text import normalize, split_sentences
     from reader.tts import get_engine
@@ -225,21 +228,39 @@ def speak_text(text: str, out_path: str | Path, *, engine=None, voice=None, rate
     result = _speak(sents, get_engine(engine), voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=None)
     title = _chapter_title(sents[0])
     guid = str(uuid.uuid5(uuid.NAMESPACE_URL, "vnreader:text:" + text))
-    return _build([Segment(title, tuple(result.clips))], title=title, out_path=Path(out_path), guid=guid,
-                  description="", link=None, published=datetime.now(timezone.utc).replace(microsecond=0),
-                  author=None, feed_title=FEED_TITLE, rate=rate, result=result, cover=None)
+    with _output(out_path, stream) as path:
+        return _build([Segment(title, tuple(result.clips))], title=title, out_path=path, guid=guid,
+                      description="", link=None, published=datetime.now(timezone.utc).replace(microsecond=0),
+                      author=None, feed_title=FEED_TITLE, rate=rate, result=result, cover=None)
 
 
-def read_source(source: str, out_path: str | Path, *, engine=None, voice=None, rate=1.0, captions=False,
-                cache=None, fallback=None) -> Episode:
-    """One article (URL, file or stdin) to one MP3."""
+@contextlib.contextmanager
+def _output(out_path: str | Path | None, stream: BinaryIO | None) -> Iterator[Path]:
+    """The path to render to; for ``out_path`` None, a temp folder whose MP3 is then copied to ``stream``.
+
+    Only the MP3 goes to the stream: sidecars and the record stay in the temp folder, which is removed.
+    """
+    if out_path is not None:
+        yield Path(out_path)
+        return
+    with tempfile.TemporaryDirectory(prefix="vnreader-") as tmp:
+        path = Path(tmp) / "episode.mp3"
+        yield path
+        with open(path, "rb") as f:
+            shutil.copyfileobj(f, stream)
+        stream.flush()
+
+
+def read_source(source: str, out_path: str | Path | None, *, engine=None, voice=None, rate=1.0, captions=False,
+                cache=None, fallback=None, stream: BinaryIO | None = None) -> Episode:
+    """One article (URL, file or stdin) to one MP3; ``out_path`` None = the MP3 alone to ``stream``."""
     from reader.extract import extract
     from reader.fetch import load
 
     doc = extract(load(source), captions=captions)
-    out_path = Path(out_path)
-    return render_document(doc, out_path.parent, engine=engine, voice=voice, rate=rate, captions=captions,
-                           cache=cache, fallback=fallback, out_path=out_path)
+    with _output(out_path, stream) as path:
+        return render_document(doc, path.parent, engine=engine, voice=voice, rate=rate, captions=captions,
+                               cache=cache, fallback=fallback, out_path=path)
 
 
 # ---------------------------------------------------------------- demo
