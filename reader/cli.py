@@ -55,6 +55,11 @@ def _report_stream(target: Path | None):
     return sys.stderr if target is None else sys.stdout
 
 
+def _verb(ep) -> str:
+    """ "unchanged" for an episode reused as it was (same render key), else "wrote"."""
+    return "unchanged" if ep.extra.get("reused") else "wrote"
+
+
 def _shown(output: str, target: Path | None) -> str:
     if target is None:
         return "standard output"
@@ -128,7 +133,7 @@ def cmd_read(a) -> int:
     ep = pipeline.read_source(a.source, target, engine=a.engine, voice=a.voice, rate=a.rate,
                               captions=a.captions, cache=None if a.no_cache else pipeline.default_cache(),
                               fallback=a.fallback, stream=_stdout_stream(target))
-    print(f"wrote {_shown(a.output, target)} ({ep.duration:.1f} s, {ep.size} bytes): {ep.title}",
+    print(f"{_verb(ep)} {_shown(a.output, target)} ({ep.duration:.1f} s, {ep.size} bytes): {ep.title}",
           file=_report_stream(target))
     return 0
 

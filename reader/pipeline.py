@@ -50,6 +50,35 @@ def _render_key(engine, voice: str, rate: float, pitch, sentences: Sequence[Sent
     return h.hexdigest()
 
 
+#: Encoder settings every episode is built with; part of the render key stored in its record.
+AUDIO_SETTINGS = {"format": "mp3", "bitrate": 64, "target_lufs": -16.0, "true_peak": -1.0}
+
+
+def _record_key(name_key: str) -> str:
+    """The render key kept in an episode's record: the file-name key plus the encoder settings."""
+    return hashlib.sha256(json.dumps([name_key, AUDIO_SETTINGS], sort_keys=True).encode()).hexdigest()
+
+
+def _reuse(out_path: Path, key: str, *, named: bool) -> Episode | None:
+    """The recorded episode if ``out_path`` exists and was rendered from the same inputs, else None.
+
+    An output the caller named (``-o bai.mp3``) is reused only when its record holds the same
+    render key; an output named by its own hash also when an older record has no key. The
+    episode returned carries ``extra["reused"] = True`` (not saved), so callers can say so.
+    """
+    record = records.record_path(out_path)
+    if not (record.is_file() and out_path.is_file()):
+        return None
+    try:
+        ep = records.load(record)
+    except (ValueError, TypeError, KeyError):
+        return None  # a damaged record: render again
+    stored = ep.extra.get("render_key")
+    if stored != key and (named or stored is not None):
+        return None
+    return replace(ep, extra={**ep.extra, "reused": True})
+
+
 def _chapter_title(sentence: Sentence, limit: int = 60) -> str:
     t = sentence.text.strip()
     return t if len(t) <= limit else t[:limit].rsplit(" ", 1)[0] + "…"
@@ -107,18 +136,21 @@ def _speak(sentences, eng, *, voice, rate, pitch, cache, fallback):
 
 
 def _build(segments, *, title, out_path, guid, description, link, published, author, feed_title, rate,
-           result, cover, image=None) -> Episode:
+           result, cover, image=None, key: str | None = None) -> Episode:
     from reader.audio import EpisodeMeta, build_episode
 
     meta = EpisodeMeta(title=title, artist=author or feed_title, album=feed_title, date=published, language="vi",
                        url=link, description=description, cover=cover, guid=guid,
                        engine=result.engine.name if hasattr(result.engine, "name") else str(result.engine),
                        voice=result.voice)
-    ep = build_episode(segments, meta, out_path, rate=rate)
+    ep = build_episode(segments, meta, out_path, rate=rate, bitrate=AUDIO_SETTINGS["bitrate"],
+                       target_lufs=AUDIO_SETTINGS["target_lufs"], true_peak=AUDIO_SETTINGS["true_peak"])
     speech = sum(c.duration for c in result.clips)
     extra = dict(ep.extra)
     extra.update({"speech_seconds": round(speech, 3), "sentences": len(result.clips),
                   "synthesized": result.synthesized, "cached": result.cached})
+    if key is not None:
+        extra["render_key"] = key
     return replace(ep, title=title, guid=guid, description=description, link=link, published=published,
                    author=author, image=image, extra=extra)
 
@@ -142,14 +174,10 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
     eng = get_engine(engine)
     voice_id = voice or eng.default_voice
     key = _render_key(eng, voice_id, rate, pitch, sents, extra=doc.title)
-    if out_path is None:
-        out_path = out_dir / f"{slugify(doc.title)}-{key[:10]}.mp3"
-    record = records.record_path(out_path)
-    if record.is_file() and Path(out_path).is_file():
-        try:
-            return records.load(record)
-        except (ValueError, TypeError, KeyError):
-            pass  # a damaged record: render again
+    named = out_path is not None
+    out_path = Path(out_path) if named else out_dir / f"{slugify(doc.title)}-{key[:10]}.mp3"
+    if (ep := _reuse(out_path, _record_key(key), named=named)) is not None:
+        return ep
     guid = guid or article_guid(doc)
     published = published or doc.published or _previous_date(out_dir, guid) or datetime.now(timezone.utc).replace(microsecond=0)
     feed_title = feed_title or FEED_TITLE
@@ -157,7 +185,7 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
     ep = _build(_segments(doc.title, result.clips), title=doc.title, out_path=Path(out_path), guid=guid,
                 description=doc.lead or (doc.paragraphs[0] if doc.paragraphs else ""), link=doc.url,
                 published=published, author=doc.author or source_name, feed_title=feed_title, rate=rate,
-                result=result, cover=_cover_bytes(out_dir), image=doc.image)
+                result=result, cover=_cover_bytes(out_dir), image=doc.image, key=_record_key(key))
     records.save(ep)
     return ep
 
@@ -185,9 +213,8 @@ def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: 
     voice_id = voice or eng.default_voice
     key = _render_key(eng, voice_id, rate, None, flat, extra=title)
     out_path = out_dir / f"{slugify(title)}-{key[:10]}.mp3"
-    record = records.record_path(out_path)
-    if record.is_file() and out_path.is_file():
-        return records.load(record)
+    if (ep := _reuse(out_path, _record_key(key), named=False)) is not None:
+        return ep
     result = _speak(flat, eng, voice=voice, rate=rate, pitch=None, cache=cache, fallback=fallback)
     segments, i = [], 0
     for name, ss in parts:
@@ -196,7 +223,7 @@ def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: 
     lead = "; ".join(d.title for d in docs)
     ep = _build(segments, title=title, out_path=out_path, guid=guid, description=lead, link=None,
                 published=published, author=None, feed_title=feed_title or FEED_TITLE, rate=rate,
-                result=result, cover=_cover_bytes(out_dir))
+                result=result, cover=_cover_bytes(out_dir), key=_record_key(key))
     records.save(ep)
     return ep
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,14 @@ def _fifo(d: Path) -> str:
     return str(d / "fifo")
 
 
+def _null_device(d: Path) -> str:
+    """A character device: /dev/null itself, or as root (who could replace /dev/null) a copy in tmp_path."""
+    if os.geteuid() != 0:
+        return "/dev/null"
+    os.mknod(d / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    return str(d / "null")
+
+
 def _hardlink(d: Path) -> str:
     os.link(d / "in" / "page.html", d / "same.mp3")
     return str(d / "same.mp3")
@@ -48,7 +57,7 @@ REFUSED = [
     (_hardlink, "is the input file"),
     (lambda d: str(d / "in"), "is a directory"),
     (_fifo, "not a regular file"),
-    (lambda d: "/dev/null", "not a regular file"),
+    (_null_device, "not a regular file"),
 ]
 
 
@@ -89,3 +98,37 @@ def test_dash_writes_the_mp3_to_stdout_and_no_sidecars(tmp_path):
     assert p.stdout[:3] == b"ID3" and len(p.stdout) > 10_000
     assert b"wrote standard output" in p.stderr
     assert sorted(x.name for x in tmp_path.iterdir()) == ["clips", "in"]
+
+
+def _read(tone, page, out, *extra) -> int:
+    return main(["read", str(page), "-o", str(out), "--engine", tone, *extra])
+
+
+# (second command's page, extra options, first word printed, title from the second page?)
+REUSE = [
+    ("same", [], "unchanged", False),
+    ("other", [], "wrote", True),
+    ("same", ["--rate", "1.5"], "wrote", False),
+    ("same", ["--voice", "b"], "wrote", False),
+    ("same", ["--captions"], "wrote", False),
+]
+
+
+@pytest.mark.parametrize("second, extra, verb, other_title", REUSE,
+                         ids=["same-input-reused", "other-article", "other-rate", "other-voice", "with-captions"])
+def test_named_output_is_reused_only_for_the_same_render_key(second, extra, verb, other_title, tone, tmp_path, capsys):
+    from reader.episodes import load, record_path
+
+    out = tmp_path / "bai.mp3"
+    pages = {"same": SAMPLES / "tienphong-2.html", "other": SAMPLES / "vnexpress-1.html"}
+    assert _read(tone, pages["same"], out) == 0
+    first = load(record_path(out))
+    capsys.readouterr()
+    assert _read(tone, pages[second], out, *extra) == 0
+    line = capsys.readouterr().out
+    assert line.startswith(f"{verb} {out} ")
+    now = load(record_path(out))
+    assert (now.title != first.title) == other_title
+    assert line.rstrip().endswith(now.title)
+    assert (now.extra["render_key"] == first.extra["render_key"]) == (verb == "unchanged")
+    assert "reused" not in now.extra
