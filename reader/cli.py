@@ -141,16 +141,28 @@ def cmd_read(a) -> int:
 def cmd_demo(a) -> int:
     from reader import pipeline
 
-    report = pipeline.demo(Path(a.out), base_url=a.base_url, engine=a.engine,
+    out = Path(a.out)
+    before = {name: _stamp(out / name) for name in ("feed.xml", "index.html")}
+    report = pipeline.demo(out, base_url=a.base_url, engine=a.engine,
                            cache=None if a.no_cache else pipeline.default_cache())
     for ep in report.episodes:
-        print(f"wrote {ep.path} ({ep.duration:.1f} s): {ep.title}")
+        print(f"{_verb(ep)} {ep.path} ({ep.duration:.1f} s): {ep.title}")
     for item, err in report.failures:
         print(f"failed {item}: {err}", file=sys.stderr)
-    print(f"wrote {report.feed}")
-    if report.page:
-        print(f"wrote {report.page} (listening page)")
+    for path, note in ((report.feed, ""), (report.page, " (listening page)")):
+        if path:
+            same = before.get(path.name) is not None and before.get(path.name) == _stamp(path)
+            print(f"{'unchanged' if same else 'wrote'} {path}{note}")
     return 1 if report.failures else 0
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """(inode, mtime) of a file, to tell afterwards whether it was rewritten (atomic writes change the inode)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
 
 
 def cmd_engines(a) -> int:
