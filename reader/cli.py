@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -98,6 +99,19 @@ def size_type(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is too small: give 1 or more bytes")
     return value
+
+
+def out_dir_type(text: str) -> str:
+    """An output folder: an existing writable folder, or one that can be made (its nearest existing parent is)."""
+    path = Path(text).expanduser()
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: {probe} is not a folder: give a folder (it is made if missing)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text}: {probe} is not writable: give a folder you can write to")
+    return text
 
 
 def engine_type(text: str) -> str:
@@ -346,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="render the bundled sample articles and a feed",
                        description="Render the bundled sample articles offline into episodes and feed.xml.")
-    p.add_argument("--out", default="audio_out", help="output folder (default audio_out)")
+    p.add_argument("--out", type=out_dir_type, default="audio_out", help="output folder (default audio_out)")
     p.add_argument("--base-url", type=base_url_type, default=DEFAULT_BASE_URL, help=f"public URL of the output folder (default {DEFAULT_BASE_URL})")
     p.add_argument("--engine", type=engine_type, default=None, help="speech engine (default espeak)")
     p.add_argument("--no-cache", action="store_true", help="synthesise every sentence, ignoring the clip cache")
@@ -359,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="the daily run: feeds in, episodes and feed.xml out",
                        description="Fetch the configured feeds, render new articles, publish the feed.")
     p.add_argument("--config", default=None, help="sources file (default feeds/sources.toml)")
-    p.add_argument("--out", default=None, help="output folder (default from config, else audio_out)")
+    p.add_argument("--out", type=out_dir_type, default=None, help="output folder (default from config, else audio_out)")
     p.add_argument("--state", default=None, help="state database (default OUT/.vnreader-state.sqlite)")
     p.add_argument("--base-url", type=base_url_type, default=None, help="public URL of the output folder")
     p.add_argument("--rerender", action="store_true", help="re-render articles whose text changed")

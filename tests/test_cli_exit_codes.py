@@ -110,3 +110,45 @@ def test_exit_code_table(args, code, tmp_path, monkeypatch, capsys):
         assert list(work.iterdir()) == [], "a refused command created files"
     if code in (1, 2, 3):
         assert err.strip(), "a failure says why on stderr"
+
+
+def _file(d: Path) -> str:
+    (d / "file.txt").write_text("not a folder")
+    return str(d / "file.txt")
+
+
+def _under_file(d: Path) -> str:
+    return str(Path(_file(d)) / "out")
+
+
+def _read_only(d: Path) -> str:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root can write to a 0500 folder (the under-file cases cover root)")
+    ro = d / "ro"
+    ro.mkdir(mode=0o500)
+    return str(ro / "out")
+
+
+OUT_DIRS = [("run", _file), ("demo", _file), ("run", _under_file), ("demo", _under_file),
+            ("run", _read_only), ("demo", _read_only), ("run-config", _under_file)]
+
+
+@pytest.mark.parametrize("command, make_out", OUT_DIRS,
+                         ids=["run-out-file", "demo-out-file", "run-out-under-file", "demo-out-under-file",
+                              "run-out-read-only", "demo-out-read-only", "run-config-out-under-file"])
+def test_unusable_output_folder_is_one_line_exit_2(command, make_out, tmp_path, capsys):
+    out = make_out(tmp_path)
+    config = tmp_path / "sources.toml"
+    body = '[[sources]]\nname = "a"\nurl = "http://127.0.0.1:9/rss"\n'
+    if command == "run-config":
+        config.write_text(f'[run]\nout = "{out}"\n' + body)
+        argv = ["run", "--config", str(config)]
+    else:
+        config.write_text(body)
+        argv = [command, "--out", out] + (["--config", str(config)] if command == "run" else [])
+    assert _exit(argv) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "error" in lines[0] and "file.txt" in lines[0], err
