@@ -242,7 +242,7 @@ def cmd_read(a) -> int:
     target = output_target(a.output, (a.source,))
     ep = pipeline.read_source(a.source, target, engine=a.engine, voice=a.voice, rate=a.rate,
                               captions=a.captions, cache=None if a.no_cache else pipeline.default_cache(),
-                              fallback=a.fallback, stream=_stdout_stream(target))
+                              fallback=a.fallback, stream=_stdout_stream(target), max_bytes=a.max_bytes)
     print(f"{_verb(ep)} {_shown(a.output, target)} ({ep.duration:.1f} s, {ep.size} bytes): {ep.title}",
           file=_report_stream(target))
     return 0
@@ -315,6 +315,13 @@ def _engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="synthesise every sentence, ignoring the clip cache")
 
 
+def _max_bytes_arg(p: argparse.ArgumentParser) -> None:
+    from reader.fetch import MAX_BYTES
+
+    p.add_argument("--max-bytes", type=size_type, default=MAX_BYTES, metavar="N",
+                   help=f"refuse pages larger than N bytes (default {MAX_BYTES})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="vnreader", description="Vietnamese news in, podcast out.")
     ap.add_argument("--version", action="version", version=f"vnreader {__version__}")
@@ -325,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="SOURCE", help="a URL, a saved page or text file, or - for standard input")
     p.add_argument("--json", action="store_true", help="print JSON with title, lead, paragraphs and metadata")
     p.add_argument("--captions", action="store_true", help="keep image captions (once, after their paragraph)")
-    p.add_argument("--max-bytes", type=size_type, default=10_000_000, help="refuse pages larger than this")
+    _max_bytes_arg(p)
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("sentences", help="split text into sentences", description="Split text into sentences, one per line.")
@@ -353,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="OUT.mp3",
                    help="MP3 to write (a symlink is written through to its target); - = standard output, MP3 only")
     p.add_argument("--captions", action="store_true", help="read image captions once, after their paragraph")
+    _max_bytes_arg(p)
     p.add_argument("--fallback", type=engine_type, default=None, metavar="ENGINE",
                    help="if the engine fails, render the whole article with this engine (default: fail)")
     _engine_args(p)

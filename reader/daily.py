@@ -378,7 +378,7 @@ class _Run:
         info = self.config.channel
         known = {f.name for f in fields(Channel)}
         values = {k: getattr(info, k) for k in ("title", "description", "link", "language", "author", "owner_name",
-                                                 "owner_email", "image", "category") if k in known}
+                                                 "owner_email", "image", "category", "guid") if k in known}
         values["link"] = info.link or self.base_url
         if info.image:
             cover = self.out_dir / info.image

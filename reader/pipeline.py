@@ -279,12 +279,12 @@ def _output(out_path: str | Path | None, stream: BinaryIO | None) -> Iterator[Pa
 
 
 def read_source(source: str, out_path: str | Path | None, *, engine=None, voice=None, rate=1.0, captions=False,
-                cache=None, fallback=None, stream: BinaryIO | None = None) -> Episode:
+                cache=None, fallback=None, stream: BinaryIO | None = None, max_bytes: int | None = None) -> Episode:
     """One article (URL, file or stdin) to one MP3; ``out_path`` None = the MP3 alone to ``stream``."""
     from reader.extract import extract
-    from reader.fetch import load
+    from reader.fetch import MAX_BYTES, load
 
-    doc = extract(load(source), captions=captions)
+    doc = extract(load(source, max_bytes=max_bytes or MAX_BYTES), captions=captions)
     with _output(out_path, stream) as path:
         return render_document(doc, path.parent, engine=engine, voice=voice, rate=rate, captions=captions,
                                cache=cache, fallback=fallback, out_path=path)

@@ -152,3 +152,13 @@ def test_unusable_output_folder_is_one_line_exit_2(command, make_out, tmp_path, 
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "error" in lines[0] and "file.txt" in lines[0], err
+
+
+@pytest.mark.parametrize("command", ["read", "extract"])
+def test_too_large_fix_names_an_option_the_command_takes(command, tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(tts.ENGINES, "tone", FAKES["tone"])
+    monkeypatch.setenv("VNREADER_CACHE", str(tmp_path / "clips"))
+    out = ["--engine", "tone", "-o", str(tmp_path / "out.mp3")] if command == "read" else []
+    assert _exit([command, PAGE, "--max-bytes", "1000", *out]) == 1
+    assert "--max-bytes" in capsys.readouterr().err
+    assert _exit([command, PAGE, "--max-bytes", "1000000", *out]) == 0

@@ -468,3 +468,13 @@ def test_real_run_killed_then_resumed(site, tmp_path):
     r = subprocess.run(cmd + ["--quiet"], capture_output=True, text=True, env=env, timeout=120)
     assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
     assert (out / "feed.xml").read_bytes() == before
+
+
+def test_channel_guid_from_the_sources_file_is_the_podcast_guid(site, tmp_path):
+    guid = "0b3e2f4e-4c61-4a8e-9d59-3a2f6f0d8c11"
+    cfg = write_config(tmp_path / "s.toml", site, two_sources())
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("[channel]\n", f'[channel]\nguid = "{guid}"\n', 1),
+                   encoding="utf-8")
+    out = tmp_path / "out"
+    do_run(cfg, out, FakeRenderer())
+    assert f"<podcast:guid>{guid}</podcast:guid>" in (out / "feed.xml").read_text(encoding="utf-8")
