@@ -1,35 +1,143 @@
 """Command line: thin commands over library calls.
 
-Exit codes: 0 all done, 1 some items failed (the rest done), 2 usage or configuration
-error, 3 another run holds the lock. Expected failures print one line naming the input
-and the fix, never a traceback.
+Every command exits with one of these codes:
+
+    0    done (also: nothing to do, output unchanged)
+    1    some or all items failed at run time: fetch, extract, engine, audio, publish
+    2    usage or configuration error, found before any work: a bad option (--rate, --pitch,
+         --base-url, --port, --max-bytes, --engine), a missing input file, an output path that
+         cannot be written, an unknown voice, a wrong sources file
+    3    another run holds the output folder's lock
+    130  interrupted (SIGINT, Ctrl-C)
+    143  terminated (SIGTERM)
+
+Options are checked by argparse type functions, so a bad one is refused before anything is
+fetched or written. Expected failures print one line naming the input and the fix, never a
+traceback. Exit codes come from the error classes in ``reader/errors.py`` (``exit_code``).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import signal
+import math
+import os
+import re
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from reader import __version__
 from reader.errors import ReaderError, UsageError
+from reader.fsutil import output_target
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
 
 
+def _check_input(source: str | None) -> None:
+    """A named local input must be an existing file (exit 2, before any work); URLs and - pass."""
+    if source in (None, "-") or re.match(r"^[a-z][a-z0-9+.-]*://", source, re.I):
+        return
+    p = Path(source).expanduser()
+    if not p.is_file():
+        raise UsageError(source, "no such file" if not p.exists() else "not a file",
+                         fix="give an existing file, or - for standard input")
+
+
 def _read_input(path: str | None) -> str:
-    if path in (None, "-"):
-        data = sys.stdin.buffer.read()
-    else:
-        p = Path(path)
-        if not p.is_file():
-            raise UsageError(path, "no such file", fix="give a readable text file, or - for standard input")
-        data = p.read_bytes()
+    _check_input(path)
+    data = sys.stdin.buffer.read() if path in (None, "-") else Path(path).expanduser().read_bytes()
     from reader.fetch import refuse_binary
 
     refuse_binary(data, path or "stdin")
     return data.decode("utf-8-sig", errors="replace")
+
+
+# ---------------------------------------------------------------- option types
+# argparse calls these while parsing: a bad value exits 2 before anything runs.
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def rate_type(text: str) -> float:
+    from reader.tts.base import MAX_RATE, MIN_RATE
+
+    value = _finite(text)
+    if not MIN_RATE <= value <= MAX_RATE:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: give {MIN_RATE}–{MAX_RATE} (1.0 = normal)")
+    return value
+
+
+#: --pitch ranges per engine (checked once the engine is known); engines not listed take any number.
+PITCH_RANGES = {"espeak": (0.0, 99.0)}
+
+
+def port_type(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is out of range: give 1–65535")
+    return value
+
+
+def base_url_type(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an absolute http(s) URL: give one like {DEFAULT_BASE_URL}")
+    return text
+
+
+def size_type(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is too small: give 1 or more bytes")
+    return value
+
+
+def out_dir_type(text: str) -> str:
+    """An output folder: an existing writable folder, or one that can be made (its nearest existing parent is)."""
+    path = Path(text).expanduser()
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: {probe} is not a folder: give a folder (it is made if missing)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text}: {probe} is not writable: give a folder you can write to")
+    return text
+
+
+def engine_type(text: str) -> str:
+    from reader.tts import ENGINES
+
+    name = text.strip().lower()
+    if name not in ENGINES:
+        raise argparse.ArgumentTypeError(f"no such speech engine {text!r}: choose one of {', '.join(ENGINES)}")
+    return name
+
+
+def _check_pitch(command: argparse.ArgumentParser, a: argparse.Namespace) -> None:
+    """--pitch against the chosen engine's range (the one check that needs two options)."""
+    pitch = getattr(a, "pitch", None)
+    if pitch is None:
+        return
+    from reader.tts import DEFAULT_ENGINE
+
+    engine = getattr(a, "engine", None) or DEFAULT_ENGINE
+    low, high = PITCH_RANGES.get(engine, (-math.inf, math.inf))
+    if not low <= pitch <= high:
+        command.error(f"argument --pitch: {pitch:g} is out of range for {engine}: give {low:g}–{high:g}")
 
 
 def _jsonl(text: str, what: str):
@@ -48,11 +156,33 @@ def _emit(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
 
+def _stdout_stream(target: Path | None):
+    """``-o -``: the audio goes to standard output (binary)."""
+    return sys.stdout.buffer if target is None else None
+
+
+def _report_stream(target: Path | None):
+    """Where "wrote …" goes: stderr when stdout carries the audio."""
+    return sys.stderr if target is None else sys.stdout
+
+
+def _verb(ep) -> str:
+    """ "unchanged" for an episode reused as it was (same render key), else "wrote"."""
+    return "unchanged" if ep.extra.get("reused") else "wrote"
+
+
+def _shown(output: str, target: Path | None) -> str:
+    if target is None:
+        return "standard output"
+    return f"{output} -> {target}" if Path(output).expanduser().is_symlink() else output
+
+
 # ---------------------------------------------------------------- commands
 def cmd_extract(a) -> int:
     from reader.extract import extract
     from reader.fetch import load
 
+    _check_input(a.source)
     doc = extract(load(a.source, max_bytes=a.max_bytes), captions=a.captions)
     if a.json:
         _emit({"url": doc.url, "title": doc.title, "lead": doc.lead, "paragraphs": list(doc.paragraphs),
@@ -98,12 +228,14 @@ def cmd_speak(a) -> int:
 
     if a.text is not None and a.file is not None:
         raise UsageError("speak", "give TEXT or --file, not both")
+    _check_input(a.file)
+    target = output_target(a.output, (a.file,))
     text = a.text if a.text is not None else _read_input(a.file or "-")
     if not text.strip():
         raise UsageError(a.file or "TEXT", "nothing to say", fix="give some Vietnamese text")
-    ep = pipeline.speak_text(text, a.output, engine=a.engine, voice=a.voice, rate=a.rate, pitch=a.pitch,
-                             cache=None if a.no_cache else pipeline.default_cache())
-    print(f"wrote {ep.path} ({ep.duration:.1f} s, {ep.size} bytes)")
+    ep = pipeline.speak_text(text, target, engine=a.engine, voice=a.voice, rate=a.rate, pitch=a.pitch,
+                             cache=None if a.no_cache else pipeline.default_cache(), stream=_stdout_stream(target))
+    print(f"wrote {_shown(a.output, target)} ({ep.duration:.1f} s, {ep.size} bytes)", file=_report_stream(target))
     return 0
 
 
@@ -114,11 +246,13 @@ def cmd_read(a) -> int:
         return _listen(a)
     if a.output is None:
         raise UsageError("read", "say where the audio goes", fix="give -o OUT.mp3, --stdout or --play")
-
-    ep = pipeline.read_source(a.source, a.output, engine=a.engine, voice=a.voice, rate=a.rate,
+    _check_input(a.source)
+    target = output_target(a.output, (a.source,))
+    ep = pipeline.read_source(a.source, target, engine=a.engine, voice=a.voice, rate=a.rate,
                               captions=a.captions, cache=None if a.no_cache else pipeline.default_cache(),
-                              fallback=a.fallback)
-    print(f"wrote {ep.path} ({ep.duration:.1f} s, {ep.size} bytes): {ep.title}")
+                              fallback=a.fallback, stream=_stdout_stream(target), max_bytes=a.max_bytes)
+    print(f"{_verb(ep)} {_shown(a.output, target)} ({ep.duration:.1f} s, {ep.size} bytes): {ep.title}",
+          file=_report_stream(target))
     return 0
 
 
@@ -130,6 +264,7 @@ def _listen(a) -> int:
     from reader.stream import find_player
 
     started = time.perf_counter()
+    _check_input(a.source)
     if sum(bool(x) for x in (a.stdout or a.output == "-", a.play, a.output not in (None, "-"))) > 1:
         raise UsageError("read", "give one of -o FILE, --stdout and --play")
     player = find_player(a.format or "mp3") if a.play else None
@@ -140,7 +275,8 @@ def _listen(a) -> int:
     doc, report = pipeline.listen(a.source, out=None if player else sys.stdout.buffer, player=player,
                                   engine=a.engine, voice=a.voice, rate=a.rate, pitch=getattr(a, "pitch", None), captions=a.captions,
                                   cache=None if a.no_cache else pipeline.default_cache(),
-                                  fmt=player.fmt if player else (a.format or "mp3"), started=started)
+                                  fmt=player.fmt if player else (a.format or "mp3"), started=started,
+                                  max_bytes=a.max_bytes)
     how = f"played through {player.name}" if player else "streamed"
     print(f"{how} {report.sentences} sentences ({report.seconds:.1f} s): {doc.title}", file=sys.stderr)
     return 0
@@ -149,16 +285,28 @@ def _listen(a) -> int:
 def cmd_demo(a) -> int:
     from reader import pipeline
 
-    report = pipeline.demo(Path(a.out), base_url=a.base_url, engine=a.engine,
+    out = Path(a.out)
+    before = {name: _stamp(out / name) for name in ("feed.xml", "index.html")}
+    report = pipeline.demo(out, base_url=a.base_url, engine=a.engine,
                            cache=None if a.no_cache else pipeline.default_cache())
     for ep in report.episodes:
-        print(f"wrote {ep.path} ({ep.duration:.1f} s): {ep.title}")
+        print(f"{_verb(ep)} {ep.path} ({ep.duration:.1f} s): {ep.title}")
     for item, err in report.failures:
         print(f"failed {item}: {err}", file=sys.stderr)
-    print(f"wrote {report.feed}")
-    if report.page:
-        print(f"wrote {report.page} (listening page)")
+    for path, note in ((report.feed, ""), (report.page, " (listening page)")):
+        if path:
+            same = before.get(path.name) is not None and before.get(path.name) == _stamp(path)
+            print(f"{'unchanged' if same else 'wrote'} {path}{note}")
     return 1 if report.failures else 0
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """(inode, mtime) of a file, to tell afterwards whether it was rewritten (atomic writes change the inode)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
 
 
 def cmd_engines(a) -> int:
@@ -193,23 +341,38 @@ def cmd_serve(a) -> int:
 
 
 # ---------------------------------------------------------------- parser
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a refused option is one line (like every other error) and exit 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _engine_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", default=None, help="speech engine (see `vnreader engines`; default espeak)")
+    p.add_argument("--engine", type=engine_type, default=None, help="speech engine (see `vnreader engines`; default espeak)")
     p.add_argument("--voice", default=None, help="engine voice (a name, or a .onnx path for piper)")
-    p.add_argument("--rate", type=float, default=1.0, help="speaking rate, 1.0 = normal (0.5–3.0)")
+    p.add_argument("--rate", type=rate_type, default=1.0, help="speaking rate, 1.0 = normal (0.5–3.0)")
     p.add_argument("--no-cache", action="store_true", help="synthesise every sentence, ignoring the clip cache")
 
 
+def _max_bytes_arg(p: argparse.ArgumentParser) -> None:
+    from reader.fetch import MAX_BYTES
+
+    p.add_argument("--max-bytes", type=size_type, default=MAX_BYTES, metavar="N",
+                   help=f"refuse pages larger than N bytes (default {MAX_BYTES})")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="vnreader", description="Vietnamese news in, podcast out.")
+    ap = _Parser(prog="vnreader", description="Vietnamese news in, podcast out.")
     ap.add_argument("--version", action="version", version=f"vnreader {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    ap.commands = sub.choices  # name -> its parser, for checks after parsing
 
     p = sub.add_parser("extract", help="print an article's clean text", description="Print an article's clean text.")
     p.add_argument("source", metavar="SOURCE", help="a URL, a saved page or text file, or - for standard input")
     p.add_argument("--json", action="store_true", help="print JSON with title, lead, paragraphs and metadata")
     p.add_argument("--captions", action="store_true", help="keep image captions (once, after their paragraph)")
-    p.add_argument("--max-bytes", type=int, default=10_000_000, help="refuse pages larger than this")
+    _max_bytes_arg(p)
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("sentences", help="split text into sentences", description="Split text into sentences, one per line.")
@@ -226,8 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("speak", help="speak text into an MP3", description="Speak text into an MP3 file.")
     p.add_argument("text", nargs="?", metavar="TEXT", help="text to speak (or use --file)")
     p.add_argument("--file", default=None, metavar="F", help="read the text from F (- for standard input)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT.mp3")
-    p.add_argument("--pitch", type=float, default=None, help="pitch, engine-specific (espeak 0–99)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.mp3",
+                   help="MP3 to write (a symlink is written through to its target); - = standard output, MP3 only")
+    p.add_argument("--pitch", type=_finite, default=None, help="pitch, engine-specific (espeak 0–99)")
     _engine_args(p)
     p.set_defaults(func=cmd_speak)
 
@@ -235,23 +399,24 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Read one article into one MP3 (-o), or stream it as it is spoken "
                                    "(--stdout, --play).")
     p.add_argument("source", metavar="SOURCE", help="a URL, a saved page or text file, or - for standard input")
-    p.add_argument("-o", "--output", default=None, metavar="OUT.mp3", help="write the whole episode to this file")
+    p.add_argument("-o", "--output", default=None, metavar="OUT.mp3", help="write the whole episode to this MP3 (a symlink is written through to its target); - = stream to standard output")
     p.add_argument("--stdout", action="store_true",
                    help="stream the audio to standard output as it is spoken (vnreader read URL --stdout | mpv -)")
     p.add_argument("--play", action="store_true",
                    help="play it now through mpv, ffplay, paplay, aplay or the sounddevice package")
     p.add_argument("--format", choices=("mp3", "wav"), default=None, help="stream format for --stdout (default mp3)")
     p.add_argument("--captions", action="store_true", help="read image captions once, after their paragraph")
-    p.add_argument("--fallback", default=None, metavar="ENGINE",
+    _max_bytes_arg(p)
+    p.add_argument("--fallback", type=engine_type, default=None, metavar="ENGINE",
                    help="if the engine fails, render the whole article with this engine (default: fail)")
     _engine_args(p)
     p.set_defaults(func=cmd_read)
 
     p = sub.add_parser("demo", help="render the bundled sample articles and a feed",
                        description="Render the bundled sample articles offline into episodes and feed.xml.")
-    p.add_argument("--out", default="audio_out", help="output folder (default audio_out)")
-    p.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"public URL of the output folder (default {DEFAULT_BASE_URL})")
-    p.add_argument("--engine", default=None, help="speech engine (default espeak)")
+    p.add_argument("--out", type=out_dir_type, default="audio_out", help="output folder (default audio_out)")
+    p.add_argument("--base-url", type=base_url_type, default=DEFAULT_BASE_URL, help=f"public URL of the output folder (default {DEFAULT_BASE_URL})")
+    p.add_argument("--engine", type=engine_type, default=None, help="speech engine (default espeak)")
     p.add_argument("--no-cache", action="store_true", help="synthesise every sentence, ignoring the clip cache")
     p.set_defaults(func=cmd_demo)
 
@@ -263,9 +428,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="the daily run: feeds in, episodes and feed.xml out",
                        description="Fetch the configured feeds, render new articles, publish the feed.")
     p.add_argument("--config", default=None, help="sources file (default feeds/sources.toml)")
-    p.add_argument("--out", default=None, help="output folder (default from config, else audio_out)")
+    p.add_argument("--out", type=out_dir_type, default=None, help="output folder (default from config, else audio_out)")
     p.add_argument("--state", default=None, help="state database (default OUT/.vnreader-state.sqlite)")
-    p.add_argument("--base-url", default=None, help="public URL of the output folder")
+    p.add_argument("--base-url", type=base_url_type, default=None, help="public URL of the output folder")
     p.add_argument("--rerender", action="store_true", help="re-render articles whose text changed")
     p.add_argument("--quiet", action="store_true", help="only errors and the summary")
     p.add_argument("--verbose", action="store_true", help="more detail")
@@ -276,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Serve the feed, episodes and transcripts over HTTP (127.0.0.1 by default).")
     p.add_argument("--dir", default="audio_out", help="folder to serve (default audio_out)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=port_type, default=8000, help="TCP port, 1–65535 (default 8000)")
     p.add_argument("--token", default=None, help="private feed: serve only under /TOKEN/")
     p.set_defaults(func=cmd_serve)
     return ap
@@ -305,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.print_help()
         return 2
     previous = _stop_on_sigterm()
+    _check_pitch(ap.commands[a.command], a)
     try:
         return a.func(a)
     except ReaderError as e:

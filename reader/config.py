@@ -7,7 +7,7 @@ Layout (every table but ``[[sources]]`` is optional)::
 
     [run]        out, base_url, state, engine, fallback, voice, rate, limit, timezone
     [retention]  days, max_episodes                 (0 = no limit)
-    [channel]    title, description, link, language, author, owner_name, owner_email, image, category
+    [channel]    title, description, link, language, author, owner_name, owner_email, image, category, guid
     [[groups]]   name, title, intro, outro          (one daily digest per group)
     [[sources]]  name, url, site, engine, voice, limit, group, episodes
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,7 @@ class ChannelInfo:
     owner_email: str = "vnreader@example.invalid"
     image: str = "cover.jpg"  #: file name in the output folder (generated when missing)
     category: str = "News"
+    guid: str | None = None  #: config; podcast:guid (a UUID); None = UUIDv5 of the feed URL
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ RUN_KEYS = {"out": (_STR, False), "base_url": (_STR, False), "state": (_STR, Fal
             "timezone": (_STR, False)}
 RETENTION_KEYS = {"days": (_INT, False), "max_episodes": (_INT, False)}
 CHANNEL_KEYS = {k: (_STR, False) for k in ("title", "description", "link", "language", "author", "owner_name",
-                                             "owner_email", "image", "category")}
+                                             "owner_email", "image", "category", "guid")}
 GROUP_KEYS = {"name": (_STR, True), "title": (_STR, False), "intro": (_STR, False), "outro": (_STR, False)}
 SOURCE_KEYS = {"name": (_STR, True), "url": (_STR, True), "site": (_STR, False), "engine": (_STR, False),
                "voice": (_STR, False), "limit": (_INT, False), "group": (_STR, False), "episodes": ((bool,), False)}
@@ -300,6 +302,12 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     channel = ChannelInfo(**channel_t)
     if channel.link is not None:
         c.url(channel.link, "channel", None, "link")
+    if channel.guid is not None:
+        try:
+            uuid.UUID(channel.guid)
+        except ValueError as e:
+            raise c.error("channel", None, "guid", f"guid {channel.guid!r} is not a UUID",
+                          fix='write guid = "…" with a UUID, e.g. from python -c "import uuid; print(uuid.uuid4())"') from e
     if len(channel.description.encode("utf-8")) > 4000:
         raise c.error("channel", None, "description", "description is longer than 4000 bytes",
                       fix="shorten it (podcast directories reject longer ones)")

@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 
 from reader import episodes as records
 from reader.config import Config, load_sources
-from reader.errors import ConfigError, LockedError, PublishError, ReaderError
+from reader.errors import ConfigError, LockedError, PublishError, ReaderError, UsageError
 from reader.logs import RunLog, summary_lines
 from reader.models import Article, Document, Episode, FeedSource
 from reader.store import STATE_NAME, Entry, Store, text_hash
@@ -119,9 +119,13 @@ def run_lock(out_dir: Path) -> Iterator[Path]:
 
     The kernel drops the lock when the process dies, so a killed run never leaves a stale lock.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise UsageError(out_dir, f"cannot use as the output folder: {e.strerror or e}",
+                         fix="give --out (or [run] out) a folder you can write to") from e
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -420,7 +424,7 @@ class _Run:
         info = self.config.channel
         known = {f.name for f in fields(Channel)}
         values = {k: getattr(info, k) for k in ("title", "description", "link", "language", "author", "owner_name",
-                                                 "owner_email", "image", "category") if k in known}
+                                                 "owner_email", "image", "category", "guid") if k in known}
         values["link"] = info.link or self.base_url
         if info.image:
             cover = self.out_dir / info.image

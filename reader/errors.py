@@ -10,7 +10,8 @@
     ├── ExtractError                 a page has no article body
     ├── TextError                    text could not be split or normalised
     ├── EngineError                  a TTS engine failed
-    │   ├── EngineUnavailable        the engine cannot run here (missing package, voice, network)
+    │   ├── EngineUnavailable        the engine cannot run here (missing package, network)
+    │   │   └── UnknownVoice         no such voice for this engine (exit 2: a usage error)
     │   ├── EngineTimeout            the engine did not answer in time
     │   └── EngineBusy               the service refused or dropped the request for now (429, 5xx); retried
     ├── AudioError                   joining, encoding or tagging failed
@@ -105,6 +106,10 @@ class EngineError(ReaderError):
 
 class EngineUnavailable(EngineError):
     message = "the speech engine cannot run here"
+
+
+class UnknownVoice(EngineUnavailable):
+    message = "the speech engine has no such voice"
     exit_code = 2
 
 

@@ -49,3 +49,29 @@ def _fsync_dir(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def output_target(output: str, inputs: tuple[str | None, ...] = ()) -> Path | None:
+    """Check ``-o OUTPUT`` before any work; return the regular file to write (None = standard output).
+
+    Writes go through a temp file and a rename, which would replace whatever ``OUTPUT`` is, so
+    refuse a directory, a device, FIFO or socket, and the input file itself (same inode). A
+    symlink is followed: the file it points to is written (atomically, beside the target).
+    """
+    from reader.errors import UsageError
+
+    if output == "-":
+        return None
+    target = Path(output).expanduser().resolve()
+    if target.is_dir():
+        raise UsageError(output, "is a directory", fix="give a file name such as OUT.mp3")
+    if target.exists() and not target.is_file():
+        raise UsageError(output, "is not a regular file (a device, FIFO or socket)",
+                         fix="give a file name such as OUT.mp3, or -o - for standard output")
+    for source in inputs:
+        if source in (None, "-"):
+            continue
+        src = Path(source).expanduser()
+        if src.exists() and (target == src.resolve() or (target.exists() and os.path.samefile(src, target))):
+            raise UsageError(output, "is the input file", fix="give another output name such as OUT.mp3")
+    return target

@@ -5,16 +5,19 @@ Every call here is a few lines over the stage modules; the CLI and the daily run
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
+import shutil
+import tempfile
 import tomllib
 import unicodedata
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from typing import BinaryIO, Iterator, Sequence
 
 from reader import episodes as records
 from reader.errors import ReaderError, UsageError
@@ -45,6 +48,35 @@ def _render_key(engine, voice: str, rate: float, pitch, sentences: Sequence[Sent
     h.update(json.dumps([engine.name, engine.version, voice, rate, pitch, extra,
                          [(s.paragraph, s.text, s.spoken) for s in sentences]], ensure_ascii=False).encode())
     return h.hexdigest()
+
+
+#: Encoder settings every episode is built with; part of the render key stored in its record.
+AUDIO_SETTINGS = {"format": "mp3", "bitrate": 64, "target_lufs": -16.0, "true_peak": -1.0}
+
+
+def _record_key(name_key: str) -> str:
+    """The render key kept in an episode's record: the file-name key plus the encoder settings."""
+    return hashlib.sha256(json.dumps([name_key, AUDIO_SETTINGS], sort_keys=True).encode()).hexdigest()
+
+
+def _reuse(out_path: Path, key: str, *, named: bool) -> Episode | None:
+    """The recorded episode if ``out_path`` exists and was rendered from the same inputs, else None.
+
+    An output the caller named (``-o bai.mp3``) is reused only when its record holds the same
+    render key; an output named by its own hash also when an older record has no key. The
+    episode returned carries ``extra["reused"] = True`` (not saved), so callers can say so.
+    """
+    record = records.record_path(out_path)
+    if not (record.is_file() and out_path.is_file()):
+        return None
+    try:
+        ep = records.load(record)
+    except (ValueError, TypeError, KeyError):
+        return None  # a damaged record: render again
+    stored = ep.extra.get("render_key")
+    if stored != key and (named or stored is not None):
+        return None
+    return replace(ep, extra={**ep.extra, "reused": True})
 
 
 def _chapter_title(sentence: Sentence, limit: int = 60) -> str:
@@ -104,20 +136,24 @@ def _speak(sentences, eng, *, voice, rate, pitch, cache, fallback):
 
 
 def _build(segments, *, title, out_path, guid, description, link, published, author, feed_title, rate,
-           result, cover, image=None, made_at: datetime | None = None, made_by: str | None = None) -> Episode:
+           result, cover, image=None, made_at: datetime | None = None, made_by: str | None = None,
+           key: str | None = None) -> Episode:
     from reader.audio import EpisodeMeta, build_episode
 
     meta = EpisodeMeta(title=title, artist=author or feed_title, album=feed_title, date=published, language="vi",
                        url=link, description=description, cover=cover, guid=guid,
                        engine=result.engine.name if hasattr(result.engine, "name") else str(result.engine),
                        voice=result.voice)
-    ep = build_episode(segments, meta, out_path, rate=rate)
+    ep = build_episode(segments, meta, out_path, rate=rate, bitrate=AUDIO_SETTINGS["bitrate"],
+                       target_lufs=AUDIO_SETTINGS["target_lufs"], true_peak=AUDIO_SETTINGS["true_peak"])
     if result.fell_back_from:
         _note_fallback(ep, result)
     speech = sum(c.duration for c in result.clips)
     extra = dict(ep.extra)
     extra.update({"speech_seconds": round(speech, 3), "sentences": len(result.clips),
                   "synthesized": result.synthesized, "cached": result.cached})
+    if key is not None:
+        extra["render_key"] = key
     return replace(ep, title=title, guid=guid, description=description, link=link, published=published,
                    author=author, image=image, extra=extra,
                    made_at=made_at or datetime.now(timezone.utc).replace(microsecond=0), made_by=made_by,
@@ -158,19 +194,10 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
     eng = get_engine(engine)
     voice_id = voice or eng.default_voice
     key = _render_key(eng, voice_id, rate, pitch, sents, extra=doc.title)
-    if out_path is None:
-        out_path = out_dir / f"{slugify(doc.title)}-{key[:10]}.mp3"
-    record = records.record_path(out_path)
-    if record.is_file() and Path(out_path).is_file():
-        try:
-            old = records.load(record)
-        except (ValueError, TypeError, KeyError):
-            pass  # a damaged record: render again
-        else:
-            if old.made_by is None and made_by:  # a record from before made_by existed
-                old = replace(old, made_by=made_by)
-                records.save(old)
-            return old
+    named = out_path is not None
+    out_path = Path(out_path) if named else out_dir / f"{slugify(doc.title)}-{key[:10]}.mp3"
+    if (ep := _reuse(out_path, _record_key(key), named=named)) is not None:
+        return ep
     guid = guid or article_guid(doc)
     published = published or doc.published or _previous_date(out_dir, guid) or datetime.now(timezone.utc).replace(microsecond=0)
     feed_title = feed_title or FEED_TITLE
@@ -178,7 +205,8 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
     ep = _build(_segments(doc.title, result.clips), title=doc.title, out_path=Path(out_path), guid=guid,
                 description=doc.lead or (doc.paragraphs[0] if doc.paragraphs else ""), link=doc.url,
                 published=published, author=doc.author or source_name, feed_title=feed_title, rate=rate,
-                result=result, cover=_cover_bytes(out_dir), image=doc.image, made_at=made_at, made_by=made_by)
+                result=result, cover=_cover_bytes(out_dir), image=doc.image, made_at=made_at, made_by=made_by,
+                key=_record_key(key))
     records.save(ep)
     return ep
 
@@ -207,9 +235,8 @@ def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: 
     voice_id = voice or eng.default_voice
     key = _render_key(eng, voice_id, rate, None, flat, extra=title)
     out_path = out_dir / f"{slugify(title)}-{key[:10]}.mp3"
-    record = records.record_path(out_path)
-    if record.is_file() and out_path.is_file():
-        return records.load(record)
+    if (ep := _reuse(out_path, _record_key(key), named=False)) is not None:
+        return ep
     result = _speak(flat, eng, voice=voice, rate=rate, pitch=None, cache=cache, fallback=fallback)
     segments, i = [], 0
     for name, ss in parts:
@@ -218,7 +245,8 @@ def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: 
     lead = "; ".join(d.title for d in docs)
     ep = _build(segments, title=title, out_path=out_path, guid=guid, description=lead, link=None,
                 published=published, author=None, feed_title=feed_title or FEED_TITLE, rate=rate,
-                result=result, cover=_cover_bytes(out_dir), made_at=made_at, made_by=made_by)
+                result=result, cover=_cover_bytes(out_dir), made_at=made_at, made_by=made_by,
+                key=_record_key(key))
     records.save(ep)
     return ep
 
@@ -232,9 +260,9 @@ def _previous_date(out_dir: Path, guid: str) -> datetime | None:
 
 
 # ---------------------------------------------------------------- CLI helpers
-def speak_text(text: str, out_path: str | Path, *, engine=None, voice=None, rate=1.0, pitch=None,
-               cache=None) -> Episode:
-    """Free text to one MP3 (no feed, no record)."""
+def speak_text(text: str, out_path: str | Path | None, *, engine=None, voice=None, rate=1.0, pitch=None,
+               cache=None, stream: BinaryIO | None = None) -> Episode:
+    """Free text to one MP3 (no feed, no record); ``out_path`` None = the MP3 alone to ``stream``."""
     from reader.audio import Segment
     from reader.text import normalize, split_sentences
     from reader.tts import get_engine
@@ -250,32 +278,50 @@ def speak_text(text: str, out_path: str | Path, *, engine=None, voice=None, rate
     result = _speak(sents, get_engine(engine), voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=None)
     title = _chapter_title(sents[0])
     guid = str(uuid.uuid5(uuid.NAMESPACE_URL, "vnreader:text:" + text))
-    return _build([Segment(title, tuple(result.clips))], title=title, out_path=Path(out_path), guid=guid,
-                  description="", link=None, published=datetime.now(timezone.utc).replace(microsecond=0),
-                  author=None, feed_title=FEED_TITLE, rate=rate, result=result, cover=None)
+    with _output(out_path, stream) as path:
+        return _build([Segment(title, tuple(result.clips))], title=title, out_path=path, guid=guid,
+                      description="", link=None, published=datetime.now(timezone.utc).replace(microsecond=0),
+                      author=None, feed_title=FEED_TITLE, rate=rate, result=result, cover=None)
 
 
-def read_source(source: str, out_path: str | Path, *, engine=None, voice=None, rate=1.0, captions=False,
-                cache=None, fallback=None) -> Episode:
-    """One article (URL, file or stdin) to one MP3."""
+@contextlib.contextmanager
+def _output(out_path: str | Path | None, stream: BinaryIO | None) -> Iterator[Path]:
+    """The path to render to; for ``out_path`` None, a temp folder whose MP3 is then copied to ``stream``.
+
+    Only the MP3 goes to the stream: sidecars and the record stay in the temp folder, which is removed.
+    """
+    if out_path is not None:
+        yield Path(out_path)
+        return
+    with tempfile.TemporaryDirectory(prefix="vnreader-") as tmp:
+        path = Path(tmp) / "episode.mp3"
+        yield path
+        with open(path, "rb") as f:
+            shutil.copyfileobj(f, stream)
+        stream.flush()
+
+
+def read_source(source: str, out_path: str | Path | None, *, engine=None, voice=None, rate=1.0, captions=False,
+                cache=None, fallback=None, stream: BinaryIO | None = None, max_bytes: int | None = None) -> Episode:
+    """One article (URL, file or stdin) to one MP3; ``out_path`` None = the MP3 alone to ``stream``."""
     from reader.extract import extract
-    from reader.fetch import load
+    from reader.fetch import MAX_BYTES, load
 
-    doc = extract(load(source), captions=captions)
-    out_path = Path(out_path)
-    return render_document(doc, out_path.parent, engine=engine, voice=voice, rate=rate, captions=captions,
-                           cache=cache, fallback=fallback, out_path=out_path, made_by="read")
+    doc = extract(load(source, max_bytes=max_bytes or MAX_BYTES), captions=captions)
+    with _output(out_path, stream) as path:
+        return render_document(doc, path.parent, engine=engine, voice=voice, rate=rate, captions=captions,
+                               cache=cache, fallback=fallback, out_path=path, made_by="read")
 
 
 def listen(source: str, *, out=None, player=None, engine=None, voice=None, rate=1.0, pitch=None, captions=False,
-           cache=None, fmt: str = "mp3", started: float | None = None):
+           cache=None, fmt: str = "mp3", started: float | None = None, max_bytes: int | None = None):
     """One article streamed as it is spoken: into ``out`` (a binary file) or through ``player``.
 
     Returns (document, StreamReport). Nothing is written to disk but the clip cache.
     """
     from reader import stream as streaming
     from reader.extract import extract
-    from reader.fetch import load
+    from reader.fetch import MAX_BYTES, load
     from reader.text import sentences as split_document
     from reader.tts import get_engine
 
@@ -283,7 +329,7 @@ def listen(source: str, *, out=None, player=None, engine=None, voice=None, rate=
     eng = get_engine(engine)
     if hasattr(eng, "check_voice"):
         eng.check_voice(voice)
-    doc = extract(load(source), captions=captions)
+    doc = extract(load(source, max_bytes=max_bytes or MAX_BYTES), captions=captions)
     sents = split_document(doc, captions=captions)
     options = dict(voice=voice, rate=rate, pitch=pitch, cache=cache, started=started, subject=source)
     if player is not None:

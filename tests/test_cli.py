@@ -43,11 +43,11 @@ def cli(*args, stdin: str | None = None, tmp: Path | None = None) -> subprocess.
 
 CASES = [
     # (args, exit code, words the one-line error must contain)
-    (["read", "/nonexistent/bai.html", "-o", "x.mp3"], 1, ["/nonexistent/bai.html"]),
+    (["read", "/nonexistent/bai.html", "-o", "x.mp3"], 2, ["/nonexistent/bai.html"]),
     (["speak", "xin chào", "--engine", "nope", "-o", "x.mp3"], 2, ["nope", "espeak"]),
     (["speak", "xin chào", "--rate", "9", "-o", "x.mp3"], 2, ["9"]),
     (["sentences", "/nonexistent.txt"], 2, ["/nonexistent.txt"]),
-    (["extract", "SAMPLES/../../tests/data"], 1, ["data"]),
+    (["extract", "SAMPLES/../../tests/data"], 2, ["data"]),
 ]
 
 

@@ -140,3 +140,17 @@ def test_fallback_engine_is_read_and_checked():
     with pytest.raises(ConfigError) as e:
         parse_sources(GOOD.replace('engine = "espeak"', 'engine = "espeak"\nfallback = "espaek"'), "s.toml")
     assert "s.toml:4" in str(e.value) and "espaek" in str(e.value)
+
+
+CHANNEL_GUID = "0b3e2f4e-4c61-4a8e-9d59-3a2f6f0d8c11"
+
+
+@pytest.mark.parametrize("value, ok", [(CHANNEL_GUID, True), ("not-a-uuid", False)], ids=["uuid", "not-a-uuid"])
+def test_channel_guid_is_read_and_checked(value, ok):
+    text = GOOD + f'\n[channel]\nguid = "{value}"\n'
+    if ok:
+        assert parse_sources(text).channel.guid == CHANNEL_GUID
+        return
+    with pytest.raises(ConfigError) as ei:
+        parse_sources(text)
+    assert ei.value.line == len(GOOD.splitlines()) + 3 and "not a UUID" in str(ei.value)

@@ -570,3 +570,13 @@ def test_an_article_that_crashes_the_voice_fails_alone_and_is_given_up(site, tmp
         assert store.counts().get("gave-up") == 1
     rep = daily.run(config, out_dir=out, base_url=BASE, log=RunLog(quiet=True), now=NOW)
     assert rep.failed == [] and not rep.new  # given up: not tried again
+
+
+def test_channel_guid_from_the_sources_file_is_the_podcast_guid(site, tmp_path):
+    guid = "0b3e2f4e-4c61-4a8e-9d59-3a2f6f0d8c11"
+    cfg = write_config(tmp_path / "s.toml", site, two_sources())
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("[channel]\n", f'[channel]\nguid = "{guid}"\n', 1),
+                   encoding="utf-8")
+    out = tmp_path / "out"
+    do_run(cfg, out, FakeRenderer())
+    assert f"<podcast:guid>{guid}</podcast:guid>" in (out / "feed.xml").read_text(encoding="utf-8")

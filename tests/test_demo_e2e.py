@@ -29,6 +29,7 @@ def demo_dir(tmp_path_factory) -> Path:
     p = run_demo(out)
     assert p.returncode == 0, p.stderr
     assert "feed.xml" in p.stdout
+    assert all(line.startswith("wrote ") for line in p.stdout.splitlines()), p.stdout
     return out
 
 
@@ -101,6 +102,8 @@ def test_second_demo_run_changes_nothing(demo_dir):
     feed = (demo_dir / "feed.xml").read_bytes()
     p = run_demo(demo_dir)
     assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert len(lines) == 5 and all(line.startswith("unchanged ") for line in lines), p.stdout  # 3 MP3s, feed, page
     assert (demo_dir / "feed.xml").read_bytes() == feed
     after = {p.name: p.stat().st_mtime_ns for p in demo_dir.iterdir()}
     assert {k: v for k, v in after.items() if k != "feed.xml"} == {k: v for k, v in before.items() if k != "feed.xml"}

@@ -14,7 +14,7 @@ import asyncio
 import io
 import math
 
-from reader.errors import EngineBusy, EngineError, EngineTimeout, EngineUnavailable
+from reader.errors import EngineBusy, EngineError, EngineTimeout, EngineUnavailable, UnknownVoice
 from reader.models import Clip
 from reader.tts.base import check_rate, check_text
 from reader.tts.gtts import _mp3_decoder_problem, decode_mp3
@@ -66,7 +66,7 @@ class EdgeEngine:
                                                pitch=f"{round(pitch or 0):+d}Hz",
                                                connect_timeout=seconds, receive_timeout=seconds)
         except ValueError as e:
-            raise EngineUnavailable(self.name, f"voice {voice!r}: {e}",
+            raise UnknownVoice(self.name, f"voice {voice!r}: {e}",
                                     fix="use " + " or ".join(VOICES)) from e
         try:
             mp3 = _run(_collect(communicate), self.timeout)

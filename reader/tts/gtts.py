@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 
-from reader.errors import EngineBusy, EngineError, EngineTimeout, EngineUnavailable
+from reader.errors import EngineBusy, EngineError, EngineTimeout, EngineUnavailable, UnknownVoice
 from reader.models import Clip
 from reader.tts.base import check_rate, check_text
 
@@ -67,7 +67,7 @@ class GttsEngine:
         try:
             tts = gtts.gTTS(text, lang=voice, slow=rate <= SLOW_RATE, tld=self.tld, timeout=self.timeout)
         except ValueError as e:
-            raise EngineUnavailable(self.name, f"voice {voice!r}: {e}",
+            raise UnknownVoice(self.name, f"voice {voice!r}: {e}",
                                     fix="use a gTTS language code such as vi") from e
         buf = io.BytesIO()
         try:

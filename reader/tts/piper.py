@@ -13,7 +13,7 @@ import os
 import threading
 from pathlib import Path
 
-from reader.errors import EngineError, EngineUnavailable
+from reader.errors import EngineError, EngineUnavailable, UnknownVoice
 from reader.models import Clip
 from reader.tts.base import check_rate, check_text
 
@@ -80,7 +80,7 @@ class PiperEngine:
                 return self._voices[path]
             problem = _voice_problem(path)
             if problem:
-                raise EngineUnavailable(self.name, problem)
+                raise UnknownVoice(self.name, problem)
             try:
                 from piper import PiperVoice
             except ImportError as e:
