@@ -223,12 +223,24 @@ def cmd_normalize(a) -> int:
     return 0
 
 
+def _check_voice(a) -> None:
+    """An engine that can list its voices (espeak) refuses an unknown --voice before any work."""
+    if a.voice is None:
+        return
+    from reader.tts import get_engine
+
+    engine = get_engine(a.engine)
+    if hasattr(engine, "check_voice"):
+        engine.check_voice(a.voice)
+
+
 def cmd_speak(a) -> int:
     from reader import pipeline
 
     if a.text is not None and a.file is not None:
         raise UsageError("speak", "give TEXT or --file, not both")
     _check_input(a.file)
+    _check_voice(a)
     target = output_target(a.output, (a.file,))
     text = a.text if a.text is not None else _read_input(a.file or "-")
     if not text.strip():
@@ -242,11 +254,12 @@ def cmd_speak(a) -> int:
 def cmd_read(a) -> int:
     from reader import pipeline
 
-    if a.stdout or a.play or a.output == "-":
+    if a.stdout or a.play:
         return _listen(a)
     if a.output is None:
         raise UsageError("read", "say where the audio goes", fix="give -o OUT.mp3, --stdout or --play")
     _check_input(a.source)
+    _check_voice(a)
     target = output_target(a.output, (a.source,))
     ep = pipeline.read_source(a.source, target, engine=a.engine, voice=a.voice, rate=a.rate,
                               captions=a.captions, cache=None if a.no_cache else pipeline.default_cache(),
@@ -265,10 +278,10 @@ def _listen(a) -> int:
 
     started = time.perf_counter()
     _check_input(a.source)
-    if sum(bool(x) for x in (a.stdout or a.output == "-", a.play, a.output not in (None, "-"))) > 1:
+    if sum(bool(x) for x in (a.stdout, a.play, a.output is not None)) > 1:
         raise UsageError("read", "give one of -o FILE, --stdout and --play")
     player = find_player(a.format or "mp3") if a.play else None
-    if a.stdout or a.output == "-":
+    if a.stdout:
         if sys.stdout.isatty():
             raise UsageError("--stdout", "standard output is a terminal, not an audio player",
                              fix="pipe it to a player: vnreader read SOURCE --stdout | mpv -   (or use --play)")
@@ -399,7 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Read one article into one MP3 (-o), or stream it as it is spoken "
                                    "(--stdout, --play).")
     p.add_argument("source", metavar="SOURCE", help="a URL, a saved page or text file, or - for standard input")
-    p.add_argument("-o", "--output", default=None, metavar="OUT.mp3", help="write the whole episode to this MP3 (a symlink is written through to its target); - = stream to standard output")
+    p.add_argument("-o", "--output", default=None, metavar="OUT.mp3", help="write the whole episode to this MP3 (a symlink is written through to its target); "
+                        "- = the whole tagged MP3 to standard output once rendered (--stdout streams instead)")
     p.add_argument("--stdout", action="store_true",
                    help="stream the audio to standard output as it is spoken (vnreader read URL --stdout | mpv -)")
     p.add_argument("--play", action="store_true",

@@ -327,7 +327,7 @@ def listen(source: str, *, out=None, player=None, engine=None, voice=None, rate=
 
     streaming.check_format(fmt)
     eng = get_engine(engine)
-    if hasattr(eng, "check_voice"):
+    if voice is not None and hasattr(eng, "check_voice"):
         eng.check_voice(voice)
     doc = extract(load(source, max_bytes=max_bytes or MAX_BYTES), captions=captions)
     sents = split_document(doc, captions=captions)
