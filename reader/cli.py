@@ -9,7 +9,10 @@ Every command exits with one of these codes:
          cannot be written, an unknown voice, a wrong sources file
     3    another run holds the output folder's lock
     130  interrupted (SIGINT, Ctrl-C)
+    141  standard output closed by its reader (`| head`): quiet, like other Unix tools
     143  terminated (SIGTERM)
+
+A full standard output (``> /dev/full``) is 1 with "standard output: write failed (…)" on stderr.
 
 Options are checked by argparse type functions, so a bad one is refused before anything is
 fetched or written. Expected failures print one line naming the input and the fix, never a
@@ -18,6 +21,7 @@ traceback. Exit codes come from the error classes in ``reader/errors.py`` (``exi
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import signal
 import math
@@ -478,14 +482,92 @@ def _stop_on_sigterm():
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a full or closed standard output ends it cleanly (see the exit codes)."""
+    real = sys.stdout
+    sys.stdout = _GuardedStdout(real)
+    try:
+        try:
+            code = _main(argv)
+        finally:
+            sys.stdout.flush()  # also after --help (SystemExit): lost output must not exit 0
+    except StdoutFailed as failed:
+        code = _stdout_failed(failed.error)
+        _discard_stdout(real)
+    finally:
+        sys.stdout = real
+    return code
+
+
+#: Standard output closed by its reader: 128 + SIGPIPE, what a shell shows for tools killed by it.
+EXIT_BROKEN_PIPE = 141
+
+
+class StdoutFailed(BaseException):
+    """Writing to standard output failed. A BaseException, like KeyboardInterrupt: it stops the
+    command wherever it is (no ``except Exception`` swallows it, nor argparse's help printer)."""
+
+    def __init__(self, error: OSError):
+        super().__init__(error)
+        self.error = error
+
+
+class _GuardedStdout:
+    """Standard output (text, or its ``.buffer``) whose write errors are told apart from others."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, data):
+        try:
+            return self._stream.write(data)
+        except OSError as e:
+            raise StdoutFailed(e) from e
+
+    def flush(self):
+        try:
+            return self._stream.flush()
+        except OSError as e:
+            raise StdoutFailed(e) from e
+
+    @property
+    def buffer(self):
+        return _GuardedStdout(self._stream.buffer)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _stdout_failed(error: OSError) -> int:
+    """A closed pipe (`| head`) ends quietly, like other Unix tools; anything else is said on stderr."""
+    if isinstance(error, BrokenPipeError):
+        return EXIT_BROKEN_PIPE
+    reason = os.strerror(error.errno).lower() if error.errno else str(error)
+    try:
+        print(f"vnreader: standard output: write failed ({reason})", file=sys.stderr)
+    except OSError:
+        pass
+    return 1
+
+
+def _discard_stdout(stream) -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):  # no real stdout (tests capture it)
+        pass
+
+
+def _main(argv: list[str] | None) -> int:
     ap = build_parser()
     a = ap.parse_args(argv)
     if not getattr(a, "func", None):
         ap.print_help()
         return 2
     previous = _stop_on_sigterm()
-    _check_pitch(ap.commands[a.command], a)
     try:
+        _check_pitch(ap.commands[a.command], a)
         return a.func(a)
     except ReaderError as e:
         print(f"vnreader {a.command}: error: {e}", file=sys.stderr)
@@ -496,8 +578,6 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated:
         print("vnreader: terminated", file=sys.stderr)
         return 143
-    except BrokenPipeError:
-        return 0
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

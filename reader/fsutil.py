@@ -68,6 +68,11 @@ def output_target(output: str, inputs: tuple[str | None, ...] = ()) -> Path | No
     if target.exists() and not target.is_file():
         raise UsageError(output, "is not a regular file (a device, FIFO or socket)",
                          fix="give a file name such as OUT.mp3, or -o - for standard output")
+    parent = target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(output, f"{parent} is not a folder", fix="give a path in a folder, such as OUT.mp3")
     for source in inputs:
         if source in (None, "-"):
             continue

@@ -56,6 +56,7 @@ REFUSED = [
     (lambda d: str(d / "in" / ".." / "in" / "page.html"), "is the input file"),
     (_hardlink, "is the input file"),
     (lambda d: str(d / "in"), "is a directory"),
+    (lambda d: str(d / "in" / "page.html" / "out.mp3"), "is not a folder"),
     (_fifo, "not a regular file"),
     (_null_device, "not a regular file"),
 ]
@@ -63,7 +64,8 @@ REFUSED = [
 
 @pytest.mark.parametrize("command", ["read", "speak"])
 @pytest.mark.parametrize("make_out, words", REFUSED,
-                         ids=["input-itself", "input-via-dotdot", "input-hardlink", "directory", "fifo", "dev-null"])
+                         ids=["input-itself", "input-via-dotdot", "input-hardlink", "directory", "under-a-file", "fifo",
+                              "char-device"])
 def test_refused_outputs_are_usage_errors_and_nothing_is_written(command, make_out, words, tone, tmp_path, capsys):
     page = _page(tmp_path)
     out = make_out(tmp_path)

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from reader.errors import EngineError, EngineUnavailable, UsageError
+from reader.errors import EngineError, EngineUnavailable, UnknownVoice, UsageError
 from reader.tts import ENGINES, get_engine
 from reader.tts.base import Engine
 from reader.tts.espeak import EspeakEngine, rate_to_wpm
@@ -75,7 +75,7 @@ def test_pitch_changes_the_sound(espeak):
     ({"text": "   "}, EngineError),
     ({"text": "Xin chào.", "pitch": 120}, UsageError),
     ({"text": "Xin chào.", "rate": 9}, UsageError),
-    ({"text": "Xin chào.", "voice": "no-such-voice"}, UsageError),
+    ({"text": "Xin chào.", "voice": "no-such-voice"}, UnknownVoice),
 ], ids=["empty", "blank", "pitch-range", "rate-range", "unknown-voice"])
 def test_bad_input(espeak, kwargs, error):
     text = kwargs.pop("text")
@@ -85,7 +85,7 @@ def test_bad_input(espeak, kwargs, error):
 
 
 def test_voice_recovers_after_a_bad_voice(espeak):
-    with pytest.raises(UsageError):
+    with pytest.raises(UnknownVoice):
         espeak.synthesize("Xin chào.", voice="no-such-voice")
     assert espeak.synthesize("Xin chào.").duration > 0.3
 

@@ -11,7 +11,7 @@ import signal
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from reader.errors import EngineError, UsageError
+from reader.errors import EngineError, UnknownVoice
 from reader.tts.espeak import _WORKER, EspeakEngine, clean_text
 
 CRASHERS = [
@@ -97,7 +97,7 @@ def test_clean_text(text, clean):
 
 
 def test_an_unknown_voice_names_the_voices_there_are(espeak):
-    with pytest.raises(UsageError) as e:
+    with pytest.raises(UnknownVoice) as e:
         espeak.synthesize("Xin chào.", voice="elvish")
     assert "'elvish'" in str(e.value) and "vi-VN-x-south" in str(e.value)
 

@@ -33,7 +33,7 @@ import threading
 import unicodedata
 from pathlib import Path
 
-from reader.errors import EngineError, EngineUnavailable, UsageError
+from reader.errors import EngineError, EngineUnavailable, UnknownVoice, UsageError
 from reader.models import Clip
 from reader.tts.base import check_rate, check_text
 
@@ -375,7 +375,7 @@ class EspeakEngine:
         voice = voice or self.default_voice
         voices = _worker().voices
         if not known_voice(voice, voices):
-            raise UsageError("espeak", f"no voice {voice!r}", fix="choose one of " + voice_choices(voices))
+            raise UnknownVoice("espeak", f"no voice {voice!r}", fix="choose one of " + voice_choices(voices))
         if not known_voice(voice, [v for v in voices if v[1].split("-")[0] == "vi"]) and voice not in self._warned:
             self._warned.add(voice)
             log.warning("espeak: voice %r is not a Vietnamese voice; Vietnamese text will sound wrong "
