@@ -248,6 +248,7 @@ class _Run:
         art = replace(art, source=source.name, title=art.title or entry.title,
                       published=art.published or entry.published, summary=art.summary or entry.summary)
         doc = self.stages.extract(art, site=source.site)
+        self.config.limits.check_document(doc, entry.url)
         if doc.published is None and entry.published is not None:
             doc = replace(doc, published=entry.published)
         if not doc.url:
@@ -258,7 +259,7 @@ class _Run:
         return self.stages.render(doc, self.out_dir, engine=source.engine or self.config.engine,
                                   voice=source.voice or self.config.voice, rate=self.config.rate,
                                   source_name=source.name, feed_title=self.config.channel.title, cache=self.cache,
-                                  fallback=self.config.fallback)
+                                  fallback=self.config.fallback, limits=self.config.limits)
 
     def articles(self, source: FeedSource) -> Iterator[tuple[str, Episode | ReaderError | None]]:
         todo = self.store.todo(source.name)
@@ -346,7 +347,8 @@ class _Run:
                                                published=published, engine=self.config.engine,
                                                voice=self.config.voice, rate=self.config.rate,
                                                feed_title=self.config.channel.title, intro=group.intro,
-                                               outro=group.outro, cache=self.cache, fallback=self.config.fallback)
+                                               outro=group.outro, cache=self.cache, fallback=self.config.fallback,
+                                               limits=self.config.limits)
             except ReaderError as e:
                 self.log.error("digest-failed", item=label, error=str(e))
                 yield label, e

@@ -18,6 +18,7 @@ from typing import Sequence
 
 from reader import episodes as records
 from reader.errors import ReaderError, UsageError
+from reader.limits import DEFAULT_LIMITS, Limits
 from reader.models import Article, Document, Episode, Sentence
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -94,13 +95,18 @@ def default_cache():
         return None
 
 
-def _speak(sentences, eng, *, voice, rate, pitch, cache, fallback):
-    """Render every sentence with one engine (or, by policy, all of them with the fallback)."""
+def _speak(sentences, eng, *, voice, rate, pitch, cache, fallback, limits: Limits = DEFAULT_LIMITS,
+           subject: object = None):
+    """Render every sentence with one engine (or, by policy, all of them with the fallback).
+
+    Rendering stops with :class:`LimitError` as soon as the clips pass ``limits.max_minutes``.
+    """
     from reader.tts import get_engine
     from reader.tts.render import render
 
     fb = get_engine(fallback) if fallback else None
-    return render(sentences, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fb)
+    return render(sentences, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fb,
+                  on_clip=limits.minutes_meter(subject))
 
 
 def _build(segments, *, title, out_path, guid, description, link, published, author, feed_title, rate,
@@ -124,18 +130,24 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
                     rate: float = 1.0, pitch: float | None = None, captions: bool = False, cache=None,
                     source_name: str | None = None, feed_title: str | None = None, fallback: str | None = None,
                     guid: str | None = None, published: datetime | None = None,
-                    out_path: Path | None = None) -> Episode:
+                    out_path: Path | None = None, limits: Limits = DEFAULT_LIMITS,
+                    subject: object = None) -> Episode:
     """Render one article into ``out_dir/<slug>-<hash>.mp3`` with its sidecars and record.
 
     The hash covers everything that changes the audio (engine, version, voice, rate and every
     sentence), so changed text gets a new file name and podcast apps fetch it anew. When that
     file and its record already exist the recorded episode is returned and nothing is spoken.
+    ``limits`` are checked before anything is spoken (characters, sentences) and while
+    speaking (minutes); ``subject`` names the input in a :class:`LimitError` (default the URL or title).
     """
     from reader.text import sentences as split_document
     from reader.tts import get_engine
 
     out_dir = Path(out_dir)
+    subject = subject or doc.url or doc.title
+    limits.check_document(doc, subject, captions=captions)
     sents = split_document(doc, captions=captions)
+    limits.check_sentences(len(sents), subject)
     eng = get_engine(engine)
     voice_id = voice or eng.default_voice
     key = _render_key(eng, voice_id, rate, pitch, sents, extra=doc.title)
@@ -150,7 +162,8 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
     guid = guid or article_guid(doc)
     published = published or doc.published or _previous_date(out_dir, guid) or datetime.now(timezone.utc).replace(microsecond=0)
     feed_title = feed_title or FEED_TITLE
-    result = _speak(sents, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fallback)
+    result = _speak(sents, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fallback,
+                    limits=limits, subject=subject)
     ep = _build(_segments(doc.title, result.clips), title=doc.title, out_path=Path(out_path), guid=guid,
                 description=doc.lead or (doc.paragraphs[0] if doc.paragraphs else ""), link=doc.url,
                 published=published, author=doc.author or source_name, feed_title=feed_title, rate=rate,
@@ -162,8 +175,11 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
 def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: str, published: datetime,
                   engine: str | None = None, voice: str | None = None, rate: float = 1.0, cache=None,
                   feed_title: str | None = None, intro: str | None = None, outro: str | None = None,
-                  captions: bool = False, fallback: str | None = None) -> Episode:
-    """Several articles in one episode: an intro line, one chapter per article, a short outro."""
+                  captions: bool = False, fallback: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Episode:
+    """Several articles in one episode: an intro line, one chapter per article, a short outro.
+
+    Only ``limits.max_minutes`` applies (per episode); the character and sentence caps are per article.
+    """
     from reader.audio import Segment
     from reader.text import normalize, sentences as split_document
     from reader.tts import get_engine
@@ -185,7 +201,8 @@ def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: 
     record = records.record_path(out_path)
     if record.is_file() and out_path.is_file():
         return records.load(record)
-    result = _speak(flat, eng, voice=voice, rate=rate, pitch=None, cache=cache, fallback=fallback)
+    result = _speak(flat, eng, voice=voice, rate=rate, pitch=None, cache=cache, fallback=fallback, limits=limits,
+                    subject=title)
     segments, i = [], 0
     for name, ss in parts:
         segments.append(Segment(name, tuple(result.clips[i:i + len(ss)])))
@@ -208,12 +225,13 @@ def _previous_date(out_dir: Path, guid: str) -> datetime | None:
 
 # ---------------------------------------------------------------- CLI helpers
 def speak_text(text: str, out_path: str | Path, *, engine=None, voice=None, rate=1.0, pitch=None,
-               cache=None) -> Episode:
-    """Free text to one MP3 (no feed, no record)."""
+               cache=None, limits: Limits = DEFAULT_LIMITS, subject: object = "TEXT") -> Episode:
+    """Free text to one MP3 (no feed, no record); ``subject`` names the input in errors."""
     from reader.audio import Segment
     from reader.text import normalize, split_sentences
     from reader.tts import get_engine
 
+    limits.check_chars(len(text), subject)
     sents = []
     for i, para in enumerate(p for p in text.splitlines() if p.strip()):
         for s in split_sentences(para.strip()):
@@ -221,8 +239,10 @@ def speak_text(text: str, out_path: str | Path, *, engine=None, voice=None, rate
             if spoken.strip():
                 sents.append(Sentence(s, spoken, i + 1))
     if not sents:
-        raise UsageError("TEXT", "nothing speakable in the text", fix="give some Vietnamese words")
-    result = _speak(sents, get_engine(engine), voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=None)
+        raise UsageError(subject, "nothing speakable in the text", fix="give some Vietnamese words")
+    limits.check_sentences(len(sents), subject)
+    result = _speak(sents, get_engine(engine), voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=None,
+                    limits=limits, subject=subject)
     title = _chapter_title(sents[0])
     guid = str(uuid.uuid5(uuid.NAMESPACE_URL, "vnreader:text:" + text))
     return _build([Segment(title, tuple(result.clips))], title=title, out_path=Path(out_path), guid=guid,
@@ -231,7 +251,7 @@ def speak_text(text: str, out_path: str | Path, *, engine=None, voice=None, rate
 
 
 def read_source(source: str, out_path: str | Path, *, engine=None, voice=None, rate=1.0, captions=False,
-                cache=None, fallback=None) -> Episode:
+                cache=None, fallback=None, limits: Limits = DEFAULT_LIMITS) -> Episode:
     """One article (URL, file or stdin) to one MP3."""
     from reader.extract import extract
     from reader.fetch import load
@@ -239,7 +259,8 @@ def read_source(source: str, out_path: str | Path, *, engine=None, voice=None, r
     doc = extract(load(source), captions=captions)
     out_path = Path(out_path)
     return render_document(doc, out_path.parent, engine=engine, voice=voice, rate=rate, captions=captions,
-                           cache=cache, fallback=fallback, out_path=out_path)
+                           cache=cache, fallback=fallback, out_path=out_path, limits=limits,
+                           subject="stdin" if source == "-" else source)
 
 
 # ---------------------------------------------------------------- demo
@@ -274,7 +295,8 @@ def load_samples() -> list[tuple[Article, dict]]:
     return out
 
 
-def demo(out_dir: Path, *, base_url: str, engine: str | None = None, cache=None) -> DemoReport:
+def demo(out_dir: Path, *, base_url: str, engine: str | None = None, cache=None,
+         limits: Limits = DEFAULT_LIMITS) -> DemoReport:
     """Render the bundled samples into ``out_dir`` and write ``feed.xml`` beside them."""
     from reader.artwork import make_cover
     from reader.extract import extract
@@ -294,7 +316,7 @@ def demo(out_dir: Path, *, base_url: str, engine: str | None = None, cache=None)
             if doc.published is None and art.published is not None:
                 doc = replace(doc, published=art.published)
             ep = render_document(doc, out_dir, engine=engine, cache=cache, source_name=sample.get("source"),
-                                 feed_title=channel.title)
+                                 feed_title=channel.title, limits=limits, subject=sample["file"])
             report.episodes.append(ep)
         except ReaderError as e:
             report.failures.append((sample["file"], e))

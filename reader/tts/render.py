@@ -17,6 +17,7 @@
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import threading
@@ -36,6 +37,8 @@ CHUNK_PAUSE = 0.12
 log = logging.getLogger(__name__)
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF = 0.5  # seconds before the first retry (before jitter)
+#: requests queued per worker in parallel rendering (more would only hold finished clips longer)
+WINDOW_PER_WORKER = 2
 
 
 @dataclass(frozen=True)
@@ -203,15 +206,25 @@ def _render(sentences, engine, *, voice, rate, pitch, cache, concurrency, on_cli
 
 
 def _run_parallel(units, parts, job: _Job, workers: int, finish) -> None:
+    """Keep at most ``WINDOW_PER_WORKER × workers`` requests queued: a failure (or a limit
+    raised by ``finish``) stops the rest, and finished clips never pile up unread."""
     remaining = {i: len(p) for i, p in parts.items()}
+    todo = iter(units)
+    window = workers * WINDOW_PER_WORKER
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"tts-{job.engine.name}") as pool:
-        futures = {pool.submit(job.call, text): (i, j) for i, j, text in units}
+        futures: dict = {}
+
+        def submit(n: int) -> None:
+            for i, j, text in itertools.islice(todo, n):
+                futures[pool.submit(job.call, text)] = (i, j)
+
+        submit(window)
         pending = set(futures)
         try:
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
                 for f in finished:
-                    i, j = futures[f]
+                    i, j = futures.pop(f)
                     err = f.exception()
                     if err is not None and not isinstance(err, _Cancelled):
                         raise err
@@ -220,6 +233,9 @@ def _run_parallel(units, parts, job: _Job, workers: int, finish) -> None:
                         remaining[i] -= 1
                         if remaining[i] == 0:
                             finish(i)
+                before = set(futures)
+                submit(window - len(futures))
+                pending |= set(futures) - before
         finally:
             if pending:
                 job.cancelled.set()
