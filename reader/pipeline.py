@@ -20,6 +20,7 @@ from reader import episodes as records
 from reader.errors import ReaderError, UsageError
 from reader.limits import DEFAULT_LIMITS, Limits
 from reader.models import Article, Document, Episode, Sentence
+from reader.tts.spill import SpillFile
 
 SAMPLES = Path(__file__).parent / "samples"
 FEED_TITLE = "vnreader"
@@ -96,17 +97,18 @@ def default_cache():
 
 
 def _speak(sentences, eng, *, voice, rate, pitch, cache, fallback, limits: Limits = DEFAULT_LIMITS,
-           subject: object = None):
+           subject: object = None, spill=None):
     """Render every sentence with one engine (or, by policy, all of them with the fallback).
 
     Rendering stops with :class:`LimitError` as soon as the clips pass ``limits.max_minutes``.
+    With ``spill`` (a SpillFile) every clip's PCM goes to disk as it is ready.
     """
     from reader.tts import get_engine
     from reader.tts.render import render
 
     fb = get_engine(fallback) if fallback else None
     return render(sentences, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fb,
-                  on_clip=limits.minutes_meter(subject))
+                  on_clip=limits.minutes_meter(subject), spill=spill)
 
 
 def _build(segments, *, title, out_path, guid, description, link, published, author, feed_title, rate,
@@ -162,12 +164,13 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
     guid = guid or article_guid(doc)
     published = published or doc.published or _previous_date(out_dir, guid) or datetime.now(timezone.utc).replace(microsecond=0)
     feed_title = feed_title or FEED_TITLE
-    result = _speak(sents, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fallback,
-                    limits=limits, subject=subject)
-    ep = _build(_segments(doc.title, result.clips), title=doc.title, out_path=Path(out_path), guid=guid,
-                description=doc.lead or (doc.paragraphs[0] if doc.paragraphs else ""), link=doc.url,
-                published=published, author=doc.author or source_name, feed_title=feed_title, rate=rate,
-                result=result, cover=_cover_bytes(out_dir), image=doc.image)
+    with SpillFile(Path(out_path).parent) as spill:
+        result = _speak(sents, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fallback,
+                        limits=limits, subject=subject, spill=spill)
+        ep = _build(_segments(doc.title, result.clips), title=doc.title, out_path=Path(out_path), guid=guid,
+                    description=doc.lead or (doc.paragraphs[0] if doc.paragraphs else ""), link=doc.url,
+                    published=published, author=doc.author or source_name, feed_title=feed_title, rate=rate,
+                    result=result, cover=_cover_bytes(out_dir), image=doc.image)
     records.save(ep)
     return ep
 
@@ -201,16 +204,17 @@ def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: 
     record = records.record_path(out_path)
     if record.is_file() and out_path.is_file():
         return records.load(record)
-    result = _speak(flat, eng, voice=voice, rate=rate, pitch=None, cache=cache, fallback=fallback, limits=limits,
-                    subject=title)
-    segments, i = [], 0
-    for name, ss in parts:
-        segments.append(Segment(name, tuple(result.clips[i:i + len(ss)])))
-        i += len(ss)
-    lead = "; ".join(d.title for d in docs)
-    ep = _build(segments, title=title, out_path=out_path, guid=guid, description=lead, link=None,
-                published=published, author=None, feed_title=feed_title or FEED_TITLE, rate=rate,
-                result=result, cover=_cover_bytes(out_dir))
+    with SpillFile(out_dir) as spill:
+        result = _speak(flat, eng, voice=voice, rate=rate, pitch=None, cache=cache, fallback=fallback,
+                        limits=limits, subject=title, spill=spill)
+        segments, i = [], 0
+        for name, ss in parts:
+            segments.append(Segment(name, tuple(result.clips[i:i + len(ss)])))
+            i += len(ss)
+        lead = "; ".join(d.title for d in docs)
+        ep = _build(segments, title=title, out_path=out_path, guid=guid, description=lead, link=None,
+                    published=published, author=None, feed_title=feed_title or FEED_TITLE, rate=rate,
+                    result=result, cover=_cover_bytes(out_dir))
     records.save(ep)
     return ep
 
@@ -241,13 +245,14 @@ def speak_text(text: str, out_path: str | Path, *, engine=None, voice=None, rate
     if not sents:
         raise UsageError(subject, "nothing speakable in the text", fix="give some Vietnamese words")
     limits.check_sentences(len(sents), subject)
-    result = _speak(sents, get_engine(engine), voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=None,
-                    limits=limits, subject=subject)
     title = _chapter_title(sents[0])
     guid = str(uuid.uuid5(uuid.NAMESPACE_URL, "vnreader:text:" + text))
-    return _build([Segment(title, tuple(result.clips))], title=title, out_path=Path(out_path), guid=guid,
-                  description="", link=None, published=datetime.now(timezone.utc).replace(microsecond=0),
-                  author=None, feed_title=FEED_TITLE, rate=rate, result=result, cover=None)
+    with SpillFile(Path(out_path).parent) as spill:
+        result = _speak(sents, get_engine(engine), voice=voice, rate=rate, pitch=pitch, cache=cache,
+                        fallback=None, limits=limits, subject=subject, spill=spill)
+        return _build([Segment(title, tuple(result.clips))], title=title, out_path=Path(out_path), guid=guid,
+                      description="", link=None, published=datetime.now(timezone.utc).replace(microsecond=0),
+                      author=None, feed_title=FEED_TITLE, rate=rate, result=result, cover=None)
 
 
 def read_source(source: str, out_path: str | Path, *, engine=None, voice=None, rate=1.0, captions=False,
