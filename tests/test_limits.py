@@ -192,3 +192,12 @@ def test_render_document_checks_sentences_before_speaking(tmp_path, no_synthesis
         pipeline.render_document(doc, tmp_path, limits=Limits(max_sentences=5), subject="bai.html")
     assert "bai.html" in str(e.value) and "sentences" in str(e.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_minutes_cap_stops_speak_and_leaves_nothing(tmp_path, capsys):
+    out = tmp_path / "o.mp3"
+    text = "Sáng 9.1, tại TP Hạ Long, hội nghị khai mạc. Có 24.500 người dự. Tăng 10% so với năm 2020."
+    code = main(["speak", text, "-o", str(out), "--no-cache", "--max-minutes", "0.02"])  # 1.2 s
+    err = capsys.readouterr().err
+    assert code == 1 and "TEXT" in err and "minutes of audio" in err and "--max-minutes" in err
+    assert list(tmp_path.iterdir()) == []
