@@ -156,6 +156,15 @@ def _jsonl(text: str, what: str):
                              fix='give one {"id": ..., "text": ...} object per line') from e
 
 
+def _limits(a):
+    from reader.limits import Limits
+
+    for name in ("max_chars", "max_sentences", "max_minutes"):
+        if getattr(a, name) <= 0:
+            raise UsageError(f"--{name.replace('_', '-')}", f"must be positive, not {getattr(a, name)}")
+    return Limits(max_chars=a.max_chars, max_sentences=a.max_sentences, max_minutes=a.max_minutes)
+
+
 def _emit(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
@@ -250,7 +259,8 @@ def cmd_speak(a) -> int:
     if not text.strip():
         raise UsageError(a.file or "TEXT", "nothing to say", fix="give some Vietnamese text")
     ep = pipeline.speak_text(text, target, engine=a.engine, voice=a.voice, rate=a.rate, pitch=a.pitch,
-                             cache=None if a.no_cache else pipeline.default_cache(), stream=_stdout_stream(target))
+                             cache=None if a.no_cache else pipeline.default_cache(), stream=_stdout_stream(target),
+                             limits=_limits(a), subject="TEXT" if a.text is not None else "stdin" if a.file in (None, "-") else a.file)
     print(f"wrote {_shown(a.output, target)} ({ep.duration:.1f} s, {ep.size} bytes)", file=_report_stream(target))
     return 0
 
@@ -267,7 +277,8 @@ def cmd_read(a) -> int:
     target = output_target(a.output, (a.source,))
     ep = pipeline.read_source(a.source, target, engine=a.engine, voice=a.voice, rate=a.rate,
                               captions=a.captions, cache=None if a.no_cache else pipeline.default_cache(),
-                              fallback=a.fallback, stream=_stdout_stream(target), max_bytes=a.max_bytes)
+                              fallback=a.fallback, stream=_stdout_stream(target), max_bytes=a.max_bytes,
+                              limits=_limits(a))
     print(f"{_verb(ep)} {_shown(a.output, target)} ({ep.duration:.1f} s, {ep.size} bytes): {ep.title}",
           file=_report_stream(target))
     return 0
@@ -305,7 +316,7 @@ def cmd_demo(a) -> int:
     out = Path(a.out)
     before = {name: _stamp(out / name) for name in ("feed.xml", "index.html")}
     report = pipeline.demo(out, base_url=a.base_url, engine=a.engine,
-                           cache=None if a.no_cache else pipeline.default_cache())
+                           cache=None if a.no_cache else pipeline.default_cache(), limits=_limits(a))
     for ep in report.episodes:
         print(f"{_verb(ep)} {ep.path} ({ep.duration:.1f} s): {ep.title}")
     for item, err in report.failures:
@@ -379,6 +390,17 @@ def _max_bytes_arg(p: argparse.ArgumentParser) -> None:
                    help=f"refuse pages larger than N bytes (default {MAX_BYTES})")
 
 
+def _limit_args(p: argparse.ArgumentParser) -> None:
+    from reader.limits import DEFAULT_MAX_CHARS, DEFAULT_MAX_MINUTES, DEFAULT_MAX_SENTENCES
+
+    p.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS, metavar="N",
+                   help=f"refuse an input longer than N characters (default {DEFAULT_MAX_CHARS:,})")
+    p.add_argument("--max-sentences", type=int, default=DEFAULT_MAX_SENTENCES, metavar="N",
+                   help=f"refuse an input of more than N sentences (default {DEFAULT_MAX_SENTENCES:,})")
+    p.add_argument("--max-minutes", type=float, default=DEFAULT_MAX_MINUTES, metavar="M",
+                   help=f"stop rendering past M minutes of speech (default {DEFAULT_MAX_MINUTES:g})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="vnreader", description="Vietnamese news in, podcast out.")
     ap.add_argument("--version", action="version", version=f"vnreader {__version__}")
@@ -410,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="MP3 to write (a symlink is written through to its target); - = standard output, MP3 only")
     p.add_argument("--pitch", type=_finite, default=None, help="pitch, engine-specific (espeak 0–99)")
     _engine_args(p)
+    _limit_args(p)
     p.set_defaults(func=cmd_speak)
 
     p = sub.add_parser("read", help="one article: into an MP3, or spoken now",
@@ -428,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fallback", type=engine_type, default=None, metavar="ENGINE",
                    help="if the engine fails, render the whole article with this engine (default: fail)")
     _engine_args(p)
+    _limit_args(p)
     p.set_defaults(func=cmd_read)
 
     p = sub.add_parser("demo", help="render the bundled sample articles and a feed",
@@ -436,6 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", type=base_url_type, default=DEFAULT_BASE_URL, help=f"public URL of the output folder (default {DEFAULT_BASE_URL})")
     p.add_argument("--engine", type=engine_type, default=None, help="speech engine (default espeak)")
     p.add_argument("--no-cache", action="store_true", help="synthesise every sentence, ignoring the clip cache")
+    _limit_args(p)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("engines", help="list speech engines and whether they work here",

@@ -7,6 +7,7 @@ Layout (every table but ``[[sources]]`` is optional)::
 
     [run]        out, base_url, state, engine, fallback, voice, rate, limit, timezone
     [retention]  days, max_episodes                 (0 = no limit)
+    [limits]     max_chars, max_sentences, max_minutes  (per article; minutes per episode)
     [channel]    title, description, link, language, author, owner_name, owner_email, image, category, guid
     [[groups]]   name, title, intro, outro          (one daily digest per group)
     [[sources]]  name, url, site, engine, voice, limit, group, episodes
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reader.errors import ConfigError
+from reader.limits import Limits
 from reader.models import FeedSource
 
 DEFAULT_PATH = Path("feeds/sources.toml")
@@ -74,6 +76,7 @@ class Config:
     groups: tuple[Group, ...] = ()
     channel: ChannelInfo = ChannelInfo()
     retention: Retention = Retention()
+    limits: Limits = Limits()  #: config [limits]; daily reads it for every article and digest
     out: Path | None = None  #: output folder, None = caller's default
     base_url: str | None = None  #: public URL of the output folder
     state: Path | None = None  #: state database, None = beside the output
@@ -95,12 +98,13 @@ RUN_KEYS = {"out": (_STR, False), "base_url": (_STR, False), "state": (_STR, Fal
             "fallback": (_STR, False), "voice": (_STR, False), "rate": ((int, float), False), "limit": (_INT, False),
             "timezone": (_STR, False)}
 RETENTION_KEYS = {"days": (_INT, False), "max_episodes": (_INT, False)}
+LIMITS_KEYS = {"max_chars": (_INT, False), "max_sentences": (_INT, False), "max_minutes": ((int, float), False)}
 CHANNEL_KEYS = {k: (_STR, False) for k in ("title", "description", "link", "language", "author", "owner_name",
                                              "owner_email", "image", "category", "guid")}
 GROUP_KEYS = {"name": (_STR, True), "title": (_STR, False), "intro": (_STR, False), "outro": (_STR, False)}
 SOURCE_KEYS = {"name": (_STR, True), "url": (_STR, True), "site": (_STR, False), "engine": (_STR, False),
                "voice": (_STR, False), "limit": (_INT, False), "group": (_STR, False), "episodes": ((bool,), False)}
-TABLES = {"run": RUN_KEYS, "retention": RETENTION_KEYS, "channel": CHANNEL_KEYS, "groups": GROUP_KEYS,
+TABLES = {"run": RUN_KEYS, "retention": RETENTION_KEYS, "limits": LIMITS_KEYS, "channel": CHANNEL_KEYS, "groups": GROUP_KEYS,
           "sources": SOURCE_KEYS}
 ARRAY_TABLES = ("groups", "sources")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
@@ -234,6 +238,7 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
 
     run = c.table(data.get("run", {}), "run")
     retention_t = c.table(data.get("retention", {}), "retention")
+    limits_t = c.table(data.get("limits", {}), "limits")
     channel_t = c.table(data.get("channel", {}), "channel")
     base = path.parent
 
@@ -299,6 +304,13 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     retention = Retention(days=c.positive(retention_t.get("days", Retention.days), "retention", None, "days", zero=True),
                           max_episodes=c.positive(retention_t.get("max_episodes", Retention.max_episodes),
                                                   "retention", None, "max_episodes", zero=True))
+    limits = Limits(max_chars=c.positive(limits_t.get("max_chars", Limits.max_chars), "limits", None, "max_chars"),
+                    max_sentences=c.positive(limits_t.get("max_sentences", Limits.max_sentences), "limits", None,
+                                             "max_sentences"),
+                    max_minutes=float(limits_t.get("max_minutes", Limits.max_minutes)))
+    if limits.max_minutes <= 0:
+        raise c.error("limits", None, "max_minutes", f"max_minutes must be positive, not {limits.max_minutes:g}",
+                      fix=f"write max_minutes = {Limits.max_minutes:g}")
     channel = ChannelInfo(**channel_t)
     if channel.link is not None:
         c.url(channel.link, "channel", None, "link")
@@ -312,6 +324,6 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
         raise c.error("channel", None, "description", "description is longer than 4000 bytes",
                       fix="shorten it (podcast directories reject longer ones)")
     return Config(path=path, sources=tuple(sources), groups=tuple(groups), channel=channel, retention=retention,
-                  out=(base / run["out"]) if "out" in run else None, base_url=run.get("base_url"),
+                  limits=limits, out=(base / run["out"]) if "out" in run else None, base_url=run.get("base_url"),
                   state=(base / run["state"]) if "state" in run else None, engine=run.get("engine"),
                   fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz)

@@ -273,6 +273,7 @@ class _Run:
         art = replace(art, source=source.name, title=art.title or entry.title,
                       published=art.published or entry.published, summary=art.summary or entry.summary)
         doc = self.stages.extract(art, site=source.site)
+        self.config.limits.check_document(doc, entry.url)
         if doc.published is None and entry.published is not None:
             doc = replace(doc, published=entry.published)
         if not doc.url:
@@ -284,7 +285,8 @@ class _Run:
                                                 voice=source.voice or self.config.voice, rate=self.config.rate,
                                                 source_name=source.name, feed_title=self.config.channel.title,
                                                 cache=self.cache, fallback=self.config.fallback, made_at=self.now,
-                                                made_by=MADE_BY))
+                                                made_by=MADE_BY,
+                                                limits=self.config.limits))
 
     def _stamped(self, ep: Episode) -> Episode:
         """The episode with this run's time and name as its maker, for a renderer that did not record them."""
@@ -381,7 +383,8 @@ class _Run:
                                                voice=self.config.voice, rate=self.config.rate,
                                                feed_title=self.config.channel.title, intro=group.intro,
                                                outro=group.outro, cache=self.cache, fallback=self.config.fallback,
-                                               made_at=self.now, made_by=MADE_BY)
+                                               made_at=self.now, made_by=MADE_BY,
+                                               limits=self.config.limits)
                 ep = self._stamped(ep)
             except ReaderError as e:
                 self.log.error("digest-failed", item=label, error=str(e))

@@ -9,6 +9,7 @@
     │   └── FeedError                not a feed / unreadable feed
     ├── ExtractError                 a page has no article body
     ├── TextError                    text could not be split or normalised
+    ├── LimitError                   the input passes a cap (characters, sentences, minutes)
     ├── EngineError                  a TTS engine failed
     │   ├── EngineUnavailable        the engine cannot run here (missing package, network)
     │   │   └── UnknownVoice         no such voice for this engine (exit 2: a usage error)
@@ -98,6 +99,25 @@ class ExtractError(ReaderError):
 
 class TextError(ReaderError):
     message = "text could not be processed"
+
+
+class LimitError(ReaderError):
+    """An input is longer than a cap in :class:`reader.limits.Limits`; nothing more is rendered."""
+
+    message = "the input is longer than the limit"
+
+    def __init__(self, subject: object = None, detail: str | None = None, *, count: float = 0, limit: float = 0,
+                 unit: str = "characters", option: str = "chars", more: bool = False, fix: str | None = None):
+        self.count, self.limit, self.unit, self.option = count, limit, unit, option
+        if detail is None:
+            detail = f"{'more than ' if more else ''}{_num(count)} {unit} is over the limit of {_num(limit)}"
+        if fix is None:
+            fix = f"raise it with --max-{option}, or max_{option} in the [limits] table of the sources file"
+        super().__init__(subject, detail, fix=fix)
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
 
 
 class EngineError(ReaderError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -74,19 +75,41 @@ class Sentence:
 
 
 @dataclass(frozen=True)
-class Clip:
-    """Rendered speech of one sentence: 16-bit signed mono PCM."""
+class PcmSpan:
+    """Where a spilled clip's PCM lies: ``length`` bytes at ``offset`` of a spill file."""
 
-    pcm: bytes  #: tts engine; little-endian int16 mono samples
+    file: Any  #: tts.spill; a SpillFile (anything with ``read(offset, length) -> bytes``)
+    offset: int  #: tts.spill; first byte
+    length: int  #: tts.spill; bytes (even: int16 samples)
+
+    def read(self) -> bytes:
+        return self.file.read(self.offset, self.length)
+
+
+@dataclass(frozen=True)
+class Clip:
+    """Rendered speech of one sentence: 16-bit signed mono PCM, in memory or spilled to disk."""
+
+    pcm: bytes  #: tts engine; little-endian int16 mono samples (b"" once spilled)
     sample_rate: int  #: tts engine
     engine: str  #: tts engine; registry name that spoke it
     voice: str  #: tts engine; voice id actually used
     sentence: Sentence | None = None  #: pipeline; what was spoken (transcripts, chapters)
+    spilled: PcmSpan | None = None  #: tts.render; where the PCM went on disk; audio reads it with read_pcm()
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of PCM, in memory or on disk."""
+        return self.spilled.length if self.spilled is not None else len(self.pcm)
 
     @property
     def duration(self) -> float:
         """Seconds of audio."""
-        return len(self.pcm) / 2 / self.sample_rate
+        return self.nbytes / 2 / self.sample_rate
+
+    def read_pcm(self) -> bytes:
+        """The PCM (read from the spill file when spilled): one clip in memory at a time."""
+        return self.spilled.read() if self.spilled is not None else self.pcm
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,9 @@ from typing import BinaryIO, Iterator, Sequence
 
 from reader import episodes as records
 from reader.errors import ReaderError, UsageError
+from reader.limits import DEFAULT_LIMITS, Limits
 from reader.models import Article, Document, Episode, Sentence
+from reader.tts.spill import SpillFile
 
 SAMPLES = Path(__file__).parent / "samples"
 FEED_TITLE = "vnreader"
@@ -126,13 +128,19 @@ def default_cache():
         return None
 
 
-def _speak(sentences, eng, *, voice, rate, pitch, cache, fallback):
-    """Render every sentence with one engine (or, by policy, all of them with the fallback)."""
+def _speak(sentences, eng, *, voice, rate, pitch, cache, fallback, limits: Limits = DEFAULT_LIMITS,
+           subject: object = None, spill=None):
+    """Render every sentence with one engine (or, by policy, all of them with the fallback).
+
+    Rendering stops with :class:`LimitError` as soon as the clips pass ``limits.max_minutes``.
+    With ``spill`` (a SpillFile) every clip's PCM goes to disk as it is ready.
+    """
     from reader.tts import get_engine
     from reader.tts.render import render
 
     fb = get_engine(fallback) if fallback else None
-    return render(sentences, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fb)
+    return render(sentences, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fb,
+                  on_clip=limits.minutes_meter(subject), spill=spill)
 
 
 def _build(segments, *, title, out_path, guid, description, link, published, author, feed_title, rate,
@@ -177,7 +185,8 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
                     source_name: str | None = None, feed_title: str | None = None, fallback: str | None = None,
                     guid: str | None = None, published: datetime | None = None,
                     out_path: Path | None = None, made_at: datetime | None = None,
-                    made_by: str | None = None) -> Episode:
+                    made_by: str | None = None, limits: Limits = DEFAULT_LIMITS,
+                    subject: object = None) -> Episode:
     """Render one article into ``out_dir/<slug>-<hash>.mp3`` with its sidecars and record.
 
     The hash covers everything that changes the audio (engine, version, voice, rate and every
@@ -185,12 +194,17 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
     file and its record already exist the recorded episode is returned and nothing is spoken.
     ``made_at`` (default: now) and ``made_by`` (the command: "demo", "run", "read") go into
     the record; the daily run's retention touches only what a run made.
+    ``limits`` are checked before anything is spoken (characters, sentences) and while
+    speaking (minutes); ``subject`` names the input in a :class:`LimitError` (default the URL or title).
     """
     from reader.text import sentences as split_document
     from reader.tts import get_engine
 
     out_dir = Path(out_dir)
+    subject = subject or doc.url or doc.title
+    limits.check_document(doc, subject, captions=captions)
     sents = split_document(doc, captions=captions)
+    limits.check_sentences(len(sents), subject)
     eng = get_engine(engine)
     voice_id = voice or eng.default_voice
     key = _render_key(eng, voice_id, rate, pitch, sents, extra=doc.title)
@@ -201,12 +215,14 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
     guid = guid or article_guid(doc)
     published = published or doc.published or _previous_date(out_dir, guid) or datetime.now(timezone.utc).replace(microsecond=0)
     feed_title = feed_title or FEED_TITLE
-    result = _speak(sents, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fallback)
-    ep = _build(_segments(doc.title, result.clips), title=doc.title, out_path=Path(out_path), guid=guid,
-                description=doc.lead or (doc.paragraphs[0] if doc.paragraphs else ""), link=doc.url,
-                published=published, author=doc.author or source_name, feed_title=feed_title, rate=rate,
-                result=result, cover=_cover_bytes(out_dir), image=doc.image, made_at=made_at, made_by=made_by,
-                key=_record_key(key))
+    with SpillFile(Path(out_path).parent) as spill:
+        result = _speak(sents, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fallback,
+                        limits=limits, subject=subject, spill=spill)
+        ep = _build(_segments(doc.title, result.clips), title=doc.title, out_path=Path(out_path), guid=guid,
+                    description=doc.lead or (doc.paragraphs[0] if doc.paragraphs else ""), link=doc.url,
+                    published=published, author=doc.author or source_name, feed_title=feed_title, rate=rate,
+                    result=result, cover=_cover_bytes(out_dir), image=doc.image, made_at=made_at,
+                    made_by=made_by, key=_record_key(key))
     records.save(ep)
     return ep
 
@@ -215,8 +231,12 @@ def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: 
                   engine: str | None = None, voice: str | None = None, rate: float = 1.0, cache=None,
                   feed_title: str | None = None, intro: str | None = None, outro: str | None = None,
                   captions: bool = False, fallback: str | None = None, made_at: datetime | None = None,
-                  made_by: str | None = None) -> Episode:
-    """Several articles in one episode: an intro line, one chapter per article, a short outro."""
+                  made_by: str | None = None,
+                  limits: Limits = DEFAULT_LIMITS) -> Episode:
+    """Several articles in one episode: an intro line, one chapter per article, a short outro.
+
+    Only ``limits.max_minutes`` applies (per episode); the character and sentence caps are per article.
+    """
     from reader.audio import Segment
     from reader.text import normalize, sentences as split_document
     from reader.tts import get_engine
@@ -237,16 +257,18 @@ def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: 
     out_path = out_dir / f"{slugify(title)}-{key[:10]}.mp3"
     if (ep := _reuse(out_path, _record_key(key), named=False)) is not None:
         return ep
-    result = _speak(flat, eng, voice=voice, rate=rate, pitch=None, cache=cache, fallback=fallback)
-    segments, i = [], 0
-    for name, ss in parts:
-        segments.append(Segment(name, tuple(result.clips[i:i + len(ss)])))
-        i += len(ss)
-    lead = "; ".join(d.title for d in docs)
-    ep = _build(segments, title=title, out_path=out_path, guid=guid, description=lead, link=None,
-                published=published, author=None, feed_title=feed_title or FEED_TITLE, rate=rate,
-                result=result, cover=_cover_bytes(out_dir), made_at=made_at, made_by=made_by,
-                key=_record_key(key))
+    with SpillFile(out_dir) as spill:
+        result = _speak(flat, eng, voice=voice, rate=rate, pitch=None, cache=cache, fallback=fallback,
+                        limits=limits, subject=title, spill=spill)
+        segments, i = [], 0
+        for name, ss in parts:
+            segments.append(Segment(name, tuple(result.clips[i:i + len(ss)])))
+            i += len(ss)
+        lead = "; ".join(d.title for d in docs)
+        ep = _build(segments, title=title, out_path=out_path, guid=guid, description=lead, link=None,
+                    published=published, author=None, feed_title=feed_title or FEED_TITLE, rate=rate,
+                    result=result, cover=_cover_bytes(out_dir), made_at=made_at, made_by=made_by,
+                    key=_record_key(key))
     records.save(ep)
     return ep
 
@@ -261,12 +283,17 @@ def _previous_date(out_dir: Path, guid: str) -> datetime | None:
 
 # ---------------------------------------------------------------- CLI helpers
 def speak_text(text: str, out_path: str | Path | None, *, engine=None, voice=None, rate=1.0, pitch=None,
-               cache=None, stream: BinaryIO | None = None) -> Episode:
-    """Free text to one MP3 (no feed, no record); ``out_path`` None = the MP3 alone to ``stream``."""
+               cache=None, stream: BinaryIO | None = None, limits: Limits = DEFAULT_LIMITS,
+               subject: object = "TEXT") -> Episode:
+    """Free text to one MP3 (no feed, no record); ``out_path`` None = the MP3 alone to ``stream``.
+
+    ``subject`` names the input in errors.
+    """
     from reader.audio import Segment
     from reader.text import normalize, split_sentences
     from reader.tts import get_engine
 
+    limits.check_chars(len(text), subject)
     sents = []
     for i, para in enumerate(p for p in text.splitlines() if p.strip()):
         for s in split_sentences(para.strip()):
@@ -274,11 +301,13 @@ def speak_text(text: str, out_path: str | Path | None, *, engine=None, voice=Non
             if spoken.strip():
                 sents.append(Sentence(s, spoken, i + 1))
     if not sents:
-        raise UsageError("TEXT", "nothing speakable in the text", fix="give some Vietnamese words")
-    result = _speak(sents, get_engine(engine), voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=None)
+        raise UsageError(subject, "nothing speakable in the text", fix="give some Vietnamese words")
+    limits.check_sentences(len(sents), subject)
     title = _chapter_title(sents[0])
     guid = str(uuid.uuid5(uuid.NAMESPACE_URL, "vnreader:text:" + text))
-    with _output(out_path, stream) as path:
+    with _output(out_path, stream) as path, SpillFile(path.parent) as spill:
+        result = _speak(sents, get_engine(engine), voice=voice, rate=rate, pitch=pitch, cache=cache,
+                        fallback=None, limits=limits, subject=subject, spill=spill)
         return _build([Segment(title, tuple(result.clips))], title=title, out_path=path, guid=guid,
                       description="", link=None, published=datetime.now(timezone.utc).replace(microsecond=0),
                       author=None, feed_title=FEED_TITLE, rate=rate, result=result, cover=None)
@@ -302,7 +331,8 @@ def _output(out_path: str | Path | None, stream: BinaryIO | None) -> Iterator[Pa
 
 
 def read_source(source: str, out_path: str | Path | None, *, engine=None, voice=None, rate=1.0, captions=False,
-                cache=None, fallback=None, stream: BinaryIO | None = None, max_bytes: int | None = None) -> Episode:
+                cache=None, fallback=None, stream: BinaryIO | None = None, max_bytes: int | None = None,
+                limits: Limits = DEFAULT_LIMITS) -> Episode:
     """One article (URL, file or stdin) to one MP3; ``out_path`` None = the MP3 alone to ``stream``."""
     from reader.extract import extract
     from reader.fetch import MAX_BYTES, load
@@ -310,7 +340,8 @@ def read_source(source: str, out_path: str | Path | None, *, engine=None, voice=
     doc = extract(load(source, max_bytes=max_bytes or MAX_BYTES), captions=captions)
     with _output(out_path, stream) as path:
         return render_document(doc, path.parent, engine=engine, voice=voice, rate=rate, captions=captions,
-                               cache=cache, fallback=fallback, out_path=path, made_by="read")
+                               cache=cache, fallback=fallback, out_path=path, made_by="read",
+                               limits=limits, subject="stdin" if source == "-" else source)
 
 
 def listen(source: str, *, out=None, player=None, engine=None, voice=None, rate=1.0, pitch=None, captions=False,
@@ -369,7 +400,8 @@ def load_samples() -> list[tuple[Article, dict]]:
     return out
 
 
-def demo(out_dir: Path, *, base_url: str, engine: str | None = None, cache=None) -> DemoReport:
+def demo(out_dir: Path, *, base_url: str, engine: str | None = None, cache=None,
+         limits: Limits = DEFAULT_LIMITS) -> DemoReport:
     """Render the bundled samples into ``out_dir`` and write ``feed.xml`` beside them."""
     from reader.artwork import make_cover
     from reader.extract import extract
@@ -389,7 +421,8 @@ def demo(out_dir: Path, *, base_url: str, engine: str | None = None, cache=None)
             if doc.published is None and art.published is not None:
                 doc = replace(doc, published=art.published)
             ep = render_document(doc, out_dir, engine=engine, cache=cache, source_name=sample.get("source"),
-                                 feed_title=channel.title, made_by="demo")
+                                 feed_title=channel.title, made_by="demo",
+                                 limits=limits, subject=sample["file"])
             report.episodes.append(ep)
         except ReaderError as e:
             report.failures.append((sample["file"], e))

@@ -4,7 +4,8 @@ The timeline is the single source of truth for timing: cue and chapter times, th
 expected duration and the samples fed to the encoder all come from the same integer
 sample offsets at the output rate, so transcripts match the audio exactly.
 
-Nothing here holds the whole episode: :func:`blocks` resamples one clip at a time.
+Nothing here holds the whole episode: :func:`blocks` reads (a spilled clip from its file)
+and resamples one clip at a time.
 """
 from __future__ import annotations
 
@@ -103,8 +104,8 @@ def check_clip(clip: Clip, where: str) -> None:
         raise AudioError(where, f"expected a Clip, got {type(clip).__name__}", fix="pass the clips the engine returned")
     if not isinstance(clip.sample_rate, int) or clip.sample_rate <= 0:
         raise AudioError(where, f"bad sample rate {clip.sample_rate!r}", fix="the engine must report its sample rate in Hz")
-    if len(clip.pcm) % 2:
-        raise AudioError(where, f"odd PCM length ({len(clip.pcm)} bytes) is not 16-bit audio",
+    if clip.nbytes % 2:
+        raise AudioError(where, f"odd PCM length ({clip.nbytes} bytes) is not 16-bit audio",
                          fix="the engine must return 16-bit mono PCM")
 
 
@@ -152,7 +153,7 @@ def layout(segments: Sequence[Segment], *, rate: float = 1.0, pauses: Pauses = D
                 add(silence(pauses.segment if j == 0 else _gap(prev, clip, pauses)), None, i)
             if j == 0:
                 seg_starts.append(pos)
-            add(resampled_length(len(clip.pcm) // 2, clip.sample_rate, out_rate), clip, i)
+            add(resampled_length(clip.nbytes // 2, clip.sample_rate, out_rate), clip, i)
             prev = clip
     add(silence(pauses.tail), None, len(segs) - 1)
     return Timeline(out_rate, tuple(pieces), tuple(seg_starts), tuple(s.title for s in segs))
@@ -160,7 +161,7 @@ def layout(segments: Sequence[Segment], *, rate: float = 1.0, pauses: Pauses = D
 
 def clip_samples(clip: Clip, rate: int) -> np.ndarray:
     """The clip as float32 in [-1, 1) at ``rate`` (polyphase resampling when the rates differ)."""
-    x = np.frombuffer(clip.pcm, dtype="<i2").astype(np.float32)
+    x = np.frombuffer(clip.read_pcm(), dtype="<i2").astype(np.float32)
     x *= np.float32(1 / 32768)
     if clip.sample_rate == rate:
         return x

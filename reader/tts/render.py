@@ -11,12 +11,16 @@
 * **Rate limit** — request starts are spaced to at most ``engine.max_rate`` per second.
 * **Retries** — ``EngineBusy`` (429, 5xx, dropped connection) and ``EngineTimeout`` are
   retried up to ``retries`` times with exponential backoff and full jitter.
+* **Spilling** — with ``spill`` (a :class:`reader.tts.spill.SpillFile`) each clip's PCM is
+  written to disk as soon as it is ready and the result's clips point into the file, so
+  memory does not grow with the article's length.
 * **Failure policy** — without ``fallback`` the first sentence that still fails raises and
   the article fails. With ``fallback`` the *whole* article is rendered again by the fallback
   engine (never a mix of voices) and the result names the engine that failed and why.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import threading
@@ -30,12 +34,15 @@ from reader.models import Clip, Sentence
 from reader.tts.base import Engine
 from reader.tts.cache import ClipCache
 from reader.tts.chunk import chunk_text
+from reader.tts.spill import SpillFile
 
 #: pause between the pieces of a sentence cut to the engine's request limit (seconds at rate 1.0)
 CHUNK_PAUSE = 0.12
 log = logging.getLogger(__name__)
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF = 0.5  # seconds before the first retry (before jitter)
+#: requests queued per worker in parallel rendering (more would only hold finished clips longer)
+WINDOW_PER_WORKER = 2
 
 
 @dataclass(frozen=True)
@@ -122,7 +129,7 @@ def render(sentences: Sequence[Sentence], engine: Engine, *, voice: str | None =
            pitch: float | None = None, cache: ClipCache | None = None, concurrency: int | None = None,
            fallback: Engine | None = None, on_clip: Callable[[int, Clip], None] | None = None,
            retries: int = DEFAULT_RETRIES, backoff: float = DEFAULT_BACKOFF,
-           max_rate: float | None = None) -> RenderResult:
+           max_rate: float | None = None, spill: SpillFile | None = None) -> RenderResult:
     """Speak every sentence with ``engine``; see the module docstring for the policies.
 
     ``on_clip(index, clip)`` is called as each sentence's clip is ready (cached ones first);
@@ -132,23 +139,25 @@ def render(sentences: Sequence[Sentence], engine: Engine, *, voice: str | None =
     try:
         return _render(sentences, engine, voice=voice, rate=rate, pitch=pitch, cache=cache,
                        concurrency=concurrency, on_clip=on_clip, retries=retries, backoff=backoff,
-                       max_rate=max_rate)
+                       max_rate=max_rate, spill=spill)
     except EngineError as e:
         if fallback is None:
             raise
         result = _render(sentences, fallback, voice=None, rate=rate, pitch=None, cache=cache, concurrency=None,
-                         on_clip=on_clip, retries=retries, backoff=backoff, max_rate=None)
+                         on_clip=on_clip, retries=retries, backoff=backoff, max_rate=None, spill=spill)
         return replace(result, fell_back_from=engine.name, error=e)
 
 
 def _render(sentences, engine, *, voice, rate, pitch, cache, concurrency, on_clip, retries, backoff,
-            max_rate) -> RenderResult:
+            max_rate, spill=None) -> RenderResult:
     voice_id = voice or engine.default_voice
     version = engine.version if cache is not None else ""
     clips: list[Clip | None] = [None] * len(sentences)
     cached = 0
 
     def done(i: int, clip: Clip) -> None:
+        if spill is not None:
+            clip = spill.put(clip)
         clips[i] = clip
         if on_clip is not None:
             on_clip(i, clip)
@@ -175,7 +184,7 @@ def _render(sentences, engine, *, voice, rate, pitch, cache, concurrency, on_cli
     parts: dict[int, list[Clip | None]] = {i: [None] * len(p) for i, p in pieces.items()}
 
     def finish(i: int) -> None:
-        clip = _join(parts[i], rate)
+        clip = _join(parts.pop(i), rate)  # drop the chunks: only the (spilled) joined clip is kept
         text = sentences[i].spoken.strip()
         if cache is not None:
             try:
@@ -193,7 +202,7 @@ def _render(sentences, engine, *, voice, rate, pitch, cache, concurrency, on_cli
     else:
         _run_parallel(units, parts, job, workers, finish)
 
-    spoken = [c for c in clips if c is not None and c.pcm]
+    spoken = [c for c in clips if c is not None and c.nbytes]
     sample_rate = spoken[0].sample_rate if spoken else engine.sample_rate
     for i in silent:
         done(i, Clip(pcm=b"", sample_rate=sample_rate, engine=engine.name,
@@ -203,15 +212,25 @@ def _render(sentences, engine, *, voice, rate, pitch, cache, concurrency, on_cli
 
 
 def _run_parallel(units, parts, job: _Job, workers: int, finish) -> None:
+    """Keep at most ``WINDOW_PER_WORKER × workers`` requests queued: a failure (or a limit
+    raised by ``finish``) stops the rest, and finished clips never pile up unread."""
     remaining = {i: len(p) for i, p in parts.items()}
+    todo = iter(units)
+    window = workers * WINDOW_PER_WORKER
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"tts-{job.engine.name}") as pool:
-        futures = {pool.submit(job.call, text): (i, j) for i, j, text in units}
+        futures: dict = {}
+
+        def submit(n: int) -> None:
+            for i, j, text in itertools.islice(todo, n):
+                futures[pool.submit(job.call, text)] = (i, j)
+
+        submit(window)
         pending = set(futures)
         try:
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
                 for f in finished:
-                    i, j = futures[f]
+                    i, j = futures.pop(f)
                     err = f.exception()
                     if err is not None and not isinstance(err, _Cancelled):
                         raise err
@@ -220,6 +239,9 @@ def _run_parallel(units, parts, job: _Job, workers: int, finish) -> None:
                         remaining[i] -= 1
                         if remaining[i] == 0:
                             finish(i)
+                before = set(futures)
+                submit(window - len(futures))
+                pending |= set(futures) - before
         finally:
             if pending:
                 job.cancelled.set()
