@@ -304,7 +304,7 @@ def _listen(a) -> int:
                                   engine=a.engine, voice=a.voice, rate=a.rate, pitch=getattr(a, "pitch", None), captions=a.captions,
                                   cache=None if a.no_cache else pipeline.default_cache(),
                                   fmt=player.fmt if player else (a.format or "mp3"), started=started,
-                                  max_bytes=a.max_bytes)
+                                  max_bytes=a.max_bytes, limits=_limits(a))
     how = f"played through {player.name}" if player else "streamed"
     print(f"{how} {report.sentences} sentences ({report.seconds:.1f} s): {doc.title}", file=sys.stderr)
     return 0

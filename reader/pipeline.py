@@ -345,7 +345,8 @@ def read_source(source: str, out_path: str | Path | None, *, engine=None, voice=
 
 
 def listen(source: str, *, out=None, player=None, engine=None, voice=None, rate=1.0, pitch=None, captions=False,
-           cache=None, fmt: str = "mp3", started: float | None = None, max_bytes: int | None = None):
+           cache=None, fmt: str = "mp3", started: float | None = None, max_bytes: int | None = None,
+           limits: Limits = DEFAULT_LIMITS):
     """One article streamed as it is spoken: into ``out`` (a binary file) or through ``player``.
 
     Returns (document, StreamReport). Nothing is written to disk but the clip cache.
@@ -361,7 +362,10 @@ def listen(source: str, *, out=None, player=None, engine=None, voice=None, rate=
     if voice is not None and hasattr(eng, "check_voice"):
         eng.check_voice(voice)
     doc = extract(load(source, max_bytes=max_bytes or MAX_BYTES), captions=captions)
+    subject = "stdin" if source == "-" else source
+    limits.check_document(doc, subject, captions=captions)
     sents = split_document(doc, captions=captions)
+    limits.check_sentences(len(sents), subject)
     options = dict(voice=voice, rate=rate, pitch=pitch, cache=cache, started=started, subject=source)
     if player is not None:
         return doc, streaming.play(sents, eng, player, **options)
