@@ -49,7 +49,7 @@ def cmd_extract(a) -> int:
     from reader.extract import extract
     from reader.fetch import load
 
-    doc = extract(load(a.source, max_bytes=a.max_bytes), captions=a.captions)
+    doc = extract(load(a.source, max_bytes=a.max_bytes, deadline=a.timeout), captions=a.captions)
     if a.json:
         _emit({"url": doc.url, "title": doc.title, "lead": doc.lead, "paragraphs": list(doc.paragraphs),
                "author": doc.author, "published": doc.published.isoformat() if doc.published else None,
@@ -108,7 +108,7 @@ def cmd_read(a) -> int:
 
     ep = pipeline.read_source(a.source, a.output, engine=a.engine, voice=a.voice, rate=a.rate,
                               captions=a.captions, cache=None if a.no_cache else pipeline.default_cache(),
-                              fallback=a.fallback)
+                              fallback=a.fallback, timeout=a.timeout)
     print(f"wrote {ep.path} ({ep.duration:.1f} s, {ep.size} bytes): {ep.title}")
     return 0
 
@@ -154,6 +154,23 @@ def cmd_serve(a) -> int:
 
 
 # ---------------------------------------------------------------- parser
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return value
+
+
+def _timeout_arg(p: argparse.ArgumentParser, default: float | None) -> None:
+    shown = f"default {default:g}" if default is not None else "default from the config, else 30"
+    p.add_argument("--timeout", type=_seconds, default=default, metavar="SECONDS",
+                   help=f"give up on a URL that has not fully answered within this many seconds, "
+                        f"retries included ({shown})")
+
+
 def _engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", default=None, help="speech engine (see `vnreader engines`; default espeak)")
     p.add_argument("--voice", default=None, help="engine voice (a name, or a .onnx path for piper)")
@@ -171,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON with title, lead, paragraphs and metadata")
     p.add_argument("--captions", action="store_true", help="keep image captions (once, after their paragraph)")
     p.add_argument("--max-bytes", type=int, default=10_000_000, help="refuse pages larger than this")
+    _timeout_arg(p, 30.0)
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("sentences", help="split text into sentences", description="Split text into sentences, one per line.")
@@ -198,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--captions", action="store_true", help="read image captions once, after their paragraph")
     p.add_argument("--fallback", default=None, metavar="ENGINE",
                    help="if the engine fails, render the whole article with this engine (default: fail)")
+    _timeout_arg(p, 30.0)
     _engine_args(p)
     p.set_defaults(func=cmd_read)
 
@@ -223,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="only errors and the summary")
     p.add_argument("--verbose", action="store_true", help="more detail")
     p.add_argument("--log-json", action="store_true", help="structured JSON log lines")
+    _timeout_arg(p, None)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("serve", help="serve the output folder over HTTP",

@@ -5,7 +5,7 @@ Everything is checked before anything runs: a wrong key, type or value raises
 
 Layout (every table but ``[[sources]]`` is optional)::
 
-    [run]        out, base_url, state, engine, fallback, voice, rate, limit, timezone
+    [run]        out, base_url, state, engine, fallback, voice, rate, limit, timezone, fetch_timeout
     [retention]  days, max_episodes                 (0 = no limit)
     [channel]    title, description, link, language, author, owner_name, owner_email, image, category
     [[groups]]   name, title, intro, outro          (one daily digest per group)
@@ -80,6 +80,7 @@ class Config:
     voice: str | None = None
     rate: float = 1.0
     timezone: str = "Asia/Ho_Chi_Minh"  #: the day a digest belongs to
+    fetch_timeout: float = 30.0  #: config or --timeout; seconds one feed or page fetch may take in total
 
     def group(self, name: str) -> Group:
         return next(g for g in self.groups if g.name == name)
@@ -91,7 +92,7 @@ _STR = (str,)
 _INT = (int,)
 RUN_KEYS = {"out": (_STR, False), "base_url": (_STR, False), "state": (_STR, False), "engine": (_STR, False),
             "fallback": (_STR, False), "voice": (_STR, False), "rate": ((int, float), False), "limit": (_INT, False),
-            "timezone": (_STR, False)}
+            "timezone": (_STR, False), "fetch_timeout": ((int, float), False)}
 RETENTION_KEYS = {"days": (_INT, False), "max_episodes": (_INT, False)}
 CHANNEL_KEYS = {k: (_STR, False) for k in ("title", "description", "link", "language", "author", "owner_name",
                                              "owner_email", "image", "category")}
@@ -247,6 +248,10 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
                       fix='write an IANA name such as "Asia/Ho_Chi_Minh"') from e
     if "base_url" in run:
         c.url(run["base_url"], "run", None, "base_url")
+    fetch_timeout = float(run.get("fetch_timeout", Config.fetch_timeout))
+    if not fetch_timeout > 0:
+        raise c.error("run", None, "fetch_timeout", f"fetch_timeout must be more than 0 seconds, not {fetch_timeout:g}",
+                      fix="write fetch_timeout = 30")
     engines = _known_engines()
     sites = _known_sites()
 
@@ -306,4 +311,5 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     return Config(path=path, sources=tuple(sources), groups=tuple(groups), channel=channel, retention=retention,
                   out=(base / run["out"]) if "out" in run else None, base_url=run.get("base_url"),
                   state=(base / run["state"]) if "state" in run else None, engine=run.get("engine"),
-                  fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz)
+                  fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz,
+                  fetch_timeout=fetch_timeout)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import sys
 import traceback
@@ -75,10 +76,14 @@ class Stages:
     render: Callable[..., Episode] | None = None  #: pipeline.render_document signature
     render_digest: Callable[..., Episode] | None = None  #: pipeline.render_digest signature
 
-    def resolved(self) -> Stages:
+    def resolved(self, fetch_timeout: float | None = None) -> Stages:
+        """The real modules for the stages not given (``fetch_timeout``: the real fetch's total deadline)."""
         fetch_page, extract, render, digest = self.fetch_page, self.extract, self.render, self.render_digest
         if fetch_page is None:
             from reader.fetch import fetch_url as fetch_page
+
+            if fetch_timeout is not None:
+                fetch_page = functools.partial(fetch_page, deadline=fetch_timeout)
         if extract is None:
             extract = extract_article
         if render is None or digest is None:
@@ -210,7 +215,8 @@ class _Run:
 
         etag, modified = self.store.feed_validators(source.url)
         try:
-            result = read_feed(source, self.client, etag=etag, modified=modified)
+            result = read_feed(source, self.client, etag=etag, modified=modified,
+                               deadline=self.config.fetch_timeout)
         except ReaderError as e:
             self.report.failed.append((source.name, e))
             self.log.error("feed-failed", source=source.name, url=source.url, error=str(e))
@@ -457,7 +463,7 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
         try:
             with Store(state_path or out_dir / STATE_NAME) as store:
                 r = _Run(config, out_dir=out_dir, store=store, base_url=base_url, client=client,
-                         stages=(stages or Stages()).resolved(), log=log, rerender=rerender, now=now,
+                         stages=(stages or Stages()).resolved(config.fetch_timeout), log=log, rerender=rerender, now=now,
                          cache=cache)
                 for source in config.sources:
                     r.ingest(source)
@@ -514,6 +520,8 @@ def check_engines(config: Config) -> None:
 def run_command(args) -> int:
     """``vnreader run``: exit 0 all done, 1 some items failed, 2 configuration, 3 locked."""
     config = load_sources(args.config)
+    if getattr(args, "timeout", None):
+        config = replace(config, fetch_timeout=args.timeout)
     check_engines(config)
     out_dir = Path(args.out) if args.out else (config.out or Path(DEFAULT_OUT))
     state = Path(args.state) if args.state else config.state

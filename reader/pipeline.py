@@ -231,12 +231,12 @@ def speak_text(text: str, out_path: str | Path, *, engine=None, voice=None, rate
 
 
 def read_source(source: str, out_path: str | Path, *, engine=None, voice=None, rate=1.0, captions=False,
-                cache=None, fallback=None) -> Episode:
-    """One article (URL, file or stdin) to one MP3."""
+                cache=None, fallback=None, timeout: float | None = None) -> Episode:
+    """One article (URL, file or stdin) to one MP3 (``timeout``: total seconds for a URL's fetch)."""
     from reader.extract import extract
-    from reader.fetch import load
+    from reader.fetch import DEFAULT_DEADLINE, load
 
-    doc = extract(load(source), captions=captions)
+    doc = extract(load(source, deadline=timeout or DEFAULT_DEADLINE), captions=captions)
     out_path = Path(out_path)
     return render_document(doc, out_path.parent, engine=engine, voice=voice, rate=rate, captions=captions,
                            cache=cache, fallback=fallback, out_path=out_path)

@@ -166,6 +166,36 @@ def test_not_a_feed_fails_that_source_only(site, tmp_path):
     assert len(rep.new) == 3 and rep.exit_code == 1
 
 
+@pytest.fixture
+def silent_url():
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+def test_feed_fetch_is_bounded_by_the_configured_fetch_timeout(site, tmp_path, silent_url):
+    cfg = write_config(tmp_path / "s.toml", site, [{"name": "Treo", "url": f"{silent_url}/rss"}, *two_sources()],
+                       extra="\n[run]\nfetch_timeout = 0.3\n")
+    rep = do_run(cfg, tmp_path / "out", FakeRenderer())
+    assert [item for item, _ in rep.failed] == ["Treo"]
+    assert "no complete answer within 0.3 s" in str(rep.failed[0][1])
+    assert len(rep.new) == 3  # the other sources went on
+
+
+def test_page_fetch_gets_the_fetch_timeout(silent_url):
+    from reader.errors import FetchError
+    from reader.fetch import make_client
+
+    fetch_page = daily.Stages().resolved(fetch_timeout=0.3).fetch_page
+    with make_client() as c, pytest.raises(FetchError, match="no complete answer within 0.3 s"):
+        fetch_page(f"{silent_url}/bai.html", client=c)
+
+
 def test_missing_page_fails_that_article_and_is_retried(site, tmp_path):
     del site.pages["/vnexpress.net/tin-tuc/the-gioi/pho-tong-tu-lenh-quan-doi-australia-tham-viet-nam-3618888.html"]
     cfg = write_config(tmp_path / "s.toml", site, two_sources()[:1])
