@@ -8,7 +8,9 @@ One run, in order (all under a lock on ``OUT/.vnreader.lock``):
    (the newest ``limit`` per source; older new ones are marked ``over-limit``);
 3. **render**: fetch, extract and render every pending entry, one episode per article
    (skipping an article already rendered under another link: same canonical URL or text);
-   ``--rerender`` also re-fetches rendered articles and renders those whose text changed;
+   ``--rerender`` also re-fetches rendered articles and renders those whose text changed.
+   Each source has a time budget (``[run] source_budget``, its feed included): once spent,
+   its remaining articles stay ``pending`` for the next run and the next source goes on;
 4. **digests**: one episode per group and day (intro, one chapter per article, outro),
    re-rendered when the day gets new articles (same guid, new file);
 5. **retention**: drop episodes older than ``retention.days`` or past ``max_episodes``;
@@ -30,6 +32,7 @@ import uuid
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
+from time import monotonic
 from typing import Callable, Iterator
 from zoneinfo import ZoneInfo
 
@@ -193,7 +196,7 @@ def _unexpected(label: str, e: Exception) -> ReaderError:
 
 class _Run:
     def __init__(self, config: Config, *, out_dir: Path, store: Store, base_url: str, client, stages: Stages,
-                 log: RunLog, rerender: bool, now: datetime, cache=None):
+                 log: RunLog, rerender: bool, now: datetime, cache=None, clock: Callable[[], float] = monotonic):
         self.config = config
         self.out_dir = out_dir
         self.store = store
@@ -206,11 +209,37 @@ class _Run:
         self.now = now
         self.report = RunReport()
         self.replaced: list[Episode] = []  #: old files of re-rendered episodes, deleted after the feed is written
+        self.clock = clock
+        self.spent: dict[str, float] = {}  #: source name → seconds used this run (feed and articles)
         days = config.retention.days
         self.cutoff = now - timedelta(days=days) if days else None
 
+    # ------------------------------------------------------------ time budget
+    def _charge(self, source: FeedSource, since: float) -> None:
+        self.spent[source.name] = self.spent.get(source.name, 0.0) + (self.clock() - since)
+
+    def _out_of_time(self, source: FeedSource, left: list[Entry]) -> bool:
+        """True when ``source`` has used its budget; ``left`` then stays pending (set aside, not failed)."""
+        budget = self.config.source_budget
+        spent = self.spent.get(source.name, 0.0)
+        if not budget or spent < budget:
+            return False
+        reason = f"the source's time budget ({budget:g} s) was spent; left for the next run"
+        for entry in left:
+            self.report.skipped.append((f"{source.name}: {entry.title or entry.url}", reason))
+        self.log.warning("source-budget-spent", source=source.name, budget=f"{budget:g}", spent=round(spent, 1),
+                         left=len(left))
+        return True
+
     # ------------------------------------------------------------ ingest
     def ingest(self, source: FeedSource) -> None:
+        start = self.clock()
+        try:
+            self._ingest(source)
+        finally:
+            self._charge(source, start)
+
+    def _ingest(self, source: FeedSource) -> None:
         from reader.feeds import read_feed
 
         etag, modified = self.store.feed_validators(source.url)
@@ -269,8 +298,11 @@ class _Run:
     def articles(self, source: FeedSource) -> Iterator[tuple[str, Episode | ReaderError | None]]:
         todo = self.store.todo(source.name)
         with self.log.progress(len(todo), source.name) as bar:
-            for entry in todo:
+            for n, entry in enumerate(todo):
+                if self._out_of_time(source, todo[n:]):
+                    break
                 label = f"{source.name}: {entry.title or entry.url}"
+                start = self.clock()
                 try:
                     doc = self._document(source, entry)
                     same = self.store.same_article(doc.url, entry.id, text_hash(doc))
@@ -295,6 +327,7 @@ class _Run:
                     self.log.debug("traceback", item=label, trace="".join(traceback.format_exception(e)))
                     yield label, self._failed(entry, label, err)
                 finally:
+                    self._charge(source, start)
                     bar.update()
 
     def _failed(self, entry: Entry, label: str, e: ReaderError) -> ReaderError:
@@ -310,7 +343,11 @@ class _Run:
             old = live.get(entry.episode or "")
             if old is None:
                 continue
+            if self.spent.get(source.name, 0.0) >= (self.config.source_budget or float("inf")):
+                self.log.warning("source-budget-spent", source=source.name, step="rerender")
+                return
             label = f"{source.name}: {entry.title or entry.url}"
+            start = self.clock()
             try:
                 doc = self._document(source, entry)
                 if text_hash(doc) == entry.text_hash:
@@ -330,6 +367,8 @@ class _Run:
                 self.log.error("rerender-failed", item=label, error=str(err))
                 self.log.debug("traceback", item=label, trace="".join(traceback.format_exception(e)))
                 yield label, err
+            finally:
+                self._charge(source, start)
 
     # ------------------------------------------------------------ digests
     def digests(self) -> Iterator[tuple[str, Episode | ReaderError | None]]:
@@ -440,12 +479,14 @@ def _superseded(eps: list[Episode]) -> set[str]:
 def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = None,
         base_url: str = DEFAULT_BASE_URL, client=None, stages: Stages | None = None, log: RunLog | None = None,
         rerender: bool = False, now: datetime | None = None, cache=None,
-        progress: Callable[[str, Episode | ReaderError | None], None] | None = None) -> RunReport:
+        progress: Callable[[str, Episode | ReaderError | None], None] | None = None,
+        clock: Callable[[], float] = monotonic) -> RunReport:
     """One daily run (see the module docstring). Raises ``LockedError`` if another run holds the folder.
 
     ``progress(item, outcome)`` is called for every article and digest as it finishes
     (outcome ``None`` = skipped). ``cache``: a ``reader.tts.cache.ClipCache`` shared by the
-    articles and the digests (a digest then re-speaks nothing already spoken).
+    articles and the digests (a digest then re-speaks nothing already spoken). ``clock``:
+    seconds for the per-source time budget (tests pass a fake one).
     """
     out_dir = Path(out_dir)
     log = log or RunLog(quiet=True)
@@ -464,7 +505,7 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
             with Store(state_path or out_dir / STATE_NAME) as store:
                 r = _Run(config, out_dir=out_dir, store=store, base_url=base_url, client=client,
                          stages=(stages or Stages()).resolved(config.fetch_timeout), log=log, rerender=rerender, now=now,
-                         cache=cache)
+                         cache=cache, clock=clock)
                 for source in config.sources:
                     r.ingest(source)
                 for item, outcome in _outcomes(r):

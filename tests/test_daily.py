@@ -196,6 +196,63 @@ def test_page_fetch_gets_the_fetch_timeout(silent_url):
         fetch_page(f"{silent_url}/bai.html", client=c)
 
 
+class _Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_source_budget_leaves_the_rest_pending_for_the_next_run(site, tmp_path):
+    import dataclasses
+    import io
+
+    from daily_support import fetch_page
+
+    clock = _Clock()
+
+    def slow_fetch(url, *, client=None):
+        if "/suckhoe." in url or "/the-gioi/" in url:  # VnExpress's two articles
+            clock.now += 200.0  # take 200 s each on the fake clock
+        return fetch_page(url, client=client)
+
+    cfg = write_config(tmp_path / "s.toml", site, [{"name": "VnExpress", "url": VNE2, "limit": 2},
+                                                   {"name": "Znews", "url": "/feeds/znews.rss"},
+                                                   {"name": "VnExpress mới", "url": VNE3, "limit": 2}],
+                       extra="\n[run]\nsource_budget = 150\n")
+    out, stream = tmp_path / "out", io.StringIO()
+    stages = dataclasses.replace(fake_stages(FakeRenderer()), fetch_page=slow_fetch)
+    rep = daily.run(load_sources(cfg), out_dir=out, base_url=BASE, stages=stages, log=RunLog(stream=stream),
+                    now=NOW, clock=clock)
+    budget = [item for item, reason in rep.skipped if "time budget (150 s) was spent" in reason]
+    assert len(budget) == 1 and budget[0].startswith("VnExpress: ")  # 1 rendered (0 → 200 s), 1 left
+    assert [item for item, _ in rep.failed] == ["Znews"]  # not RSS: fails, and is no budget matter
+    assert len(rep.new) == 3  # VnExpress's first, and both of VnExpress mới (its own budget)
+    assert "event=source-budget-spent source=VnExpress budget=150 spent=200.0 left=1" in stream.getvalue()
+
+    again = daily.run(load_sources(cfg), out_dir=out, base_url=BASE, stages=fake_stages(FakeRenderer()),
+                      log=RunLog(quiet=True), now=NOW, clock=_Clock())
+    # it stayed pending, not failed: the next run fetches it (and finds VnExpress mới rendered the same page)
+    assert [item for item, _ in again.failed] == ["Znews"] and again.new == []
+    assert again.skipped == [(budget[0], "same article as one already rendered")]
+
+
+def test_zero_source_budget_is_no_limit(site, tmp_path):
+    clock = _Clock()
+
+    class SlowRenderer(FakeRenderer):
+        def render(self, *a, **kw):
+            clock.now += 10_000.0
+            return super().render(*a, **kw)
+
+    cfg = write_config(tmp_path / "s.toml", site, [{"name": "VnExpress", "url": VNE2, "limit": 2}],
+                       extra="\n[run]\nsource_budget = 0\n")
+    rep = do_run(cfg, tmp_path / "out", SlowRenderer(), clock=clock)
+    assert len(rep.new) == 2 and rep.failed == []
+    assert not any("budget" in reason for _, reason in rep.skipped)
+
+
 def test_missing_page_fails_that_article_and_is_retried(site, tmp_path):
     del site.pages["/vnexpress.net/tin-tuc/the-gioi/pho-tong-tu-lenh-quan-doi-australia-tham-viet-nam-3618888.html"]
     cfg = write_config(tmp_path / "s.toml", site, two_sources()[:1])
