@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from email.utils import formatdate
 import signal
@@ -366,5 +367,100 @@ def test_ipv6_loopback(tmp_path):
         assert conn.getresponse().read() == b"<rss/>"
         conn.close()
     finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ---------------------------------------------------------------- slow clients and the connection bound
+@pytest.fixture
+def limited(tmp_path):
+    """A server in this process with test-small limits: 0.3 s for a head, 0.3 s idle, 3 connections."""
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    server = make_server(tmp_path, "127.0.0.1", 0, quiet=True, header_timeout=0.3, idle_timeout=0.3,
+                         max_connections=3)
+    serve_in_thread(server)
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _connect(server, timeout: float = 10.0) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=timeout)
+
+
+def _closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (raises socket.timeout if it never does)."""
+    data = b""
+    try:
+        while chunk := sock.recv(4096):
+            data += chunk
+    except ConnectionResetError:
+        pass
+    return data
+
+
+def test_half_sent_request_is_closed_after_the_header_timeout(limited):
+    with _connect(limited) as s:
+        s.sendall(b"GET /feed.xml HTTP/1.1\r\nHost: x\r\n")  # no blank line: the head never ends
+        assert _closed(s) == b""  # closed, within the 10 s client timeout, without an answer
+
+
+def test_trickled_request_head_is_closed_after_the_header_timeout(limited):
+    """One byte every 0.05 s never trips a per-read timeout; the head deadline still ends it."""
+    head = b"GET /feed.xml HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 200 + b"\r\n\r\n"
+    with _connect(limited) as s:
+        for i in range(len(head)):
+            try:
+                s.sendall(head[i:i + 1])
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the server read the whole trickled head")
+        assert b"200 OK" not in _closed(s)
+
+
+def test_idle_keep_alive_connection_is_closed(limited):
+    with _connect(limited) as s:
+        s.sendall(b"GET /feed.xml HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = _closed(s)  # the answer, then the close once idle
+    assert data.startswith(b"HTTP/1.1 200 OK") and data.endswith(b"<rss/>")
+
+
+def test_keep_alive_still_serves_a_second_request(limited):
+    conn = http.client.HTTPConnection("127.0.0.1", limited.server_address[1], timeout=5)
+    for _ in range(2):
+        conn.request("GET", "/feed.xml")
+        assert conn.getresponse().read() == b"<rss/>"
+    conn.close()
+
+
+def test_connections_beyond_the_bound_get_503_and_threads_stay_bounded(tmp_path):
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    server = make_server(tmp_path, "127.0.0.1", 0, quiet=True, header_timeout=30, max_connections=3)
+    serve_in_thread(server)
+    held, extra = [], []
+    try:
+        before = threading.active_count()
+        held = [_connect(server) for _ in range(3)]
+        for s in held:
+            s.sendall(b"GET /feed.xml HTTP/1.1\r\n")  # half a request: each holds a slot
+        extra = [_connect(server) for _ in range(10)]
+        answers = [_closed(s) for s in extra]
+        assert all(a.startswith(b"HTTP/1.1 503 Service Unavailable") for a in answers), answers
+        assert threading.active_count() <= before + 3  # one thread per served connection, none for refused
+        for s in held:
+            s.close()  # their threads end and free the slots
+        for _ in range(100):
+            with _connect(server) as s:
+                s.sendall(b"GET /feed.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                answer = _closed(s)
+            if not answer.startswith(b"HTTP/1.1 503"):
+                break
+            time.sleep(0.05)
+        assert answer.startswith(b"HTTP/1.1 200 OK")
+    finally:
+        for s in held + extra:
+            s.close()
         server.shutdown()
         server.server_close()
