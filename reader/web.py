@@ -20,6 +20,7 @@ neither threads nor sockets grow without bound.
 """
 from __future__ import annotations
 
+import errno
 import hmac
 import io
 import os
@@ -375,8 +376,25 @@ def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8000, toke
         return cls((host, port), Path(os.path.realpath(directory)), token, quiet, header_timeout=header_timeout,
                    idle_timeout=idle_timeout, send_timeout=send_timeout, max_connections=max_connections)
     except OSError as e:
-        raise UsageError(f"{host}:{port}", f"cannot listen there: {e.strerror or e}",
-                         fix="pick another --port, or stop what is using it") from e
+        raise bind_error(host, port, e) from e
+
+
+def bind_error(host: str, port: int, e: OSError) -> UsageError:
+    """Why ``host:port`` cannot be listened on, in words that say what to change."""
+    where = f"{host}:{port}"
+    if isinstance(e, socket.gaierror) or e.errno in (errno.EADDRNOTAVAIL, errno.EINVAL, errno.EAFNOSUPPORT):
+        return UsageError(where, f"--host {host} is not a valid address of this machine",
+                          fix="use 127.0.0.1 for this machine only, 0.0.0.0 for all its networks, "
+                              "or one of its own addresses from `ip addr`")
+    if e.errno == errno.EADDRINUSE:
+        return UsageError(where, f"port {port} is in use, choose another with --port",
+                          fix="or stop the program that is using it")
+    if e.errno in (errno.EACCES, errno.EPERM):
+        why = " (ports below 1024 need root)" if 0 < port < 1024 else ""
+        return UsageError(where, f"permission denied to listen on port {port}{why}",
+                          fix="choose --port 1024 or above, e.g. 8000, and put a web server in front for port 80")
+    return UsageError(where, f"cannot listen there: {e.strerror or e}",
+                      fix="check --host and --port")
 
 
 def serve(directory: Path, *, host: str = "127.0.0.1", port: int = 8000, token: str | None = None) -> None:

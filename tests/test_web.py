@@ -1,6 +1,7 @@
 """`vnreader serve`, driven over real HTTP on 127.0.0.1: ranges, HEAD, 304, 416, traversal, token."""
 from __future__ import annotations
 
+import errno
 import http.client
 import os
 import socket
@@ -19,7 +20,7 @@ import pytest
 from podcast_fixtures import make_channel, make_episode
 from reader.errors import UsageError
 from reader.podcast import write_feed
-from reader.web import make_server, parse_range, serve_in_thread
+from reader.web import bind_error, make_server, parse_range, serve_in_thread
 
 TOKEN = "s3cr3t-T0ken_abc"
 
@@ -320,13 +321,64 @@ def test_bad_arguments_exit_2(tmp_path):
         assert "Traceback" not in r.stderr and "vnreader serve: error" in r.stderr
 
 
-def test_port_in_use_is_a_usage_error(tmp_path):
-    server = make_server(tmp_path, "127.0.0.1", 0, quiet=True)
+def test_port_in_use_says_so(tmp_path):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
     try:
-        with pytest.raises(UsageError, match="cannot listen"):
-            make_server(tmp_path, "127.0.0.1", server.server_address[1])
+        with pytest.raises(UsageError) as ei:
+            make_server(tmp_path, "127.0.0.1", port)
     finally:
-        server.server_close()
+        taken.close()
+    assert f"port {port} is in use, choose another with --port" in str(ei.value)
+    assert ei.value.exit_code == 2
+
+
+@pytest.mark.parametrize("host", ["999.1.1.1", "192.0.2.1"], ids=["not-an-ip", "not-this-machine"])
+def test_host_that_is_not_this_machine_says_so(tmp_path, host):
+    with pytest.raises(UsageError) as ei:
+        make_server(tmp_path, host, 0)
+    text = str(ei.value)
+    assert f"--host {host} is not a valid address of this machine" in text
+    assert "--port" not in text  # the port is not the problem
+
+
+BIND_ERRORS = [
+    ("in-use", OSError(errno.EADDRINUSE, "Address already in use"), 8000, "port 8000 is in use, choose another with --port"),
+    ("privileged-port", PermissionError(errno.EACCES, "Permission denied"), 80,
+     "permission denied to listen on port 80 (ports below 1024 need root)"),
+    ("not-available", OSError(errno.EADDRNOTAVAIL, "Cannot assign requested address"), 8000,
+     "is not a valid address of this machine"),
+    ("unresolvable", socket.gaierror(socket.EAI_NONAME, "Name or service not known"), 8000,
+     "is not a valid address of this machine"),
+    ("other", OSError(errno.EMFILE, "Too many open files"), 8000, "cannot listen there: Too many open files"),
+]
+
+
+@pytest.mark.parametrize("err, port, words", [b[1:] for b in BIND_ERRORS], ids=[b[0] for b in BIND_ERRORS])
+def test_bind_errors_in_words(err, port, words):
+    e = bind_error("192.0.2.7", port, err)
+    assert words in str(e) and e.exit_code == 2
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may listen on any port")
+def test_privileged_port_as_non_root_says_permission_denied(tmp_path):
+    with pytest.raises(UsageError, match="permission denied to listen on port 80"):
+        make_server(tmp_path, "127.0.0.1", 80)
+
+
+def test_serve_cli_prints_the_port_message(tmp_path):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        r = subprocess.run([sys.executable, "-m", "reader", "serve", "--dir", str(tmp_path), "--port",
+                            str(taken.getsockname()[1])], capture_output=True, text=True, timeout=30)
+    finally:
+        taken.close()
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "is in use, choose another with --port" in r.stderr
 
 
 PARSE = [
