@@ -30,6 +30,7 @@ import httpx
 from reader import __version__
 from reader.errors import FetchError, HTTPStatusError, TooLargeError
 from reader.models import Article
+from reader.neterrors import describe
 
 USER_AGENT = f"vnreader/{__version__} (Vietnamese news reader; +https://github.com/vnreader)"
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
@@ -157,21 +158,29 @@ def _get(url: str, *, client: httpx.Client, headers: dict | None, max_bytes: int
             if deadline.passed():
                 raise deadline.error(url) from e
             if attempt >= retries:
-                raise FetchError(url, f"timed out after {retries + 1} tries ({type(e).__name__})",
+                raise FetchError(url, f"timed out after {_tries(retries + 1)} ({_TIMEOUT_WORDS.get(type(e), 'timed out')})",
                                  fix="check the network, or try again later") from e
         except httpx.TransportError as e:
             if attempt >= retries:
-                raise FetchError(url, f"could not connect after {retries + 1} tries: {e}",
+                raise FetchError(url, f"could not connect after {_tries(retries + 1)}: {describe(e)}",
                                  fix="check the URL and the network") from e
         except httpx.InvalidURL as e:
             raise FetchError(url, f"not a valid URL: {e}", fix="give a full http:// or https:// URL") from e
         except httpx.HTTPError as e:
-            raise FetchError(url, f"HTTP failed: {e}") from e
+            raise FetchError(url, f"HTTP failed: {describe(e)}") from e
         attempt += 1
         wait = backoff * 2 ** (attempt - 1)
         if wait >= deadline.left():
             raise deadline.error(url)
         sleep(wait)
+
+
+_TIMEOUT_WORDS = {httpx.ConnectTimeout: "while connecting", httpx.ReadTimeout: "waiting for the answer",
+                  httpx.WriteTimeout: "while sending the request", httpx.PoolTimeout: "waiting for a free connection"}
+
+
+def _tries(n: int) -> str:
+    return "1 try" if n == 1 else f"{n} tries"
 
 
 class _Retry(Exception):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import socket
 import socketserver
 import threading
 import time
@@ -462,3 +463,71 @@ def test_timeout_option_must_be_positive_seconds(value, capsys):
         main(["extract", "x.html", "--timeout", value])
     assert e.value.code == 2
     assert "--timeout" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- network failures in words
+RAW_TEXT = ("object at 0x", "Errno", "_ssl.c", "SSLContext", "ConnectError")
+
+
+def _closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_connection_refused_in_words():
+    url = f"http://127.0.0.1:{_closed_port()}/bai.html"
+    with pytest.raises(FetchError) as ei:
+        fetch_url(url, retries=0)
+    text = str(ei.value)
+    assert text.startswith(f"{url}: could not connect after 1 try: connection refused")
+    assert [w for w in RAW_TEXT if w in text] == []
+
+
+@pytest.fixture
+def plain_tcp_port():
+    """A server that answers plain HTTP to whatever it gets (so a TLS handshake fails)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(5)
+    srv.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                continue
+            with c:
+                c.settimeout(2)
+                try:
+                    c.recv(4096)
+                    c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                except OSError:
+                    pass
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    yield srv.getsockname()[1]
+    stop.set()
+    t.join(2)
+    srv.close()
+
+
+def test_tls_to_a_plain_tcp_server_in_words(plain_tcp_port):
+    url = f"https://127.0.0.1:{plain_tcp_port}/bai.html"
+    with pytest.raises(FetchError) as ei:
+        fetch_url(url, retries=0)
+    text = str(ei.value)
+    assert f"{url}: could not connect after 1 try: TLS handshake failed" in text
+    assert [w for w in RAW_TEXT if w in text] == []
+
+
+def test_timeout_names_the_phase_not_the_class(slow_server):
+    url, _ = slow_server(slow_first=99)
+    with make_client(timeout=0.2) as c, pytest.raises(FetchError) as ei:
+        fetch_url(url, client=c, retries=0)
+    assert "timed out after 1 try (waiting for the answer)" in str(ei.value)
