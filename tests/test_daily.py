@@ -555,3 +555,13 @@ def test_real_run_killed_then_resumed(site, tmp_path):
     r = subprocess.run(cmd + ["--quiet"], capture_output=True, text=True, env=env, timeout=120)
     assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
     assert (out / "feed.xml").read_bytes() == before
+
+
+def test_run_timeout_option_overrides_the_config(site, tmp_path, monkeypatch):
+    cfg = write_config(tmp_path / "s.toml", site, two_sources(), extra="\n[run]\nfetch_timeout = 12\n")
+    seen = []
+    monkeypatch.setattr(daily, "check_engines", lambda config: None)
+    monkeypatch.setattr(daily, "run", lambda config, **kw: seen.append(config.fetch_timeout) or daily.RunReport())
+    for extra in ([], ["--timeout", "3.5"]):
+        assert cli_main(["run", "--config", str(cfg), "--out", str(tmp_path / "out"), "--quiet", *extra]) == 0
+    assert seen == [12.0, 3.5]
