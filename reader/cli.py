@@ -196,7 +196,7 @@ def cmd_extract(a) -> int:
     from reader.fetch import load
 
     _check_input(a.source)
-    doc = extract(load(a.source, max_bytes=a.max_bytes), captions=a.captions)
+    doc = extract(load(a.source, max_bytes=a.max_bytes, deadline=a.timeout), captions=a.captions)
     if a.json:
         _emit({"url": doc.url, "title": doc.title, "lead": doc.lead, "paragraphs": list(doc.paragraphs),
                "author": doc.author, "published": doc.published.isoformat() if doc.published else None,
@@ -278,7 +278,7 @@ def cmd_read(a) -> int:
     ep = pipeline.read_source(a.source, target, engine=a.engine, voice=a.voice, rate=a.rate,
                               captions=a.captions, cache=None if a.no_cache else pipeline.default_cache(),
                               fallback=a.fallback, stream=_stdout_stream(target), max_bytes=a.max_bytes,
-                              limits=_limits(a))
+                              limits=_limits(a), timeout=a.timeout)
     print(f"{_verb(ep)} {_shown(a.output, target)} ({ep.duration:.1f} s, {ep.size} bytes): {ep.title}",
           file=_report_stream(target))
     return 0
@@ -304,7 +304,7 @@ def _listen(a) -> int:
                                   engine=a.engine, voice=a.voice, rate=a.rate, pitch=getattr(a, "pitch", None), captions=a.captions,
                                   cache=None if a.no_cache else pipeline.default_cache(),
                                   fmt=player.fmt if player else (a.format or "mp3"), started=started,
-                                  max_bytes=a.max_bytes, limits=_limits(a))
+                                  max_bytes=a.max_bytes, limits=_limits(a), timeout=a.timeout)
     how = f"played through {player.name}" if player else "streamed"
     print(f"{how} {report.sentences} sentences ({report.seconds:.1f} s): {doc.title}", file=sys.stderr)
     return 0
@@ -376,6 +376,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return value
+
+
+def _timeout_arg(p: argparse.ArgumentParser, default: float | None) -> None:
+    shown = f"default {default:g}" if default is not None else "default from the config, else 30"
+    p.add_argument("--timeout", type=_seconds, default=default, metavar="SECONDS",
+                   help=f"give up on a URL that has not fully answered within this many seconds, "
+                        f"retries included ({shown})")
+
+
 def _engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", type=engine_type, default=None, help="speech engine (see `vnreader engines`; default espeak)")
     p.add_argument("--voice", default=None, help="engine voice (a name, or a .onnx path for piper)")
@@ -412,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON with title, lead, paragraphs and metadata")
     p.add_argument("--captions", action="store_true", help="keep image captions (once, after their paragraph)")
     _max_bytes_arg(p)
+    _timeout_arg(p, 30.0)
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("sentences", help="split text into sentences", description="Split text into sentences, one per line.")
@@ -450,6 +468,7 @@ def build_parser() -> argparse.ArgumentParser:
     _max_bytes_arg(p)
     p.add_argument("--fallback", type=engine_type, default=None, metavar="ENGINE",
                    help="if the engine fails, render the whole article with this engine (default: fail)")
+    _timeout_arg(p, 30.0)
     _engine_args(p)
     _limit_args(p)
     p.set_defaults(func=cmd_read)
@@ -478,6 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="only errors and the summary")
     p.add_argument("--verbose", action="store_true", help="more detail")
     p.add_argument("--log-json", action="store_true", help="structured JSON log lines")
+    _timeout_arg(p, None)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("serve", help="serve the output folder over HTTP",

@@ -5,7 +5,8 @@ Everything is checked before anything runs: a wrong key, type or value raises
 
 Layout (every table but ``[[sources]]`` is optional)::
 
-    [run]        out, base_url, state, engine, fallback, voice, rate, limit, timezone
+    [run]        out, base_url, state, engine, fallback, voice, rate, limit, timezone, fetch_timeout,
+                 source_budget
     [retention]  days, max_episodes                 (0 = no limit)
     [limits]     max_chars, max_sentences, max_minutes  (per article; minutes per episode)
     [channel]    title, description, link, language, author, owner_name, owner_email, image, category, guid
@@ -85,6 +86,8 @@ class Config:
     voice: str | None = None
     rate: float = 1.0
     timezone: str = "Asia/Ho_Chi_Minh"  #: the day a digest belongs to
+    fetch_timeout: float = 30.0  #: config or --timeout; seconds one feed or page fetch may take in total
+    source_budget: float = 300.0  #: config; seconds one source (feed + articles) may take per run, 0 = no limit
 
     def group(self, name: str) -> Group:
         return next(g for g in self.groups if g.name == name)
@@ -96,7 +99,8 @@ _STR = (str,)
 _INT = (int,)
 RUN_KEYS = {"out": (_STR, False), "base_url": (_STR, False), "state": (_STR, False), "engine": (_STR, False),
             "fallback": (_STR, False), "voice": (_STR, False), "rate": ((int, float), False), "limit": (_INT, False),
-            "timezone": (_STR, False)}
+            "timezone": (_STR, False), "fetch_timeout": ((int, float), False),
+            "source_budget": ((int, float), False)}
 RETENTION_KEYS = {"days": (_INT, False), "max_episodes": (_INT, False)}
 LIMITS_KEYS = {"max_chars": (_INT, False), "max_sentences": (_INT, False), "max_minutes": ((int, float), False)}
 CHANNEL_KEYS = {k: (_STR, False) for k in ("title", "description", "link", "language", "author", "owner_name",
@@ -254,6 +258,14 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
                       fix='write an IANA name such as "Asia/Ho_Chi_Minh"') from e
     if "base_url" in run:
         c.url(run["base_url"], "run", None, "base_url")
+    fetch_timeout = float(run.get("fetch_timeout", Config.fetch_timeout))
+    if not fetch_timeout > 0:
+        raise c.error("run", None, "fetch_timeout", f"fetch_timeout must be more than 0 seconds, not {fetch_timeout:g}",
+                      fix="write fetch_timeout = 30")
+    source_budget = float(run.get("source_budget", Config.source_budget))
+    if source_budget < 0:
+        raise c.error("run", None, "source_budget", f"source_budget must be 0 (no limit) or more, not {source_budget:g}",
+                      fix="write source_budget = 300")
     engines = _known_engines()
     sites = _known_sites()
 
@@ -326,4 +338,5 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     return Config(path=path, sources=tuple(sources), groups=tuple(groups), channel=channel, retention=retention,
                   limits=limits, out=(base / run["out"]) if "out" in run else None, base_url=run.get("base_url"),
                   state=(base / run["state"]) if "state" in run else None, engine=run.get("engine"),
-                  fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz)
+                  fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz,
+                  fetch_timeout=fetch_timeout, source_budget=source_budget)

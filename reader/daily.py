@@ -8,7 +8,9 @@ One run, in order (all under a lock on ``OUT/.vnreader.lock``):
    (the newest ``limit`` per source; older new ones are marked ``over-limit``);
 3. **render**: fetch, extract and render every pending entry, one episode per article
    (skipping an article already rendered under another link: same canonical URL or text);
-   ``--rerender`` also re-fetches rendered articles and renders those whose text changed;
+   ``--rerender`` also re-fetches rendered articles and renders those whose text changed.
+   Each source has a time budget (``[run] source_budget``, its feed included): once spent,
+   its remaining articles stay ``pending`` for the next run and the next source goes on;
 4. **digests**: one episode per group and day (intro, one chapter per article, outro),
    re-rendered when the day gets new articles (same guid, new file);
 5. **retention**: drop episodes made more than ``retention.days`` ago (counted from when each
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import sys
 import traceback
@@ -35,6 +38,7 @@ import uuid
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
+from time import monotonic
 from typing import Callable, Iterator
 from zoneinfo import ZoneInfo
 
@@ -84,10 +88,14 @@ class Stages:
     render: Callable[..., Episode] | None = None  #: pipeline.render_document signature
     render_digest: Callable[..., Episode] | None = None  #: pipeline.render_digest signature
 
-    def resolved(self) -> Stages:
+    def resolved(self, fetch_timeout: float | None = None) -> Stages:
+        """The real modules for the stages not given (``fetch_timeout``: the real fetch's total deadline)."""
         fetch_page, extract, render, digest = self.fetch_page, self.extract, self.render, self.render_digest
         if fetch_page is None:
             from reader.fetch import fetch_url as fetch_page
+
+            if fetch_timeout is not None:
+                fetch_page = functools.partial(fetch_page, deadline=fetch_timeout)
         if extract is None:
             extract = extract_article
         if render is None or digest is None:
@@ -201,7 +209,7 @@ def _unexpected(label: str, e: Exception) -> ReaderError:
 
 class _Run:
     def __init__(self, config: Config, *, out_dir: Path, store: Store, base_url: str, client, stages: Stages,
-                 log: RunLog, rerender: bool, now: datetime, cache=None):
+                 log: RunLog, rerender: bool, now: datetime, cache=None, clock: Callable[[], float] = monotonic):
         self.config = config
         self.out_dir = out_dir
         self.store = store
@@ -215,13 +223,36 @@ class _Run:
         self.report = RunReport()
         self.feeds_failed = 0  #: sources whose feed could not be read this run
         self.replaced: list[Episode] = []  #: old files of re-rendered episodes, deleted after the feed is written
+        self.clock = clock
+        self.spent: dict[str, float] = {}  #: source name → seconds used this run (feed and articles)
         days = config.retention.days
         self.cutoff = now - timedelta(days=days) if days else None
+
+    # ------------------------------------------------------------ time budget
+    def _charge(self, source: FeedSource, since: float) -> None:
+        self.spent[source.name] = self.spent.get(source.name, 0.0) + (self.clock() - since)
+
+    def _out_of_time(self, source: FeedSource, left: list[Entry]) -> bool:
+        """True when ``source`` has used its budget; ``left`` then stays pending (set aside, not failed)."""
+        budget = self.config.source_budget
+        spent = self.spent.get(source.name, 0.0)
+        if not budget or spent < budget:
+            return False
+        reason = f"the source's time budget ({budget:g} s) was spent; left for the next run"
+        for entry in left:
+            self.report.skipped.append((f"{source.name}: {entry.title or entry.url}", reason))
+        self.log.warning("source-budget-spent", source=source.name, budget=f"{budget:g}", spent=round(spent, 1),
+                         left=len(left))
+        return True
 
     # ------------------------------------------------------------ ingest
     def ingest(self, source: FeedSource) -> None:
         """Store the feed's new entries, then bring back expired ones a longer window now covers."""
-        taken = self._read_feed(source)
+        start = self.clock()
+        try:
+            taken = self._read_feed(source)
+        finally:
+            self._charge(source, start)
         back = self.store.revive_expired(source.name, self.cutoff, source.limit - taken)
         if back:
             self.log.info("expired-back", source=source.name, entries=len(back),
@@ -233,7 +264,8 @@ class _Run:
 
         etag, modified = self.store.feed_validators(source.url)
         try:
-            result = read_feed(source, self.client, etag=etag, modified=modified)
+            result = read_feed(source, self.client, etag=etag, modified=modified,
+                               deadline=self.config.fetch_timeout)
         except ReaderError as e:
             self.report.failed.append((source.name, e))
             self.feeds_failed += 1
@@ -299,8 +331,11 @@ class _Run:
     def articles(self, source: FeedSource) -> Iterator[tuple[str, Episode | ReaderError | None]]:
         todo = self.store.todo(source.name)
         with self.log.progress(len(todo), source.name) as bar:
-            for entry in todo:
+            for n, entry in enumerate(todo):
+                if self._out_of_time(source, todo[n:]):
+                    break
                 label = f"{source.name}: {entry.title or entry.url}"
+                start = self.clock()
                 try:
                     doc = self._document(source, entry)
                     same = self.store.same_article(doc.url, entry.id, text_hash(doc))
@@ -325,6 +360,7 @@ class _Run:
                     self.log.debug("traceback", item=label, trace="".join(traceback.format_exception(e)))
                     yield label, self._failed(entry, label, err)
                 finally:
+                    self._charge(source, start)
                     bar.update()
 
     def _failed(self, entry: Entry, label: str, e: ReaderError) -> ReaderError:
@@ -340,7 +376,11 @@ class _Run:
             old = live.get(entry.episode or "")
             if old is None:
                 continue
+            if self.spent.get(source.name, 0.0) >= (self.config.source_budget or float("inf")):
+                self.log.warning("source-budget-spent", source=source.name, step="rerender")
+                return
             label = f"{source.name}: {entry.title or entry.url}"
+            start = self.clock()
             try:
                 doc = self._document(source, entry)
                 if text_hash(doc) == entry.text_hash:
@@ -360,6 +400,8 @@ class _Run:
                 self.log.error("rerender-failed", item=label, error=str(err))
                 self.log.debug("traceback", item=label, trace="".join(traceback.format_exception(e)))
                 yield label, err
+            finally:
+                self._charge(source, start)
 
     # ------------------------------------------------------------ digests
     def digests(self) -> Iterator[tuple[str, Episode | ReaderError | None]]:
@@ -531,12 +573,14 @@ def _superseded(eps: list[Episode]) -> set[str]:
 def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = None,
         base_url: str = DEFAULT_BASE_URL, client=None, stages: Stages | None = None, log: RunLog | None = None,
         rerender: bool = False, now: datetime | None = None, cache=None,
-        progress: Callable[[str, Episode | ReaderError | None], None] | None = None) -> RunReport:
+        progress: Callable[[str, Episode | ReaderError | None], None] | None = None,
+        clock: Callable[[], float] = monotonic) -> RunReport:
     """One daily run (see the module docstring). Raises ``LockedError`` if another run holds the folder.
 
     ``progress(item, outcome)`` is called for every article and digest as it finishes
     (outcome ``None`` = skipped). ``cache``: a ``reader.tts.cache.ClipCache`` shared by the
-    articles and the digests (a digest then re-speaks nothing already spoken).
+    articles and the digests (a digest then re-speaks nothing already spoken). ``clock``:
+    seconds for the per-source time budget (tests pass a fake one).
     """
     out_dir = Path(out_dir)
     log = log or RunLog(quiet=True)
@@ -554,8 +598,8 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
         try:
             with Store(state_path or out_dir / STATE_NAME) as store:
                 r = _Run(config, out_dir=out_dir, store=store, base_url=base_url, client=client,
-                         stages=(stages or Stages()).resolved(), log=log, rerender=rerender, now=now,
-                         cache=cache)
+                         stages=(stages or Stages()).resolved(config.fetch_timeout), log=log, rerender=rerender, now=now,
+                         cache=cache, clock=clock)
                 for source in config.sources:
                     r.ingest(source)
                 for item, outcome in _outcomes(r):
@@ -614,6 +658,8 @@ def check_engines(config: Config) -> None:
 def run_command(args) -> int:
     """``vnreader run``: exit 0 all done, 1 some items failed, 2 configuration, 3 locked."""
     config = load_sources(args.config)
+    if getattr(args, "timeout", None):
+        config = replace(config, fetch_timeout=args.timeout)
     check_engines(config)
     out_dir = Path(args.out) if args.out else (config.out or Path(DEFAULT_OUT))
     state = Path(args.state) if args.state else config.state

@@ -16,7 +16,7 @@ import feedparser
 import httpx
 
 from reader.errors import FeedError, FetchError
-from reader.fetch import get_bytes
+from reader.fetch import DEFAULT_DEADLINE, get_bytes
 from reader.models import Article, FeedSource
 
 FEED_MAX_BYTES = 5_000_000
@@ -94,15 +94,15 @@ def parse_feed(body: bytes, source: FeedSource, *, content_type: str | None = No
 
 
 def read_feed(source: FeedSource, client: httpx.Client, etag: str | None = None,
-              modified: str | None = None) -> FeedResult:
-    """GET ``source.url`` (conditionally) and parse it."""
+              modified: str | None = None, *, deadline: float = DEFAULT_DEADLINE) -> FeedResult:
+    """GET ``source.url`` (conditionally) and parse it; ``deadline``: total seconds for the GET."""
     headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
     if etag:
         headers["If-None-Match"] = etag
     if modified:
         headers["If-Modified-Since"] = modified
     try:
-        resp = get_bytes(source.url, client=client, headers=headers, max_bytes=FEED_MAX_BYTES)
+        resp = get_bytes(source.url, client=client, headers=headers, max_bytes=FEED_MAX_BYTES, deadline=deadline)
     except FeedError:
         raise
     except FetchError as e:

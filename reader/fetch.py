@@ -3,10 +3,17 @@
     load(source)                  URL, path or "-"; HTML vs text is sniffed
     fetch_url(url, client=None)   GET with retries on timeouts and 5xx, size cap while streaming
     get_bytes(url, client=...)    the low-level GET the feed reader shares (304 comes back, not raised)
+    Deadline(seconds)             the total time one fetch may take: connect, every read, every retry
     make_client()                 httpx.Client: vnreader User-Agent, timeouts, redirects
     decode_html(raw, ctype)       charset from header, then <meta>, then the bytes; NFC, never mojibake
 
 Every failure is a ``FetchError`` (or ``HTTPStatusError`` / ``TooLargeError``) naming the input.
+
+Time limits: httpx's timeouts bound one connect and one read, so a server that trickles a
+byte a second, or retries against one that never answers, could run for minutes. Every
+fetch therefore also has a total ``deadline`` (``DEFAULT_DEADLINE`` seconds): each attempt's
+httpx timeouts are cut to the time left, the deadline is checked between body chunks and
+before each retry, and when it passes the fetch fails with "no complete answer within N s".
 """
 from __future__ import annotations
 
@@ -23,12 +30,14 @@ import httpx
 from reader import __version__
 from reader.errors import FetchError, HTTPStatusError, TooLargeError
 from reader.models import Article
+from reader.neterrors import describe
 
 USER_AGENT = f"vnreader/{__version__} (Vietnamese news reader; +https://github.com/vnreader)"
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 MAX_BYTES = 10_000_000
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
-CHUNK = 64 * 1024
+#: seconds one fetch may take in total (connect + all reads + retries and their waits)
+DEFAULT_DEADLINE = 30.0
 
 #: WHATWG-style label fixes: what pages declare → the Python codec that decodes it right.
 CHARSET_ALIASES = {
@@ -51,6 +60,35 @@ class Response(NamedTuple):
     body: bytes
 
 
+class Deadline:
+    """The end of one fetch's time: ``seconds`` from now on ``clock`` (tests inject a fake clock)."""
+
+    def __init__(self, seconds: float, clock=time.monotonic):
+        self.seconds = float(seconds)
+        self._clock = clock
+        self._end = clock() + self.seconds
+
+    def left(self) -> float:
+        """Seconds left (0 when passed)."""
+        return max(0.0, self._end - self._clock())
+
+    def passed(self) -> bool:
+        return self._clock() >= self._end
+
+    def error(self, url: str) -> FetchError:
+        return FetchError(url, f"no complete answer within {self.seconds:g} s",
+                          fix="the server is too slow or not answering; try again later, or raise --timeout")
+
+
+def _capped(timeout: httpx.Timeout, left: float) -> httpx.Timeout:
+    """``timeout`` with every phase cut to ``left`` seconds."""
+    def cap(value: float | None) -> float:
+        return left if value is None else min(value, left)
+
+    return httpx.Timeout(connect=cap(timeout.connect), read=cap(timeout.read), write=cap(timeout.write),
+                         pool=cap(timeout.pool))
+
+
 # ---------------------------------------------------------------- client
 def make_client(*, timeout: float | httpx.Timeout | None = None,
                 transport: httpx.BaseTransport | None = None) -> httpx.Client:
@@ -69,24 +107,32 @@ def make_client(*, timeout: float | httpx.Timeout | None = None,
 
 # ---------------------------------------------------------------- low-level GET
 def get_bytes(url: str, *, client: httpx.Client, headers: dict | None = None, max_bytes: int = MAX_BYTES,
-              retries: int = 3, backoff: float = 0.5) -> Response:
+              retries: int = 3, backoff: float = 0.5, deadline: float | Deadline = DEFAULT_DEADLINE,
+              sleep=time.sleep) -> Response:
     """GET ``url`` and return ``Response(status, headers, body)``.
 
     2xx and 304 come back (a 304 has an empty body: use it for conditional GET with
     ``If-None-Match`` / ``If-Modified-Since`` in ``headers``). Timeouts, connection errors
     and 500/502/503/504 are retried ``retries`` times, waiting ``backoff``·2ⁿ seconds.
     Other 4xx/5xx raise ``HTTPStatusError`` (``.status`` set); a body above ``max_bytes``
-    raises ``TooLargeError`` as soon as the stream passes the cap.
+    raises ``TooLargeError`` as soon as the stream passes the cap. All of it, retries and
+    waits included, must end within ``deadline`` seconds (or a ``Deadline``), else
+    ``FetchError`` "no complete answer within N s".
     """
-    return _get(url, client=client, headers=headers, max_bytes=max_bytes, retries=retries, backoff=backoff)[0]
+    return _get(url, client=client, headers=headers, max_bytes=max_bytes, retries=retries, backoff=backoff,
+                deadline=deadline, sleep=sleep)[0]
 
 
 def _get(url: str, *, client: httpx.Client, headers: dict | None, max_bytes: int, retries: int,
-         backoff: float) -> tuple[Response, str]:
+         backoff: float, deadline: float | Deadline, sleep) -> tuple[Response, str]:
+    if not isinstance(deadline, Deadline):
+        deadline = Deadline(deadline)
     attempt = 0
     while True:
+        if deadline.passed():
+            raise deadline.error(url)
         try:
-            with client.stream("GET", url, headers=headers) as r:
+            with client.stream("GET", url, headers=headers, timeout=_capped(client.timeout, deadline.left())) as r:
                 if r.status_code in RETRY_STATUSES and attempt < retries:
                     raise _Retry(f"HTTP {r.status_code}")
                 if r.status_code >= 400:
@@ -99,27 +145,42 @@ def _get(url: str, *, client: httpx.Client, headers: dict | None, max_bytes: int
                 if declared.isdigit() and int(declared) > max_bytes:
                     raise TooLargeError(url, f"the page is {int(declared)} bytes, above the cap of {max_bytes}")
                 body = bytearray()
-                for chunk in r.iter_bytes(CHUNK):
+                for chunk in r.iter_bytes():  # as the bytes arrive: a trickle never fills a fixed-size chunk
                     body += chunk
                     if len(body) > max_bytes:
                         raise TooLargeError(url, f"the page passed the cap of {max_bytes} bytes")
+                    if deadline.passed():
+                        raise deadline.error(url)
                 return Response(r.status_code, resp_headers, bytes(body)), str(r.url)
         except _Retry:
             pass
         except httpx.TimeoutException as e:
+            if deadline.passed():
+                raise deadline.error(url) from e
             if attempt >= retries:
-                raise FetchError(url, f"timed out after {retries + 1} tries ({type(e).__name__})",
+                raise FetchError(url, f"timed out after {_tries(retries + 1)} ({_TIMEOUT_WORDS.get(type(e), 'timed out')})",
                                  fix="check the network, or try again later") from e
         except httpx.TransportError as e:
             if attempt >= retries:
-                raise FetchError(url, f"could not connect after {retries + 1} tries: {e}",
+                raise FetchError(url, f"could not connect after {_tries(retries + 1)}: {describe(e)}",
                                  fix="check the URL and the network") from e
         except httpx.InvalidURL as e:
             raise FetchError(url, f"not a valid URL: {e}", fix="give a full http:// or https:// URL") from e
         except httpx.HTTPError as e:
-            raise FetchError(url, f"HTTP failed: {e}") from e
+            raise FetchError(url, f"HTTP failed: {describe(e)}") from e
         attempt += 1
-        time.sleep(backoff * 2 ** (attempt - 1))
+        wait = backoff * 2 ** (attempt - 1)
+        if wait >= deadline.left():
+            raise deadline.error(url)
+        sleep(wait)
+
+
+_TIMEOUT_WORDS = {httpx.ConnectTimeout: "while connecting", httpx.ReadTimeout: "waiting for the answer",
+                  httpx.WriteTimeout: "while sending the request", httpx.PoolTimeout: "waiting for a free connection"}
+
+
+def _tries(n: int) -> str:
+    return "1 try" if n == 1 else f"{n} tries"
 
 
 class _Retry(Exception):
@@ -138,12 +199,16 @@ def _status_fix(status: int) -> str:
 
 # ---------------------------------------------------------------- page fetch
 def fetch_url(url: str, *, client: httpx.Client | None = None, max_bytes: int = MAX_BYTES, retries: int = 3,
-              backoff: float = 0.5) -> Article:
-    """Fetch one page into an ``Article`` (HTML decoded by ``decode_html``; text/plain kept as text)."""
+              backoff: float = 0.5, deadline: float | Deadline = DEFAULT_DEADLINE, sleep=time.sleep) -> Article:
+    """Fetch one page into an ``Article`` (HTML decoded by ``decode_html``; text/plain kept as text).
+
+    ``deadline``: seconds the whole fetch may take (see ``get_bytes``).
+    """
     own = client is None
     client = client or make_client()
     try:
-        resp, final = _get(url, client=client, headers=None, max_bytes=max_bytes, retries=retries, backoff=backoff)
+        resp, final = _get(url, client=client, headers=None, max_bytes=max_bytes, retries=retries, backoff=backoff,
+                           deadline=deadline, sleep=sleep)
     finally:
         if own:
             client.close()
@@ -163,8 +228,12 @@ def _is_textual(ctype: str) -> bool:
 
 
 # ---------------------------------------------------------------- any source
-def load(source: str, *, client: httpx.Client | None = None, max_bytes: int = MAX_BYTES, stdin=None) -> Article:
-    """A URL (http/https), a path (saved HTML page or plain text, sniffed) or ``-`` (stdin bytes)."""
+def load(source: str, *, client: httpx.Client | None = None, max_bytes: int = MAX_BYTES, stdin=None,
+         deadline: float | Deadline = DEFAULT_DEADLINE) -> Article:
+    """A URL (http/https), a path (saved HTML page or plain text, sniffed) or ``-`` (stdin bytes).
+
+    ``deadline``: seconds a URL's fetch may take in total.
+    """
     if source == "-":
         stream = stdin if stdin is not None else sys.stdin.buffer
         raw = stream.read(max_bytes + 1)
@@ -174,7 +243,7 @@ def load(source: str, *, client: httpx.Client | None = None, max_bytes: int = MA
             raise TooLargeError("stdin", f"the input passed the cap of {max_bytes} bytes")
         return _from_bytes(raw, url=None, name="stdin", suffix="")
     if re.match(r"^https?://", source, re.I):
-        return fetch_url(source, client=client, max_bytes=max_bytes)
+        return fetch_url(source, client=client, max_bytes=max_bytes, deadline=deadline)
     if re.match(r"^[a-z][a-z0-9+.-]*://", source, re.I):
         raise FetchError(source, "only http:// and https:// URLs are supported",
                          fix="give an http(s) URL, a file path or - for standard input")

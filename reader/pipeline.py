@@ -332,12 +332,16 @@ def _output(out_path: str | Path | None, stream: BinaryIO | None) -> Iterator[Pa
 
 def read_source(source: str, out_path: str | Path | None, *, engine=None, voice=None, rate=1.0, captions=False,
                 cache=None, fallback=None, stream: BinaryIO | None = None, max_bytes: int | None = None,
-                limits: Limits = DEFAULT_LIMITS) -> Episode:
-    """One article (URL, file or stdin) to one MP3; ``out_path`` None = the MP3 alone to ``stream``."""
-    from reader.extract import extract
-    from reader.fetch import MAX_BYTES, load
+                limits: Limits = DEFAULT_LIMITS, timeout: float | None = None) -> Episode:
+    """One article (URL, file or stdin) to one MP3; ``out_path`` None = the MP3 alone to ``stream``.
 
-    doc = extract(load(source, max_bytes=max_bytes or MAX_BYTES), captions=captions)
+    ``timeout``: total seconds for a URL's fetch, retries included.
+    """
+    from reader.extract import extract
+    from reader.fetch import DEFAULT_DEADLINE, MAX_BYTES, load
+
+    doc = extract(load(source, max_bytes=max_bytes or MAX_BYTES, deadline=timeout or DEFAULT_DEADLINE),
+                  captions=captions)
     with _output(out_path, stream) as path:
         return render_document(doc, path.parent, engine=engine, voice=voice, rate=rate, captions=captions,
                                cache=cache, fallback=fallback, out_path=path, made_by="read",
@@ -346,14 +350,14 @@ def read_source(source: str, out_path: str | Path | None, *, engine=None, voice=
 
 def listen(source: str, *, out=None, player=None, engine=None, voice=None, rate=1.0, pitch=None, captions=False,
            cache=None, fmt: str = "mp3", started: float | None = None, max_bytes: int | None = None,
-           limits: Limits = DEFAULT_LIMITS):
+           limits: Limits = DEFAULT_LIMITS, timeout: float | None = None):
     """One article streamed as it is spoken: into ``out`` (a binary file) or through ``player``.
 
     Returns (document, StreamReport). Nothing is written to disk but the clip cache.
     """
     from reader import stream as streaming
     from reader.extract import extract
-    from reader.fetch import MAX_BYTES, load
+    from reader.fetch import DEFAULT_DEADLINE, MAX_BYTES, load
     from reader.text import sentences as split_document
     from reader.tts import get_engine
 
@@ -361,7 +365,8 @@ def listen(source: str, *, out=None, player=None, engine=None, voice=None, rate=
     eng = get_engine(engine)
     if voice is not None and hasattr(eng, "check_voice"):
         eng.check_voice(voice)
-    doc = extract(load(source, max_bytes=max_bytes or MAX_BYTES), captions=captions)
+    doc = extract(load(source, max_bytes=max_bytes or MAX_BYTES, deadline=timeout or DEFAULT_DEADLINE),
+                  captions=captions)
     subject = "stdin" if source == "-" else source
     limits.check_document(doc, subject, captions=captions)
     sents = split_document(doc, captions=captions)

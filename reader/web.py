@@ -9,15 +9,26 @@ records, no path that leaves the folder (``..``, ``%2e%2e``, symlinks out) — a
 Private feeds: with ``token`` every URL lives under ``/TOKEN/`` and anything else is
 404 (podcast apps cannot log in, so the secret is in the URL). Publish the feed with
 ``base_url`` ending in ``/TOKEN/`` so its enclosure URLs carry the token too.
+
+Slow and idle clients: a connection must deliver its whole request head (request line and
+headers) within ``header_timeout`` seconds (10) of connecting, or of the first byte of a
+later keep-alive request; a kept-alive connection waits ``idle_timeout`` seconds (15) for
+its next request; a write to a client that stops reading waits ``send_timeout`` (60) per
+send. Then the connection is closed. At most ``max_connections`` (64) are served at once;
+one more gets ``503 Service Unavailable`` with ``Retry-After`` and is closed at once, so
+neither threads nor sockets grow without bound.
 """
 from __future__ import annotations
 
+import errno
 import hmac
+import io
 import os
 import re
 import socket
 import sys
 import threading
+import time
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,6 +58,12 @@ CACHE_CONTROL = {".xml": "no-cache", ".html": "no-cache"}
 DEFAULT_CACHE = "public, max-age=3600"
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 CHUNK = 64 * 1024
+HEADER_TIMEOUT = 10.0  #: seconds to receive a whole request head
+IDLE_TIMEOUT = 15.0  #: seconds a kept-alive connection may wait for its next request
+SEND_TIMEOUT = 60.0  #: seconds one write to the client may block
+MAX_CONNECTIONS = 64  #: connections served at once; more get 503
+BUSY_ANSWER = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+               b"Content-Length: 22\r\nRetry-After: 5\r\nConnection: close\r\n\r\ntoo many connections\r\n")
 
 
 def _etag(st: os.stat_result) -> str:
@@ -76,10 +93,76 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
     return start, min(end, size - 1)
 
 
+class _TimedInput(io.RawIOBase):
+    """A connection's input where every ``recv`` waits at most until a deadline.
+
+    ``expect(idle, head)``: wait up to ``idle`` s for the first byte (None: it is part of the
+    head), then up to ``head`` s from there for the rest; ``expect(None, None)``: no deadline.
+    A socket timeout alone is per ``recv``: a client trickling a byte at a time never trips it.
+    """
+
+    def __init__(self, sock: socket.socket, clock=time.monotonic):
+        self.sock, self.clock = sock, clock
+        self.deadline: float | None = None
+        self.head: float | None = None  #: seconds for the head once the first byte comes (idle phase only)
+        self.idle = False
+
+    def readable(self) -> bool:
+        return True
+
+    def expect(self, idle: float | None, head: float | None) -> None:
+        self.idle = idle is not None
+        if self.idle:
+            self.deadline, self.head = self.clock() + idle, head
+        else:
+            self.deadline, self.head = (None if head is None else self.clock() + head), None
+
+    def readinto(self, b) -> int:
+        if self.deadline is not None:
+            left = self.deadline - self.clock()
+            if left <= 0:
+                return self._expired()
+            self.sock.settimeout(left)
+        try:
+            n = self.sock.recv_into(b)
+        except TimeoutError:
+            return self._expired()
+        if n and self.idle:  # the next request has begun: its head gets the header timeout
+            self.idle = False
+            self.deadline = None if self.head is None else self.clock() + self.head
+        return n
+
+    def _expired(self) -> int:
+        if self.idle:
+            return 0  # an idle keep-alive connection: end it quietly, like a client that hung up
+        raise TimeoutError("no complete request head in time")
+
+
 class Handler(BaseHTTPRequestHandler):
     """Serves ``server.root``; see the module docstring for the rules."""
 
     protocol_version = "HTTP/1.1"
+
+    # ------------------------------------------------------------ time limits
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()
+        self._input = _TimedInput(self.connection)
+        self._input.expect(None, self.server.header_timeout)
+        self._requests = 0
+        self.rfile = io.BufferedReader(self._input)
+
+    def handle_one_request(self) -> None:
+        if self._requests:
+            self._input.expect(self.server.idle_timeout, self.server.header_timeout)
+        self._requests += 1
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()
+        self._input.expect(None, None)  # the head is in: GET and HEAD have no body to wait for
+        self.connection.settimeout(self.server.send_timeout)
+        return ok
 
     def version_string(self) -> str:
         return "vnreader"
@@ -213,16 +296,53 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class ReaderServer(ThreadingHTTPServer):
-    """ThreadingHTTPServer that knows its folder and token."""
+    """ThreadingHTTPServer that knows its folder and token, with time and connection limits."""
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  #: listen backlog: a burst of podcast-app connections is not dropped (SYN retried 1 s later)
 
-    def __init__(self, address, root: Path, token: str | None, quiet: bool = False):
+    def __init__(self, address, root: Path, token: str | None, quiet: bool = False, *,
+                 header_timeout: float = HEADER_TIMEOUT, idle_timeout: float = IDLE_TIMEOUT,
+                 send_timeout: float = SEND_TIMEOUT, max_connections: int = MAX_CONNECTIONS):
         self.root = root
         self.token = token
         self.quiet = quiet
+        self.header_timeout, self.idle_timeout, self.send_timeout = header_timeout, idle_timeout, send_timeout
+        self.max_connections = max_connections
+        self._slots = threading.BoundedSemaphore(max_connections)
         super().__init__(address, Handler)
+
+    def process_request(self, request, client_address) -> None:
+        if not self._slots.acquire(blocking=False):
+            return self._refuse(request)
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def _refuse(self, request: socket.socket) -> None:
+        """Answer 503 and close, from the accepting thread (no new thread for it)."""
+        try:
+            request.setblocking(False)
+            try:
+                request.recv(65536)  # what the client sent already: closing with unread data would reset
+            except (BlockingIOError, OSError):
+                pass
+            request.settimeout(1.0)
+            request.sendall(BUSY_ANSWER)
+        except OSError:
+            pass
+        if not self.quiet:
+            sys.stderr.write(f"refused a connection: {self.max_connections} already open\n")
+        self.shutdown_request(request)
 
     def url(self) -> str:
         """Base URL of the served folder (with the token path when private)."""
@@ -238,8 +358,12 @@ class ReaderServer6(ReaderServer):
 
 
 def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8000, token: str | None = None, *,
-                quiet: bool = False) -> ReaderServer:
-    """A bound, not yet running server (port 0 picks a free port; see ``server_address``)."""
+                quiet: bool = False, header_timeout: float = HEADER_TIMEOUT, idle_timeout: float = IDLE_TIMEOUT,
+                send_timeout: float = SEND_TIMEOUT, max_connections: int = MAX_CONNECTIONS) -> ReaderServer:
+    """A bound, not yet running server (port 0 picks a free port; see ``server_address``).
+
+    The time and connection limits are described in the module docstring.
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise UsageError(str(directory), "no such folder to serve",
@@ -249,10 +373,28 @@ def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8000, toke
                          fix='make one with: python -c "import secrets; print(secrets.token_urlsafe(24))"')
     cls = ReaderServer6 if ":" in host else ReaderServer
     try:
-        return cls((host, port), Path(os.path.realpath(directory)), token, quiet)
+        return cls((host, port), Path(os.path.realpath(directory)), token, quiet, header_timeout=header_timeout,
+                   idle_timeout=idle_timeout, send_timeout=send_timeout, max_connections=max_connections)
     except OSError as e:
-        raise UsageError(f"{host}:{port}", f"cannot listen there: {e.strerror or e}",
-                         fix="pick another --port, or stop what is using it") from e
+        raise bind_error(host, port, e) from e
+
+
+def bind_error(host: str, port: int, e: OSError) -> UsageError:
+    """Why ``host:port`` cannot be listened on, in words that say what to change."""
+    where = f"{host}:{port}"
+    if isinstance(e, socket.gaierror) or e.errno in (errno.EADDRNOTAVAIL, errno.EINVAL, errno.EAFNOSUPPORT):
+        return UsageError(where, f"--host {host} is not a valid address of this machine",
+                          fix="use 127.0.0.1 for this machine only, 0.0.0.0 for all its networks, "
+                              "or one of its own addresses from `ip addr`")
+    if e.errno == errno.EADDRINUSE:
+        return UsageError(where, f"port {port} is in use, choose another with --port",
+                          fix="or stop the program that is using it")
+    if e.errno in (errno.EACCES, errno.EPERM):
+        why = " (ports below 1024 need root)" if 0 < port < 1024 else ""
+        return UsageError(where, f"permission denied to listen on port {port}{why}",
+                          fix="choose --port 1024 or above, e.g. 8000, and put a web server in front for port 80")
+    return UsageError(where, f"cannot listen there: {e.strerror or e}",
+                      fix="check --host and --port")
 
 
 def serve(directory: Path, *, host: str = "127.0.0.1", port: int = 8000, token: str | None = None) -> None:

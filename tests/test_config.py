@@ -82,6 +82,9 @@ BAD = [
     ("bad-rate", lambda t: t.replace("limit = 2", "rate = 9"), 2, "between 0.5 and 3.0"),
     ("unknown-table", lambda t: t.replace("[retention]", "[retension]"), 5, "did you mean [retention]"),
     ("bad-timezone", lambda t: t.replace("limit = 2", 'timezone = "Mars/Olympus"'), 2, "unknown time zone"),
+    ("zero-fetch-timeout", lambda t: t.replace("limit = 2", "fetch_timeout = 0"), 2, "more than 0 seconds"),
+    ("text-fetch-timeout", lambda t: t.replace("limit = 2", 'fetch_timeout = "30 s"'), 2, "must be an integer or a number"),
+    ("negative-source-budget", lambda t: t.replace("limit = 2", "source_budget = -5"), 2, "0 (no limit) or more"),
     ("sources-not-array", lambda t: t.split("[[sources]]")[0] + '[sources]\nname = "x"\n', 12,
      "must be written as [[sources]]"),
 ]
@@ -98,6 +101,16 @@ def test_bad_file_names_line_and_fix(tmp_path, edit, line, words):
     assert e.line == line, str(e)
     assert str(e).startswith(f"{f}:{line}:")
     assert e.fix and e.exit_code == 2
+
+
+def test_fetch_timeout_default_and_set():
+    assert parse_sources(GOOD).fetch_timeout == 30.0
+    assert parse_sources(GOOD.replace("limit = 2", "fetch_timeout = 7.5")).fetch_timeout == 7.5
+
+
+def test_source_budget_default_and_set():
+    assert parse_sources(GOOD).source_budget == 300.0
+    assert parse_sources(GOOD.replace("limit = 2", "source_budget = 0")).source_budget == 0.0
 
 
 def test_no_sources_is_an_error():

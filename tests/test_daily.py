@@ -166,6 +166,93 @@ def test_not_a_feed_fails_that_source_only(site, tmp_path):
     assert len(rep.new) == 3 and rep.exit_code == 1
 
 
+@pytest.fixture
+def silent_url():
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+def test_feed_fetch_is_bounded_by_the_configured_fetch_timeout(site, tmp_path, silent_url):
+    cfg = write_config(tmp_path / "s.toml", site, [{"name": "Treo", "url": f"{silent_url}/rss"}, *two_sources()],
+                       extra="\n[run]\nfetch_timeout = 0.3\n")
+    rep = do_run(cfg, tmp_path / "out", FakeRenderer())
+    assert [item for item, _ in rep.failed] == ["Treo"]
+    assert "no complete answer within 0.3 s" in str(rep.failed[0][1])
+    assert len(rep.new) == 3  # the other sources went on
+
+
+def test_page_fetch_gets_the_fetch_timeout(silent_url):
+    from reader.errors import FetchError
+    from reader.fetch import make_client
+
+    fetch_page = daily.Stages().resolved(fetch_timeout=0.3).fetch_page
+    with make_client() as c, pytest.raises(FetchError, match="no complete answer within 0.3 s"):
+        fetch_page(f"{silent_url}/bai.html", client=c)
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_source_budget_leaves_the_rest_pending_for_the_next_run(site, tmp_path):
+    import dataclasses
+    import io
+
+    from daily_support import fetch_page
+
+    clock = _Clock()
+
+    def slow_fetch(url, *, client=None):
+        if "/suckhoe." in url or "/the-gioi/" in url:  # VnExpress's two articles
+            clock.now += 200.0  # take 200 s each on the fake clock
+        return fetch_page(url, client=client)
+
+    cfg = write_config(tmp_path / "s.toml", site, [{"name": "VnExpress", "url": VNE2, "limit": 2},
+                                                   {"name": "Znews", "url": "/feeds/znews.rss"},
+                                                   {"name": "VnExpress mới", "url": VNE3, "limit": 2}],
+                       extra="\n[run]\nsource_budget = 150\n")
+    out, stream = tmp_path / "out", io.StringIO()
+    stages = dataclasses.replace(fake_stages(FakeRenderer()), fetch_page=slow_fetch)
+    rep = daily.run(load_sources(cfg), out_dir=out, base_url=BASE, stages=stages, log=RunLog(stream=stream),
+                    now=NOW, clock=clock)
+    budget = [item for item, reason in rep.skipped if "time budget (150 s) was spent" in reason]
+    assert len(budget) == 1 and budget[0].startswith("VnExpress: ")  # 1 rendered (0 → 200 s), 1 left
+    assert [item for item, _ in rep.failed] == ["Znews"]  # not RSS: fails, and is no budget matter
+    assert len(rep.new) == 3  # VnExpress's first, and both of VnExpress mới (its own budget)
+    assert "event=source-budget-spent source=VnExpress budget=150 spent=200.0 left=1" in stream.getvalue()
+
+    again = daily.run(load_sources(cfg), out_dir=out, base_url=BASE, stages=fake_stages(FakeRenderer()),
+                      log=RunLog(quiet=True), now=NOW, clock=_Clock())
+    # it stayed pending, not failed: the next run fetches it (and finds VnExpress mới rendered the same page)
+    assert [item for item, _ in again.failed] == ["Znews"] and again.new == []
+    assert again.skipped == [(budget[0], "same article as one already rendered")]
+
+
+def test_zero_source_budget_is_no_limit(site, tmp_path):
+    clock = _Clock()
+
+    class SlowRenderer(FakeRenderer):
+        def render(self, *a, **kw):
+            clock.now += 10_000.0
+            return super().render(*a, **kw)
+
+    cfg = write_config(tmp_path / "s.toml", site, [{"name": "VnExpress", "url": VNE2, "limit": 2}],
+                       extra="\n[run]\nsource_budget = 0\n")
+    rep = do_run(cfg, tmp_path / "out", SlowRenderer(), clock=clock)
+    assert len(rep.new) == 2 and rep.failed == []
+    assert not any("budget" in reason for _, reason in rep.skipped)
+
+
 def test_missing_page_fails_that_article_and_is_retried(site, tmp_path):
     del site.pages["/vnexpress.net/tin-tuc/the-gioi/pho-tong-tu-lenh-quan-doi-australia-tham-viet-nam-3618888.html"]
     cfg = write_config(tmp_path / "s.toml", site, two_sources()[:1])
@@ -580,3 +667,13 @@ def test_channel_guid_from_the_sources_file_is_the_podcast_guid(site, tmp_path):
     out = tmp_path / "out"
     do_run(cfg, out, FakeRenderer())
     assert f"<podcast:guid>{guid}</podcast:guid>" in (out / "feed.xml").read_text(encoding="utf-8")
+
+
+def test_run_timeout_option_overrides_the_config(site, tmp_path, monkeypatch):
+    cfg = write_config(tmp_path / "s.toml", site, two_sources(), extra="\n[run]\nfetch_timeout = 12\n")
+    seen = []
+    monkeypatch.setattr(daily, "check_engines", lambda config: None)
+    monkeypatch.setattr(daily, "run", lambda config, **kw: seen.append(config.fetch_timeout) or daily.RunReport())
+    for extra in ([], ["--timeout", "3.5"]):
+        assert cli_main(["run", "--config", str(cfg), "--out", str(tmp_path / "out"), "--quiet", *extra]) == 0
+    assert seen == [12.0, 3.5]

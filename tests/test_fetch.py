@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import socket
+import socketserver
 import threading
 import time
 import unicodedata
@@ -11,7 +13,8 @@ import httpx
 import pytest
 
 from reader.errors import FetchError, HTTPStatusError, TooLargeError
-from reader.fetch import USER_AGENT, decode_html, fetch_url, get_bytes, load, looks_like_html, make_client
+from reader.fetch import (USER_AGENT, Deadline, decode_html, fetch_url, get_bytes, load, looks_like_html,
+                          make_client)
 
 VIET = "Tiếng Việt có dấu: Đà Nẵng, Nghệ An, thuỷ điện, người dân"
 TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
@@ -259,6 +262,127 @@ def test_server_that_never_answers_fails_within_timeout(slow_server):
     assert len(hits) == 2
 
 
+# ---------------------------------------------------------------- total deadline
+class FakeClock:
+    """Seconds that pass only when a test says so (``advance``) or a fake ``sleep`` waits."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class _SlowBody(httpx.SyncByteStream):
+    """A body whose every chunk takes ``per_chunk`` seconds of the fake clock."""
+
+    def __init__(self, clock: FakeClock, chunks: int, per_chunk: float):
+        self.clock, self.chunks, self.per_chunk = clock, chunks, per_chunk
+
+    def __iter__(self):
+        for _ in range(self.chunks):
+            self.clock.advance(self.per_chunk)
+            yield b"x" * 10
+
+
+def test_deadline_is_checked_between_body_chunks():
+    clock = FakeClock()
+
+    def handler(req):
+        return httpx.Response(200, headers={"Content-Type": "text/html"}, stream=_SlowBody(clock, 100, 1.0))
+
+    with mock_client(handler) as c, pytest.raises(FetchError, match=r"no complete answer within 5 s") as ei:
+        fetch_url("https://slow.example/a", client=c, deadline=Deadline(5, clock=clock))
+    assert "https://slow.example/a" in str(ei.value)
+    assert clock.now <= 6.0  # stopped at the first chunk past the deadline, not after all 100
+
+
+def test_deadline_covers_retries_and_their_waits():
+    clock = FakeClock()
+    calls = []
+
+    def handler(req):
+        calls.append(clock.now)
+        clock.advance(10.0)  # each try spends its whole read timeout
+        raise httpx.ReadTimeout("timed out", request=req)
+
+    with mock_client(handler) as c, pytest.raises(FetchError, match="no complete answer within 25 s"):
+        fetch_url("https://never.example/", client=c, retries=3, backoff=0.5,
+                  deadline=Deadline(25, clock=clock), sleep=clock.advance)
+    assert calls == [0.0, 10.5, 21.5]  # the fourth try would start past the deadline
+
+
+def test_deadline_that_passes_during_the_backoff_wait_stops_before_sleeping():
+    clock = FakeClock()
+    slept = []
+
+    def handler(req):
+        clock.advance(4.0)
+        return httpx.Response(503)
+
+    with mock_client(handler) as c, pytest.raises(FetchError, match="no complete answer within 5 s"):
+        get_bytes("https://busy.example/", client=c, retries=3, backoff=2.0, deadline=Deadline(5, clock=clock),
+                  sleep=slept.append)
+    assert slept == []  # a 2 s wait would end past the deadline: fail now instead
+
+
+class _Trickle(socketserver.BaseRequestHandler):
+    """Answers 200 with a long Content-Length, then one byte every 0.05 s."""
+
+    stop: threading.Event
+
+    def handle(self):
+        head = b""
+        while b"\r\n\r\n" not in head:
+            data = self.request.recv(4096)
+            if not data:
+                return
+            head += data
+        try:
+            self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n")
+            for _ in range(2000):
+                if self.stop.wait(0.05):
+                    return
+                self.request.sendall(b"x")
+        except OSError:
+            return  # the client gave up
+
+
+@pytest.fixture
+def trickle_url():
+    stop = threading.Event()
+    handler = type("H", (_Trickle,), {"stop": stop})
+    srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}/slow"
+    stop.set()
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_trickling_server_is_cut_off_at_the_deadline(trickle_url):
+    # every byte comes well inside the read timeout, so only the total deadline can stop this
+    with make_client(timeout=5) as c, pytest.raises(FetchError, match=r"no complete answer within 0\.5 s") as ei:
+        fetch_url(trickle_url, client=c, deadline=0.5)
+    assert trickle_url in str(ei.value)
+
+
+def test_each_try_waits_no_longer_than_the_time_left(slow_server):
+    url, hits = slow_server(slow_first=99)  # holds every request 1 s, then hangs up without an answer
+    with make_client() as c, pytest.raises(FetchError, match=r"no complete answer within 0\.3 s"):
+        fetch_url(url, client=c, retries=3, backoff=0.01, deadline=0.3)  # the client's own timeouts are 10-20 s
+    assert len(hits) <= 1  # no retry started after the deadline
+
+
+def test_load_passes_the_deadline_on(trickle_url):
+    with pytest.raises(FetchError, match="no complete answer within 0.4 s"):
+        load(trickle_url, deadline=0.4)
+
+
 # ---------------------------------------------------------------- load()
 def test_load_saved_page_and_text_file(tmp_path, data_dir):
     art = load(str(data_dir / "pages" / "vnexpress" / "vnexpress-1.html"))
@@ -342,3 +466,100 @@ def test_text_is_not_mistaken_for_binary(tmp_path, raw):
     article = load(str(p))
     expected = raw.decode("utf-16") if raw.startswith(b"\xff\xfe") else raw.decode("utf-8-sig")
     assert (article.text or article.html).split()[:2] == expected.split()[:2]
+
+
+# ---------------------------------------------------------------- --timeout on the commands that fetch
+@pytest.mark.parametrize("command", ["extract", "read", "run"])
+def test_timeout_option_in_help(command, capsys):
+    from reader.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main([command, "--help"])
+    assert e.value.code == 0
+    assert "--timeout" in capsys.readouterr().out
+
+
+def test_extract_timeout_option_bounds_the_fetch(trickle_url, capsys):
+    from reader.cli import main
+
+    assert main(["extract", trickle_url, "--timeout", "0.4"]) == 1
+    err = capsys.readouterr().err
+    assert "no complete answer within 0.4 s" in err and trickle_url in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc"], ids=["zero", "negative", "text"])
+def test_timeout_option_must_be_positive_seconds(value, capsys):
+    from reader.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["extract", "x.html", "--timeout", value])
+    assert e.value.code == 2
+    assert "--timeout" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- network failures in words
+RAW_TEXT = ("object at 0x", "Errno", "_ssl.c", "SSLContext", "ConnectError")
+
+
+def _closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_connection_refused_in_words():
+    url = f"http://127.0.0.1:{_closed_port()}/bai.html"
+    with pytest.raises(FetchError) as ei:
+        fetch_url(url, retries=0)
+    text = str(ei.value)
+    assert text.startswith(f"{url}: could not connect after 1 try: connection refused")
+    assert [w for w in RAW_TEXT if w in text] == []
+
+
+@pytest.fixture
+def plain_tcp_port():
+    """A server that answers plain HTTP to whatever it gets (so a TLS handshake fails)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(5)
+    srv.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                continue
+            with c:
+                c.settimeout(2)
+                try:
+                    c.recv(4096)
+                    c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                except OSError:
+                    pass
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    yield srv.getsockname()[1]
+    stop.set()
+    t.join(2)
+    srv.close()
+
+
+def test_tls_to_a_plain_tcp_server_in_words(plain_tcp_port):
+    url = f"https://127.0.0.1:{plain_tcp_port}/bai.html"
+    with pytest.raises(FetchError) as ei:
+        fetch_url(url, retries=0)
+    text = str(ei.value)
+    assert f"{url}: could not connect after 1 try: TLS handshake failed" in text
+    assert [w for w in RAW_TEXT if w in text] == []
+
+
+def test_timeout_names_the_phase_not_the_class(slow_server):
+    url, _ = slow_server(slow_first=99)
+    with make_client(timeout=0.2) as c, pytest.raises(FetchError) as ei:
+        fetch_url(url, client=c, retries=0)
+    assert "timed out after 1 try (waiting for the answer)" in str(ei.value)

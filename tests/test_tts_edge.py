@@ -84,3 +84,18 @@ def test_render_retries_refusals_and_drops(edge):
     assert sorted(edge.texts()) == sorted(texts)
     assert [round(c.duration, 1) >= round(seconds_for(t), 1) for c, t in zip(result.clips, texts)] == [True] * 3
     assert result.requests == 6 and result.voice == "vi-VN-HoaiMyNeural"
+
+
+def test_unreachable_service_says_connection_refused(edge, monkeypatch):
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    monkeypatch.setattr("edge_tts.communicate.WSS_URL", f"wss://127.0.0.1:{port}/edge/v1")
+    with pytest.raises(EngineUnavailable) as ei:
+        EdgeEngine(timeout=5).synthesize("Xin chào.")
+    text = str(ei.value)
+    assert "cannot reach the service: connection refused" in text
+    assert "SSLContext" not in text and "object at 0x" not in text

@@ -71,8 +71,11 @@ def test_unreachable_host_is_unavailable(monkeypatch):
     with FakeGoogleTTS() as fake:
         url = fake.translate_url
     monkeypatch.setattr("gtts.tts._translate_url", url)  # the port is closed now
-    with pytest.raises(EngineUnavailable):
+    with pytest.raises(EngineUnavailable) as ei:
         GttsEngine(timeout=2).synthesize("Xin chào.")
+    text = str(ei.value)
+    assert "cannot reach the service: connection refused" in text
+    assert "object at 0x" not in text and "Errno" not in text
 
 
 @pytest.mark.parametrize("text", ["", "x" * 101], ids=["empty", "over-limit"])

@@ -1,6 +1,8 @@
 """render(): cache use, chunking, concurrency, rate limit, retries and the failure policy."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from reader.errors import EngineBusy, EngineError, EngineTimeout, EngineUnavailable
@@ -182,11 +184,58 @@ def test_unwritable_cache_does_not_fail_the_article(tmp_path):
     assert result.synthesized == 5 and [c.pcm for c in result.clips] == [tone_pcm(s.spoken) for s in sents()]
 
 
-def test_request_rate_seen_by_the_server_stays_under_the_limit(monkeypatch):
+class _VirtualTimeLimiter(RateLimiter):
+    """A RateLimiter on per-thread virtual time: ``sleep`` advances the calling thread's clock.
+
+    Each request start is recorded at its thread's virtual time, so the spacing the limiter
+    enforces is measured exactly, whatever the machine's load.
+    """
+
+    def __init__(self, per_second, starts: list[float]):
+        self._local = threading.local()
+        super().__init__(per_second, clock=self._now, sleep=self._sleep)
+        self.starts = starts
+
+    def _now(self) -> float:
+        return getattr(self._local, "t", 0.0)
+
+    def _sleep(self, seconds: float) -> None:
+        self._local.t = self._now() + seconds
+
+    def acquire(self) -> None:
+        super().acquire()
+        with self._lock:
+            self.starts.append(self._now())
+
+
+def _most_in_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    best, lo = 0, 0
+    for hi, t in enumerate(times):
+        while t - times[lo] >= window:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
+def test_request_starts_are_spaced_to_the_rate_limit_across_threads(monkeypatch):
+    starts: list[float] = []
+    monkeypatch.setattr("reader.tts.render.RateLimiter", lambda per_second: _VirtualTimeLimiter(per_second, starts))
+    engine = ToneEngine(concurrency=6)
+    result = render(sents([f"Câu số {i}." for i in range(14)]), engine, concurrency=6, max_rate=10)
+    assert result.requests == len(starts) == 14
+    gaps = [b - a for a, b in zip(sorted(starts), sorted(starts)[1:])]
+    assert min(gaps) >= 0.1  # 6 workers, yet starts come one slot apart
+    assert _most_in_window(starts, 1.0) <= 10
+
+
+def test_rate_limited_gtts_requests_all_reach_the_server(monkeypatch):
+    """Functional only: with a rate limit and 6 in flight every sentence is spoken once (timing is tested above)."""
     clear_proxies(monkeypatch)
     with FakeGoogleTTS() as google:
         monkeypatch.setattr("gtts.tts._translate_url", google.translate_url)
         texts = [f"Câu số {i}." for i in range(14)]
-        result = render(sents(texts), GttsEngine(timeout=5), concurrency=6, max_rate=10)
-    assert result.requests == 14
-    assert google.max_rate(1.0) <= 10  # 14 requests at up to 6 in flight would all land in ~0.1 s unlimited
+        result = render(sents(texts), GttsEngine(timeout=5), concurrency=6, max_rate=50)
+    assert result.requests == 14 == len(google.requests)
+    assert sorted(google.texts()) == sorted(t.lower() for t in texts)
+    assert [c.sentence.text for c in result.clips] == texts

@@ -1,11 +1,13 @@
 """`vnreader serve`, driven over real HTTP on 127.0.0.1: ranges, HEAD, 304, 416, traversal, token."""
 from __future__ import annotations
 
+import errno
 import http.client
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from email.utils import formatdate
 import signal
@@ -18,7 +20,7 @@ import pytest
 from podcast_fixtures import make_channel, make_episode
 from reader.errors import UsageError
 from reader.podcast import write_feed
-from reader.web import make_server, parse_range, serve_in_thread
+from reader.web import bind_error, make_server, parse_range, serve_in_thread
 
 TOKEN = "s3cr3t-T0ken_abc"
 
@@ -319,13 +321,64 @@ def test_bad_arguments_exit_2(tmp_path):
         assert "Traceback" not in r.stderr and "vnreader serve: error" in r.stderr
 
 
-def test_port_in_use_is_a_usage_error(tmp_path):
-    server = make_server(tmp_path, "127.0.0.1", 0, quiet=True)
+def test_port_in_use_says_so(tmp_path):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    port = taken.getsockname()[1]
     try:
-        with pytest.raises(UsageError, match="cannot listen"):
-            make_server(tmp_path, "127.0.0.1", server.server_address[1])
+        with pytest.raises(UsageError) as ei:
+            make_server(tmp_path, "127.0.0.1", port)
     finally:
-        server.server_close()
+        taken.close()
+    assert f"port {port} is in use, choose another with --port" in str(ei.value)
+    assert ei.value.exit_code == 2
+
+
+@pytest.mark.parametrize("host", ["999.1.1.1", "192.0.2.1"], ids=["not-an-ip", "not-this-machine"])
+def test_host_that_is_not_this_machine_says_so(tmp_path, host):
+    with pytest.raises(UsageError) as ei:
+        make_server(tmp_path, host, 0)
+    text = str(ei.value)
+    assert f"--host {host} is not a valid address of this machine" in text
+    assert "--port" not in text  # the port is not the problem
+
+
+BIND_ERRORS = [
+    ("in-use", OSError(errno.EADDRINUSE, "Address already in use"), 8000, "port 8000 is in use, choose another with --port"),
+    ("privileged-port", PermissionError(errno.EACCES, "Permission denied"), 80,
+     "permission denied to listen on port 80 (ports below 1024 need root)"),
+    ("not-available", OSError(errno.EADDRNOTAVAIL, "Cannot assign requested address"), 8000,
+     "is not a valid address of this machine"),
+    ("unresolvable", socket.gaierror(socket.EAI_NONAME, "Name or service not known"), 8000,
+     "is not a valid address of this machine"),
+    ("other", OSError(errno.EMFILE, "Too many open files"), 8000, "cannot listen there: Too many open files"),
+]
+
+
+@pytest.mark.parametrize("err, port, words", [b[1:] for b in BIND_ERRORS], ids=[b[0] for b in BIND_ERRORS])
+def test_bind_errors_in_words(err, port, words):
+    e = bind_error("192.0.2.7", port, err)
+    assert words in str(e) and e.exit_code == 2
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may listen on any port")
+def test_privileged_port_as_non_root_says_permission_denied(tmp_path):
+    with pytest.raises(UsageError, match="permission denied to listen on port 80"):
+        make_server(tmp_path, "127.0.0.1", 80)
+
+
+def test_serve_cli_prints_the_port_message(tmp_path):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        r = subprocess.run([sys.executable, "-m", "reader", "serve", "--dir", str(tmp_path), "--port",
+                            str(taken.getsockname()[1])], capture_output=True, text=True, timeout=30)
+    finally:
+        taken.close()
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "is in use, choose another with --port" in r.stderr
 
 
 PARSE = [
@@ -366,5 +419,100 @@ def test_ipv6_loopback(tmp_path):
         assert conn.getresponse().read() == b"<rss/>"
         conn.close()
     finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ---------------------------------------------------------------- slow clients and the connection bound
+@pytest.fixture
+def limited(tmp_path):
+    """A server in this process with test-small limits: 0.3 s for a head, 0.3 s idle, 3 connections."""
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    server = make_server(tmp_path, "127.0.0.1", 0, quiet=True, header_timeout=0.3, idle_timeout=0.3,
+                         max_connections=3)
+    serve_in_thread(server)
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _connect(server, timeout: float = 10.0) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=timeout)
+
+
+def _closed(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes the connection (raises socket.timeout if it never does)."""
+    data = b""
+    try:
+        while chunk := sock.recv(4096):
+            data += chunk
+    except ConnectionResetError:
+        pass
+    return data
+
+
+def test_half_sent_request_is_closed_after_the_header_timeout(limited):
+    with _connect(limited) as s:
+        s.sendall(b"GET /feed.xml HTTP/1.1\r\nHost: x\r\n")  # no blank line: the head never ends
+        assert _closed(s) == b""  # closed, within the 10 s client timeout, without an answer
+
+
+def test_trickled_request_head_is_closed_after_the_header_timeout(limited):
+    """One byte every 0.05 s never trips a per-read timeout; the head deadline still ends it."""
+    head = b"GET /feed.xml HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 200 + b"\r\n\r\n"
+    with _connect(limited) as s:
+        for i in range(len(head)):
+            try:
+                s.sendall(head[i:i + 1])
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the server read the whole trickled head")
+        assert b"200 OK" not in _closed(s)
+
+
+def test_idle_keep_alive_connection_is_closed(limited):
+    with _connect(limited) as s:
+        s.sendall(b"GET /feed.xml HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = _closed(s)  # the answer, then the close once idle
+    assert data.startswith(b"HTTP/1.1 200 OK") and data.endswith(b"<rss/>")
+
+
+def test_keep_alive_still_serves_a_second_request(limited):
+    conn = http.client.HTTPConnection("127.0.0.1", limited.server_address[1], timeout=5)
+    for _ in range(2):
+        conn.request("GET", "/feed.xml")
+        assert conn.getresponse().read() == b"<rss/>"
+    conn.close()
+
+
+def test_connections_beyond_the_bound_get_503_and_threads_stay_bounded(tmp_path):
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    server = make_server(tmp_path, "127.0.0.1", 0, quiet=True, header_timeout=30, max_connections=3)
+    serve_in_thread(server)
+    held, extra = [], []
+    try:
+        before = threading.active_count()
+        held = [_connect(server) for _ in range(3)]
+        for s in held:
+            s.sendall(b"GET /feed.xml HTTP/1.1\r\n")  # half a request: each holds a slot
+        extra = [_connect(server) for _ in range(10)]
+        answers = [_closed(s) for s in extra]
+        assert all(a.startswith(b"HTTP/1.1 503 Service Unavailable") for a in answers), answers
+        assert threading.active_count() <= before + 3  # one thread per served connection, none for refused
+        for s in held:
+            s.close()  # their threads end and free the slots
+        for _ in range(100):
+            with _connect(server) as s:
+                s.sendall(b"GET /feed.xml HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                answer = _closed(s)
+            if not answer.startswith(b"HTTP/1.1 503"):
+                break
+            time.sleep(0.05)
+        assert answer.startswith(b"HTTP/1.1 200 OK")
+    finally:
+        for s in held + extra:
+            s.close()
         server.shutdown()
         server.server_close()

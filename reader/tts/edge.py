@@ -95,6 +95,8 @@ def _translate(engine: str, e: Exception) -> EngineError:
     import aiohttp
     from edge_tts import exceptions as edge_errors
 
+    from reader.neterrors import describe
+
     if isinstance(e, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return EngineTimeout(engine, f"no answer in time ({type(e).__name__})")
     if isinstance(e, aiohttp.ClientResponseError):
@@ -103,10 +105,10 @@ def _translate(engine: str, e: Exception) -> EngineError:
         return EngineError(engine, f"the service answered {e.status}: {e.message}",
                            fix="upgrade edge-tts (pip install -U edge-tts); the service may have changed")
     if isinstance(e, aiohttp.ClientConnectorError):
-        return EngineUnavailable(engine, f"cannot reach the service: {e}",
+        return EngineUnavailable(engine, f"cannot reach the service: {describe(e)}",
                                  fix="check the internet connection, or use the offline espeak engine")
     if isinstance(e, (aiohttp.ClientError, edge_errors.WebSocketError, edge_errors.NoAudioReceived)):
-        return EngineBusy(engine, f"no audio: the connection dropped or the voice is unknown ({e})")
+        return EngineBusy(engine, f"no audio: the connection dropped or the voice is unknown ({describe(e)})")
     if isinstance(e, edge_errors.EdgeTTSException):
         return EngineError(engine, f"unexpected answer from the service: {e}")
     raise e

@@ -86,6 +86,8 @@ def _translate(engine: str, err: Exception, response, cause) -> EngineError:
     """Map a gTTS / requests failure to our error tree."""
     import requests
 
+    from reader.neterrors import describe
+
     if response is not None:
         status = response.status_code
         if status == 429 or status >= 500:
@@ -93,14 +95,14 @@ def _translate(engine: str, err: Exception, response, cause) -> EngineError:
         return EngineError(engine, f"the service answered {status}: {err}",
                            fix="upgrade gTTS (pip install -U gTTS); Google may have changed its API")
     if isinstance(cause, requests.Timeout):
-        return EngineTimeout(engine, f"no answer in time: {cause}")
+        return EngineTimeout(engine, "no answer in time")
     if isinstance(cause, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
-        return EngineBusy(engine, f"the connection dropped: {cause}")
+        return EngineBusy(engine, f"the connection dropped: {describe(cause)}")
     if isinstance(cause, requests.ConnectionError):
         text = str(cause)
         if "RemoteDisconnected" in text or "Connection aborted" in text or "reset" in text.lower():
-            return EngineBusy(engine, f"the connection dropped: {cause}")
-        return EngineUnavailable(engine, f"cannot reach the service: {cause}",
+            return EngineBusy(engine, f"the connection dropped: {describe(cause)}")
+        return EngineUnavailable(engine, f"cannot reach the service: {describe(cause)}",
                                  fix="check the internet connection, or use the offline espeak engine")
     return EngineError(engine, str(err) or type(err).__name__)
 
