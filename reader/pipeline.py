@@ -365,6 +365,7 @@ def listen(source: str, *, out=None, player=None, engine=None, voice=None, rate=
     eng = get_engine(engine)
     if voice is not None and hasattr(eng, "check_voice"):
         eng.check_voice(voice)
+    streaming.warm_up(eng)  # the engine starts while the page is fetched and extracted
     doc = extract(load(source, max_bytes=max_bytes or MAX_BYTES, deadline=timeout or DEFAULT_DEADLINE),
                   captions=captions)
     subject = "stdin" if source == "-" else source

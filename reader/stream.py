@@ -48,6 +48,19 @@ class StreamReport:
     planned: bool  #: True when the gain came from GAIN_PLAN, False when measured on the first sentence
 
 
+def warm_up(engine) -> None:
+    """Start the engine (espeak's worker process) in the background, so the first sentence does not wait for it."""
+    import threading
+
+    def start() -> None:
+        try:
+            engine.check()
+        except Exception:  # noqa: BLE001 - the first synthesis call reports it properly
+            pass
+
+    threading.Thread(target=start, name="engine-warm-up", daemon=True).start()
+
+
 def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt}", "not a stream format", fix="choose mp3 or wav")
