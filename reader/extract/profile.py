@@ -16,8 +16,11 @@ from urllib.parse import urlsplit
 
 from reader.errors import ConfigError
 
-#: Where the profiles live: ``$VNREADER_SITES`` or ``feeds/sites`` of the checkout.
-SITES_DIR = Path(__file__).resolve().parents[2] / "feeds" / "sites"
+#: Where the profiles live: ``$VNREADER_SITES``, else ``feeds/sites`` of the checkout, else the
+#: copy installed with the package (a wheel maps ``feeds/`` to ``reader/feeds/``, see pyproject.toml).
+CHECKOUT_SITES = Path(__file__).resolve().parents[2] / "feeds" / "sites"
+PACKAGED_SITES = Path(__file__).resolve().parents[1] / "feeds" / "sites"
+SITES_DIR = CHECKOUT_SITES if CHECKOUT_SITES.is_dir() else PACKAGED_SITES
 
 _LIST_KEYS = ("title", "lead", "body", "author", "published", "section", "drop", "captions", "source")
 _KNOWN_TOP = {"name", "label", "hosts", "detect", "select", "rules", "tests", "note"}

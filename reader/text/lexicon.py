@@ -2,7 +2,9 @@
 
 Applied before every other rule, so an operator can fix any reading without code.
 Found, in order: ``$VNREADER_LEXICON`` (must exist), ``feeds/lexicon.tsv`` beside the
-package (a checkout or an editable install), ``feeds/lexicon.tsv`` in the current folder.
+package (a checkout or an editable install), ``feeds/lexicon.tsv`` in the current folder,
+then the copy installed with the package (``reader/feeds/lexicon.tsv`` in a wheel: the
+build maps ``feeds/`` to the ``reader.feeds`` package, see ``pyproject.toml``).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from reader.errors import ConfigError
 
 ENV = "VNREADER_LEXICON"
 _REPO_FILE = Path(__file__).resolve().parents[2] / "feeds" / "lexicon.tsv"
+_PACKAGED_FILE = Path(__file__).resolve().parents[1] / "feeds" / "lexicon.tsv"
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,9 @@ def _find() -> str | None:
     if os.path.isfile(_REPO_PATH):
         return _REPO_PATH
     local = os.path.join("feeds", "lexicon.tsv")
-    return os.path.abspath(local) if os.path.isfile(local) else None
+    if os.path.isfile(local):
+        return os.path.abspath(local)
+    return str(_PACKAGED_FILE) if _PACKAGED_FILE.is_file() else None
 
 
 _REPO_PATH = str(_REPO_FILE)
