@@ -49,12 +49,16 @@ class StreamReport:
 
 
 def warm_up(engine) -> None:
-    """Start the engine (espeak's worker process) in the background, so the first sentence does not wait for it."""
+    """Start the engine (espeak's worker process) and import the audio stage in the background, while the
+    article is fetched and extracted, so the first sentence waits for neither."""
     import threading
 
     def start() -> None:
         try:
             engine.check()
+            import reader.audio.encode  # noqa: F401 - numpy and lameenc, needed for the first sentence
+            import reader.audio.loudness  # noqa: F401
+            import reader.tts.render  # noqa: F401
         except Exception:  # noqa: BLE001 - the first synthesis call reports it properly
             pass
 
