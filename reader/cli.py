@@ -351,7 +351,12 @@ def cmd_engines(a) -> int:
             why = factory().check()
         except ReaderError as e:
             why = str(e)
-        print(f"{name:8s} {'available' if why is None else 'unavailable'}" + ("" if why is None else f": {why}"))
+        if why is not None:
+            print(f"{name:8s} unavailable: {why}")
+        elif getattr(factory, "online", False):
+            print(f"{name:8s} installed, needs the internet (not checked)")
+        else:
+            print(f"{name:8s} available")
     return 0
 
 

@@ -19,7 +19,8 @@ def test_engines_command(monkeypatch, capsys, data_dir, piper_voice, piper_line)
     assert main(["engines"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == list(ENGINES) == ["espeak", "gtts", "edge", "piper"]
-    assert lines[:3] == ["espeak   available", "gtts     available", "edge     available"]
+    assert lines[:3] == ["espeak   available", "gtts     installed, needs the internet (not checked)",
+                         "edge     installed, needs the internet (not checked)"]
     assert lines[3].startswith(piper_line)
     if not piper_voice:
         assert VOICE_ENV in lines[3]  # and how to fix it

@@ -26,6 +26,7 @@ class EdgeEngine:
     """Microsoft Edge neural TTS through the edge-tts package."""
 
     name = "edge"
+    online = True  #: needs the internet; `check()` makes no network call
     default_voice = VOICES[0]
     max_chars = 1000  # edge-tts itself splits at 4096 bytes of SSML; stay well under
     sample_rate = 24000

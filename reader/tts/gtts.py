@@ -25,6 +25,7 @@ class GttsEngine:
     """Google Translate TTS through the gTTS package."""
 
     name = "gtts"
+    online = True  #: needs the internet; `check()` makes no network call
     default_voice = "vi"
     max_chars = 100  # gTTS's GOOGLE_TTS_MAX_CHARS
     sample_rate = 24000
