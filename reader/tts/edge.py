@@ -49,7 +49,7 @@ class EdgeEngine:
         try:
             import edge_tts  # noqa: F401
         except ImportError:
-            return "the edge-tts package is not installed (pip install edge-tts); it also needs the internet"
+            return "the edge-tts package is not installed (pip install 'vnreader[edge]'); it also needs the internet"
         return _mp3_decoder_problem()
 
     def synthesize(self, text: str, *, voice: str | None = None, rate: float = 1.0,
@@ -60,7 +60,7 @@ class EdgeEngine:
         try:
             import edge_tts
         except ImportError as e:
-            raise EngineUnavailable(self.name, "the edge-tts package is not installed", fix="pip install edge-tts") from e
+            raise EngineUnavailable(self.name, "the edge-tts package is not installed", fix="pip install 'vnreader[edge]'") from e
         seconds = max(1, math.ceil(self.timeout))
         try:
             communicate = edge_tts.Communicate(text, voice, rate=f"{round((rate - 1) * 100):+d}%",

@@ -54,7 +54,7 @@ class PiperEngine:
         try:
             import piper  # noqa: F401
         except ImportError:
-            return "the piper-tts package is not installed (pip install piper-tts)"
+            return "the piper-tts package is not installed (pip install 'vnreader[piper]')"
         return _voice_problem(self.default_voice)
 
     def synthesize(self, text: str, *, voice: str | None = None, rate: float = 1.0,
@@ -85,7 +85,7 @@ class PiperEngine:
                 from piper import PiperVoice
             except ImportError as e:
                 raise EngineUnavailable(self.name, "the piper-tts package is not installed",
-                                        fix="pip install piper-tts") from e
+                                        fix="pip install 'vnreader[piper]'") from e
             try:
                 model = PiperVoice.load(path)
             except (ValueError, KeyError, TypeError) as e:
