@@ -13,8 +13,9 @@ source; a native ``<audio controls preload="none">`` (never autoplayed) with a
 the article; the transcript as a list of sentence buttons that seek the audio (the
 sentence being heard is highlighted and marked ``aria-current``); "previous / next
 sentence" buttons. One labelled speed ``<select>`` applies to every player and is
-remembered in ``localStorage``. Keyboard shortcuts (J/K sentences, < > speed) act only
-when focus is not in a form field and no modifier is held. A polite live region speaks
+remembered in ``localStorage``. Single-key shortcuts (J/K sentences, < > speed) act only
+while focus is inside an episode's ``<article>``, never in a form field or with a modifier
+held, and a labelled checkbox ("Phím tắt một phím", remembered) turns them off (WCAG 2.1.4). A polite live region speaks
 only after the listener's own actions (a sentence step, a speed change), never on the
 sentence changes of normal playback.
 
@@ -53,6 +54,8 @@ SPEEDS: tuple[tuple[float, str], ...] = (
 )
 DEFAULT_SPEED = 1.0
 STORAGE_KEY = "vnreader.playbackRate"
+#: localStorage key of the single-key shortcuts switch: "off" turns them off (on by default).
+SHORTCUTS_KEY = "vnreader.shortcuts"
 #: Keyboard shortcuts: (key as shown, what it does). The script handles exactly these keys.
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("J", "câu trước"),
@@ -192,6 +195,8 @@ nav ul,.links{{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 
 .meta,.hint{{color:var(--muted)}}
 .settings{{margin:1rem 0;padding:.75rem 1rem;border:1px solid var(--muted);border-radius:.5rem}}
 label{{font-weight:600;margin-right:.5rem}}
+.switch{{margin:.75rem 0 0}}
+input[type=checkbox]{{width:1.5rem;height:1.5rem;vertical-align:middle;margin:0 .5rem 0 0}}
 select,button{{font:inherit;color:var(--btn-fg);background:var(--btn-bg);border:1px solid var(--muted);border-radius:.35rem;min-height:2.75rem;padding:.25rem .75rem}}
 article{{border-top:2px solid var(--muted);margin-top:2rem;padding-top:.5rem}}
 audio{{width:100%;margin:.5rem 0}}
@@ -213,11 +218,11 @@ kbd{{font:inherit;font-weight:600;border:1px solid var(--muted);border-radius:.2
 SCRIPT = r"""
 (function () {
   "use strict";
-  var KEY = %(key)s, SPEEDS = %(speeds)s, DEFAULT = %(default)s;
+  var KEY = %(key)s, SPEEDS = %(speeds)s, DEFAULT = %(default)s, KEYS_KEY = %(keys_key)s;
   var speed = document.getElementById("speed");
+  var keys = document.getElementById("shortcuts");
   var status = document.getElementById("status");
   var players = [];
-  var active = null;
 
   function say(text) { status.textContent = text; }
 
@@ -239,7 +244,6 @@ SCRIPT = r"""
     i = Math.max(0, Math.min(p.starts.length - 1, i));
     p.audio.currentTime = p.starts[i];
     mark(p, i);
-    active = p;
     if (play) {
       var r = p.audio.play();
       if (r && r.catch) r.catch(function () {});
@@ -289,7 +293,6 @@ SCRIPT = r"""
     p.audio.addEventListener("timeupdate", follow);
     p.audio.addEventListener("seeked", follow);
     p.audio.addEventListener("play", function () {
-      active = p;
       p.audio.playbackRate = parseFloat(speed.value);
       for (var k = 0; k < players.length; k++) if (players[k] !== p) players[k].audio.pause();
     });
@@ -300,18 +303,23 @@ SCRIPT = r"""
       if (i >= 0) seek(p, i, true);
       else if (b.getAttribute("data-step")) step(p, parseInt(b.getAttribute("data-step"), 10));
     });
-    el.addEventListener("focusin", function () { active = p; });
   })(eps[n]);
-  if (!active && players.length) active = players[0];
 
   setRate(stored(), false);
   speed.addEventListener("change", function () { setRate(parseFloat(speed.value), true); });
 
+  try { keys.checked = localStorage.getItem(KEYS_KEY) !== "off"; } catch (e) {}
+  keys.addEventListener("change", function () {
+    try { localStorage.setItem(KEYS_KEY, keys.checked ? "on" : "off"); } catch (e) {}
+    say(keys.checked ? "Đã bật phím tắt một phím" : "Đã tắt phím tắt một phím");
+  });
+
   document.addEventListener("keydown", function (ev) {
-    if (ev.defaultPrevented || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    if (!keys.checked || ev.defaultPrevented || ev.altKey || ev.ctrlKey || ev.metaKey) return;
     var t = ev.target, tag = t && t.tagName ? t.tagName.toUpperCase() : "";
     if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || (t && t.isContentEditable)) return;
-    var p = playerOf(t) || active, i = SPEEDS.indexOf(parseFloat(speed.value));
+    var p = playerOf(t), i = SPEEDS.indexOf(parseFloat(speed.value));
+    if (!p) return;
     if (ev.key === "j" || ev.key === "J") step(p, -1);
     else if (ev.key === "k" || ev.key === "K") step(p, 1);
     else if (ev.key === "<") setRate(SPEEDS[Math.max(0, i - 1)], true);
@@ -325,7 +333,7 @@ SCRIPT = r"""
 
 def _script() -> str:
     return SCRIPT % {"key": json.dumps(STORAGE_KEY), "speeds": json.dumps([s for s, _ in SPEEDS]),
-                     "default": json.dumps(DEFAULT_SPEED)}
+                     "default": json.dumps(DEFAULT_SPEED), "keys_key": json.dumps(SHORTCUTS_KEY)}
 
 
 def _sha256(text: str) -> str:
@@ -432,6 +440,11 @@ def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str
         '<div class="settings">',
         '<label for="speed">Tốc độ đọc</label>',
         f'<select id="speed" name="speed">{speeds}</select>',
+        '<p class="switch"><input type="checkbox" id="shortcuts" name="shortcuts" checked '
+        'aria-describedby="shortcuts-hint">',
+        '<label for="shortcuts">Phím tắt một phím</label>',
+        '<span id="shortcuts-hint" class="hint">(J, K, &lt;, &gt; khi con trỏ ở trong một bài; '
+        '<a href="#help">xem phím tắt</a>)</span></p>',
         "</div>",
         "<noscript><p>Trình duyệt đang tắt JavaScript: trình phát vẫn dùng được, nhưng các nút chọn câu, "
         "chuyển câu và tốc độ đọc cần JavaScript.</p></noscript>",
@@ -447,9 +460,11 @@ def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str
     lines += [
         '<section id="help" aria-labelledby="help-h">',
         '<h2 id="help-h">Phím tắt</h2>',
-        "<p>Các phím này chỉ có tác dụng khi con trỏ không ở trong ô chọn hay ô nhập, và không giữ Alt, Ctrl "
-        "hay Cmd. Với trình đọc màn hình, hãy chuyển sang chế độ tiêu điểm (focus mode) trước khi dùng phím "
-        "một chữ cái. Phím áp dụng cho bài đang phát, hoặc bài chứa con trỏ.</p>",
+        "<p>Các phím này chỉ có tác dụng khi con trỏ (tiêu điểm) ở trong một bài: trình phát, các nút chuyển "
+        "câu hay bản ghi của bài đó; không có tác dụng ở nơi khác trên trang, trong ô chọn hay ô nhập, hoặc khi "
+        "giữ Alt, Ctrl hay Cmd. Tắt hẳn chúng bằng ô <a href=\"#shortcuts\">Phím tắt một phím</a> ở đầu trang; "
+        "trình duyệt ghi nhớ lựa chọn này. Với trình đọc màn hình, hãy chuyển sang chế độ tiêu điểm (focus mode) "
+        "trước khi dùng phím một chữ cái.</p>",
         f"<ul>{keys}</ul>",
         "<p>Khi đang phát, câu đang đọc được tô nổi trong bản ghi. Trang không tự phát âm thanh.</p>",
         "</section>",

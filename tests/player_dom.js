@@ -3,7 +3,7 @@
 // ({tag, attrs, text, tail, children}); only what the page script touches is modelled:
 // attributes, tree queries (tag, #id, [attr] and tag[attr] selectors), events with
 // bubbling, <audio> (currentTime, playbackRate, play/pause), <select> (value,
-// selectedIndex, options) and localStorage.
+// selectedIndex, options), checkboxes (checked) and localStorage.
 
 function Element(tag, attrs, text, tail) {
   this.tagName = tag.toUpperCase();
@@ -21,6 +21,7 @@ function Element(tag, attrs, text, tail) {
     this.paused = true;
   }
   if (this.tagName === "SELECT") this.selectedIndex = 0;
+  if (this.tagName === "INPUT") this.checked = Object.prototype.hasOwnProperty.call(this.attrs, "checked");
 }
 
 Element.prototype.getAttribute = function (n) {

@@ -22,7 +22,7 @@ from lxml import html as lxml_html
 from podcast_fixtures import make_episode
 from reader.errors import PublishError
 from reader.models import Cue
-from reader.player import (PALETTE, SHORTCUTS, SPEEDS, STORAGE_KEY, build_page, format_duration, iso_duration,
+from reader.player import (PALETTE, SHORTCUTS, SHORTCUTS_KEY, SPEEDS, STORAGE_KEY, build_page, format_duration, iso_duration,
                            write_player)
 from reader.web import make_server, serve_in_thread
 
@@ -465,12 +465,13 @@ def test_script_speed_change_applies_saves_and_announces(page):
 
 
 def test_script_speed_keys_step_through_the_choices(page):
-    assert page.key(">") is True and page.js("document.getElementById('speed').value") == "1.25"
+    assert page.key(">", target="$('audio')[0]") is True
+    assert page.js("document.getElementById('speed').value") == "1.25"
     for _ in range(10):
-        page.key(">")
+        page.key(">", target="$('audio')[0]")
     assert page.js("$('audio')[0].playbackRate") == 2.0 and page.status() == "Tốc độ đọc: 2×"
     for _ in range(10):
-        page.key("<")
+        page.key("<", target="$('audio')[0]")
     assert page.js("$('audio')[1].playbackRate") == 0.75
 
 
@@ -505,30 +506,68 @@ def test_script_step_buttons(page):
     assert page.time(1) == 5.0 and page.current(1) == [None, None, "true", None]
 
 
-def test_script_keys_act_on_the_playing_episode(page):
-    page.js("$('audio')[1].play()")
-    assert page.key("k") is True
-    assert page.time(1) == 2.5 and page.time(0) == 0 and page.status() == "Câu 2/4"
-    page.key("K")
-    page.key("j")
-    assert page.time(1) == 2.5
-    page.key("j")
-    page.key("J")
-    assert page.time(1) == 0.0 and page.status() == "Câu 1/4"
+IN_EP = "$('[data-episode]')[{}].querySelectorAll('button')[0]"
 
 
 def test_script_keys_act_on_the_focused_episode(page):
+    page.js("$('audio')[0].play()")
+    assert page.key("k", target=IN_EP.format(1)) is True
+    assert page.time(1) == 2.5 and page.time(0) == 0 and page.status() == "Câu 2/4"
+    page.key("K", target=IN_EP.format(1))
+    page.key("j", target=IN_EP.format(1))
+    assert page.time(1) == 2.5
+    page.key("j", target="$('audio')[1]")
+    page.key("J", target="$('audio')[1]")
+    assert page.time(1) == 0.0 and page.status() == "Câu 1/4"
+
+
+@pytest.mark.parametrize("target", ["document", "document.getElementById('help')", "$('h1')[0]",
+                                    "$('nav')[0].querySelectorAll('a')[0]"],
+                         ids=["page", "help-section", "heading", "toc-link"])
+@pytest.mark.parametrize("key", ["k", "j", ">", "<"])
+def test_script_keys_do_nothing_outside_a_player(page, target, key):
+    """WCAG 2.1.4: a single-key shortcut acts only while focus is inside an episode's player."""
     page.js("$('audio')[1].play()")
-    page.key("k", target="$('[data-episode]')[0].querySelectorAll('button')[0]")
-    assert page.time(0) == 2.5 and page.time(1) == 0
+    assert page.key(key, target=target) is False
+    assert [page.time(i) for i in range(3)] == [0, 0, 0]
+    assert page.js("document.getElementById('speed').value") == "1" and page.status() == ""
+
+
+def _switch(page, on: bool):
+    page.js(f"(function () {{ var c = document.getElementById('shortcuts'); c.checked = {json.dumps(on)};"
+            " dispatch(c, 'change', {}); })()")
+
+
+def test_script_shortcuts_switch_turns_keys_off_and_is_remembered(site, page):
+    assert page.js("document.getElementById('shortcuts').checked") is True
+    _switch(page, False)
+    assert page.status() == "Đã tắt phím tắt một phím"
+    assert page.js(f"localStorage.getItem({json.dumps(SHORTCUTS_KEY)})") == "off"
+    for key in ("k", "j", ">", "<"):
+        assert page.key(key, target=IN_EP.format(0)) is False
+    assert page.time(0) == 0 and page.js("document.getElementById('speed').value") == "1"
+    again = Page(site[2].read_text(encoding="utf-8"), {SHORTCUTS_KEY: "off"})
+    assert again.js("document.getElementById('shortcuts').checked") is False
+    assert again.key("k", target=IN_EP.format(0)) is False and again.time(0) == 0
+    _switch(again, True)
+    assert again.status() == "Đã bật phím tắt một phím"
+    assert again.key("k", target=IN_EP.format(0)) is True and again.time(0) == 2.5
+
+
+def test_shortcuts_switch_is_a_labelled_checkbox(soup):
+    box = soup.find(id="shortcuts")
+    assert box.name == "input" and box["type"] == "checkbox" and box.has_attr("checked")
+    assert soup.find("label", attrs={"for": "shortcuts"}).get_text() == "Phím tắt một phím"
+    assert box.find_parent(class_="settings") is not None
+    assert soup.find(id="help").find("a", href="#shortcuts") is not None
 
 
 @pytest.mark.parametrize("target, mods", [
     ("document.getElementById('speed')", {}),
-    ("document", {"altKey": True}),
-    ("document", {"ctrlKey": True}),
-    ("document", {"metaKey": True}),
-    ("document", {"defaultPrevented": True}),
+    ("$('audio')[0]", {"altKey": True}),
+    ("$('audio')[0]", {"ctrlKey": True}),
+    ("$('audio')[0]", {"metaKey": True}),
+    ("$('audio')[0]", {"defaultPrevented": True}),
 ], ids=["in-select", "alt", "ctrl", "meta", "already-handled"])
 def test_script_keys_leave_form_fields_and_modifiers_alone(page, target, mods):
     prevented = page.key("k", target=target, **mods)
@@ -537,7 +576,8 @@ def test_script_keys_leave_form_fields_and_modifiers_alone(page, target, mods):
 
 
 def test_script_other_keys_pass_through(page):
-    assert page.key("h") is False and page.key(" ") is False and page.status() == ""
+    assert page.key("h", target="$('audio')[0]") is False and page.key(" ", target="$('audio')[0]") is False
+    assert page.status() == ""
 
 
 def test_script_one_player_at_a_time(page):
@@ -548,7 +588,7 @@ def test_script_one_player_at_a_time(page):
 
 def test_script_episode_without_cues(page):
     page.js("$('audio')[2].play()")
-    assert page.key("k") is True
+    assert page.key("k", target="$('audio')[2]") is True
     assert page.time(2) == 0 and page.status() == ""
 
 
