@@ -51,6 +51,8 @@ SPEEDS: tuple[tuple[float, str], ...] = (
     (1.5, "1,5×"),
     (1.75, "1,75×"),
     (2.0, "2×"),
+    (2.5, "2,5×"),
+    (3.0, "3×"),
 )
 DEFAULT_SPEED = 1.0
 STORAGE_KEY = "vnreader.playbackRate"
@@ -380,8 +382,8 @@ def _episode(ep: Episode, anchor: str, out_dir: Path, first: bool) -> list[str]:
     out.append("</audio>")
     if ep.cues:
         out += [f'<div class="steps" role="group" aria-label="Chuyển câu: {title}">',
-                '<button type="button" data-step="-1">Câu trước</button>',
-                '<button type="button" data-step="1">Câu sau</button>',
+                f'<button type="button" data-step="-1" aria-label="Câu trước: {title}">Câu trước</button>',
+                f'<button type="button" data-step="1" aria-label="Câu sau: {title}">Câu sau</button>',
                 "</div>"]
     out += _transcript(anchor, ep.cues, first)
     links = [f'<li><a href="{mp3}" download>MP3 ({_e(format_duration(ep.duration))})</a></li>']

@@ -170,7 +170,7 @@ def test_speed_select(soup):
     sel = soup.find("select")
     assert soup.find("label", attrs={"for": sel["id"]}).get_text().strip()
     values = [float(o["value"]) for o in sel.find_all("option")]
-    assert values == [s for s, _ in SPEEDS] and min(values) == 0.75 and max(values) == 2.0
+    assert values == [s for s, _ in SPEEDS] and min(values) == 0.75 and max(values) == 3.0
     assert [o["value"] for o in sel.find_all("option") if o.has_attr("selected")] == ["1"]
 
 
@@ -202,6 +202,16 @@ def test_every_control_has_a_name(soup, tag):
     elements = soup.find_all(tag)
     assert elements
     assert [str(e)[:80] for e in elements if not accessible_name(e, soup)] == []
+
+
+def test_each_player_control_is_named_with_its_article(soup):
+    """Audio and step buttons say which article they play, so a list of controls is not ten "Câu sau"."""
+    for art in soup.find_all("article"):
+        title = art.find("h2").get_text()
+        assert art.find("audio")["aria-label"] == f"Nghe bài: {title}"
+        for b in art.select("button[data-step]"):
+            name = accessible_name(b, soup)
+            assert name.startswith(b.get_text()) and name.endswith(title), name  # visible text first (2.5.3)
 
 
 def test_ids_unique_and_references_resolve(soup):
@@ -469,7 +479,7 @@ def test_script_speed_keys_step_through_the_choices(page):
     assert page.js("document.getElementById('speed').value") == "1.25"
     for _ in range(10):
         page.key(">", target="$('audio')[0]")
-    assert page.js("$('audio')[0].playbackRate") == 2.0 and page.status() == "Tốc độ đọc: 2×"
+    assert page.js("$('audio')[0].playbackRate") == 3.0 and page.status() == "Tốc độ đọc: 3×"
     for _ in range(10):
         page.key("<", target="$('audio')[0]")
     assert page.js("$('audio')[1].playbackRate") == 0.75
