@@ -11,9 +11,9 @@ What it offers, per episode (newest first, each under an ``h2``): date, duration
 source; a native ``<audio controls preload="none">`` (never autoplayed) with a
 ``<track kind="captions">`` for the WebVTT file; links to the MP3, the transcripts and
 the article; the transcript as a list of sentence buttons that seek the audio (the
-sentence being heard is highlighted and marked ``aria-current``); "previous / next
-sentence" buttons. One labelled speed ``<select>`` applies to every player and is
-remembered in ``localStorage``. Single-key shortcuts (J/K sentences, < > speed) act only
+sentence being heard is highlighted and marked ``aria-current``; each carries its
+``data-paragraph`` from the cue); "previous / next paragraph / sentence" buttons. One labelled speed ``<select>`` applies to every player and is
+remembered in ``localStorage``. Single-key shortcuts (J/K sentences, Shift+J/K paragraphs, < > speed) act only
 while focus is inside an episode's ``<article>``, never in a form field or with a modifier
 held, and a labelled checkbox ("Phím tắt một phím", remembered) turns them off (WCAG 2.1.4). A polite live region speaks
 only after the listener's own actions (a sentence step, a speed change), never on the
@@ -62,6 +62,8 @@ SHORTCUTS_KEY = "vnreader.shortcuts"
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("J", "câu trước"),
     ("K", "câu sau"),
+    ("Shift+J", "đoạn trước"),
+    ("Shift+K", "đoạn sau"),
     ("<", "đọc chậm hơn một nấc"),
     (">", "đọc nhanh hơn một nấc"),
 )
@@ -216,7 +218,7 @@ kbd{{font:inherit;font-weight:600;border:1px solid var(--muted);border-radius:.2
 """.strip()
 
 
-#: The page script. Small on purpose: speed, sentence seek/highlight, J/K and < > keys.
+#: The page script. Small on purpose: speed, sentence seek/highlight, sentence/paragraph steps, keys.
 SCRIPT = r"""
 (function () {
   "use strict";
@@ -260,6 +262,20 @@ SCRIPT = r"""
     say("Câu " + (i + 1) + "/" + p.starts.length);
   }
 
+  function paragraphOf(p, i) {
+    var g = -1;
+    for (var k = 0; k < p.paras.length && p.paras[k] <= i; k++) g = k;
+    return g;
+  }
+
+  function paraStep(p, d) {
+    if (!p || !p.starts.length) return;
+    var g = paragraphOf(p, indexAt(p, p.audio.currentTime));
+    g = Math.max(0, Math.min(p.paras.length - 1, g + d));
+    seek(p, p.paras[g], false);
+    say("Đoạn " + (g + 1) + "/" + p.paras.length);
+  }
+
   function applyRate(rate) {
     for (var k = 0; k < players.length; k++) {
       players[k].audio.defaultPlaybackRate = rate;
@@ -288,8 +304,12 @@ SCRIPT = r"""
   var eps = document.querySelectorAll("[data-episode]");
   for (var n = 0; n < eps.length; n++) (function (el) {
     var p = {el: el, audio: el.querySelector("audio"), buttons: el.querySelectorAll("button[data-start]"),
-             starts: [], current: -1};
-    for (var k = 0; k < p.buttons.length; k++) p.starts.push(parseFloat(p.buttons[k].getAttribute("data-start")));
+             starts: [], paras: [], current: -1};
+    for (var k = 0; k < p.buttons.length; k++) {
+      p.starts.push(parseFloat(p.buttons[k].getAttribute("data-start")));
+      var para = p.buttons[k].getAttribute("data-paragraph");
+      if (!k || para !== p.buttons[k - 1].getAttribute("data-paragraph")) p.paras.push(k);
+    }
     players.push(p);
     function follow() { mark(p, indexAt(p, p.audio.currentTime)); }
     p.audio.addEventListener("timeupdate", follow);
@@ -304,6 +324,7 @@ SCRIPT = r"""
       var i = Array.prototype.indexOf.call(p.buttons, b);
       if (i >= 0) seek(p, i, true);
       else if (b.getAttribute("data-step")) step(p, parseInt(b.getAttribute("data-step"), 10));
+      else if (b.getAttribute("data-para-step")) paraStep(p, parseInt(b.getAttribute("data-para-step"), 10));
     });
   })(eps[n]);
 
@@ -322,7 +343,9 @@ SCRIPT = r"""
     if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || (t && t.isContentEditable)) return;
     var p = playerOf(t), i = SPEEDS.indexOf(parseFloat(speed.value));
     if (!p) return;
-    if (ev.key === "j" || ev.key === "J") step(p, -1);
+    if ((ev.key === "j" || ev.key === "J") && ev.shiftKey) paraStep(p, -1);
+    else if ((ev.key === "k" || ev.key === "K") && ev.shiftKey) paraStep(p, 1);
+    else if (ev.key === "j" || ev.key === "J") step(p, -1);
     else if (ev.key === "k" || ev.key === "K") step(p, 1);
     else if (ev.key === "<") setRate(SPEEDS[Math.max(0, i - 1)], true);
     else if (ev.key === ">") setRate(SPEEDS[Math.min(SPEEDS.length - 1, i + 1)], true);
@@ -350,7 +373,7 @@ def _transcript(anchor: str, cues: Sequence[Cue], open_: bool) -> list[str]:
            f'<summary id="{anchor}-tr">Bản ghi: {len(cues)} câu — chọn một câu để nghe từ câu đó</summary>',
            f'<ol class="transcript" aria-labelledby="{anchor}-tr">']
     for c in cues:
-        out.append(f'<li><button type="button" data-start="{_seconds(c.start)}">'
+        out.append(f'<li><button type="button" data-start="{_seconds(c.start)}" data-paragraph="{c.paragraph}">'
                    f'<span class="t" aria-hidden="true">{_clock(c.start)}</span>{_e(c.text)}</button></li>')
     out += ["</ol>", "</details>"]
     return out
@@ -381,9 +404,11 @@ def _episode(ep: Episode, anchor: str, out_dir: Path, first: bool) -> list[str]:
     out.append(f'<a href="{mp3}">Tải tệp MP3</a>')
     out.append("</audio>")
     if ep.cues:
-        out += [f'<div class="steps" role="group" aria-label="Chuyển câu: {title}">',
+        out += [f'<div class="steps" role="group" aria-label="Chuyển câu, chuyển đoạn: {title}">',
+                f'<button type="button" data-para-step="-1" aria-label="Đoạn trước: {title}">Đoạn trước</button>',
                 f'<button type="button" data-step="-1" aria-label="Câu trước: {title}">Câu trước</button>',
                 f'<button type="button" data-step="1" aria-label="Câu sau: {title}">Câu sau</button>',
+                f'<button type="button" data-para-step="1" aria-label="Đoạn sau: {title}">Đoạn sau</button>',
                 "</div>"]
     out += _transcript(anchor, ep.cues, first)
     links = [f'<li><a href="{mp3}" download>MP3 ({_e(format_duration(ep.duration))})</a></li>']
@@ -445,7 +470,7 @@ def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str
         '<p class="switch"><input type="checkbox" id="shortcuts" name="shortcuts" checked '
         'aria-describedby="shortcuts-hint">',
         '<label for="shortcuts">Phím tắt một phím</label>',
-        '<span id="shortcuts-hint" class="hint">(J, K, &lt;, &gt; khi con trỏ ở trong một bài; '
+        '<span id="shortcuts-hint" class="hint">(J, K, Shift+J, Shift+K, &lt;, &gt; khi con trỏ ở trong một bài; '
         '<a href="#help">xem phím tắt</a>)</span></p>',
         "</div>",
         "<noscript><p>Trình duyệt đang tắt JavaScript: trình phát vẫn dùng được, nhưng các nút chọn câu, "

@@ -87,6 +87,7 @@ Element.prototype.pause = function () { this.paused = true; };
 
 function dispatch(target, type, props) {
   var ev = {type: type, target: target, defaultPrevented: false, altKey: false, ctrlKey: false, metaKey: false,
+            shiftKey: false,
             preventDefault: function () { this.defaultPrevented = true; }};
   for (var k in props) ev[k] = props[k];
   for (var n = target; n; n = n.parentNode) {

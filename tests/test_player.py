@@ -34,8 +34,14 @@ SENTENCES = ("Giá xăng giảm mạnh.", "Bộ Công Thương công bố sáng 
 DOM_JS = Path(__file__).with_name("player_dom.js")
 
 
-def cues(texts, step=2.5):
-    return tuple(Cue(t, round(i * step, 3), round((i + 1) * step, 3)) for i, t in enumerate(texts))
+#: The tricky episode's paragraphs: title, lead of two sentences, one body sentence.
+PARAGRAPHS = (-1, 0, 0, 1)
+
+
+def cues(texts, step=2.5, paragraphs=None):
+    paragraphs = paragraphs or (0,) * len(texts)
+    return tuple(Cue(t, round(i * step, 3), round((i + 1) * step, 3), para)
+                 for i, (t, para) in enumerate(zip(texts, paragraphs)))
 
 
 def episodes(out: Path):
@@ -46,7 +52,7 @@ def episodes(out: Path):
                        seconds=10.0, link="https://vnexpress.net/bai-moi.html")
     bare = make_episode(out, "khong-ban-ghi", title="Không có bản ghi", guid="bare",
                         published=base - timedelta(days=1), sidecars=False, link=None)
-    return [replace(old, cues=cues(SENTENCES)), replace(new, cues=cues(SENTENCES[:3])), replace(bare, cues=())]
+    return [replace(old, cues=cues(SENTENCES, paragraphs=PARAGRAPHS)), replace(new, cues=cues(SENTENCES[:3])), replace(bare, cues=())]
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +163,7 @@ def test_sentence_buttons_carry_cue_starts(site, soup):
         ep = eps[art.find("h2").get_text()]
         buttons = art.select("ol.transcript button")
         assert [float(b["data-start"]) for b in buttons] == [c.start for c in ep.cues]
+        assert [int(b["data-paragraph"]) for b in buttons] == [c.paragraph for c in ep.cues]
         texts = [b.get_text() for b in buttons]
         for b, c in zip(buttons, ep.cues):
             hidden = "".join(s.get_text() for s in b.find_all(attrs={"aria-hidden": "true"}))
@@ -164,6 +171,9 @@ def test_sentence_buttons_carry_cue_starts(site, soup):
         assert len(texts) == len(ep.cues)
         steps = art.select("button[data-step]")
         assert [b["data-step"] for b in steps] == (["-1", "1"] if ep.cues else [])
+        paras = art.select("button[data-para-step]")
+        assert [(b["data-para-step"], b.get_text()) for b in paras] == \
+            ([("-1", "Đoạn trước"), ("1", "Đoạn sau")] if ep.cues else [])
 
 
 def test_speed_select(soup):
@@ -517,6 +527,39 @@ def test_script_step_buttons(page):
 
 
 IN_EP = "$('[data-episode]')[{}].querySelectorAll('button')[0]"
+
+
+PARA_STEP = "dispatch($('[data-episode]')[1].querySelectorAll('button[data-para-step]')[{}], 'click', {{}})"
+
+
+def test_script_paragraph_buttons(page):
+    """Title (sentence 1), lead (2-3), body (4): a paragraph step lands on the paragraph's first sentence."""
+    page.js(PARA_STEP.format(1))
+    assert page.time(1) == 2.5 and page.status() == "Đoạn 2/3" and page.js("$('audio')[1].paused") is True
+    page.js(PARA_STEP.format(1))
+    assert page.time(1) == 7.5 and page.status() == "Đoạn 3/3"
+    page.js(PARA_STEP.format(1))
+    assert page.time(1) == 7.5 and page.status() == "Đoạn 3/3"  # stops at the last paragraph
+    page.js("$('audio')[1].currentTime = 6.0")  # inside the lead's second sentence
+    page.js(PARA_STEP.format(0))
+    assert page.time(1) == 0.0 and page.status() == "Đoạn 1/3" and page.current(1) == ["true", None, None, None]
+
+
+def test_script_paragraph_keys(page):
+    target = "$('audio')[1]"
+    assert page.key("K", target=target, shiftKey=True) is True
+    assert page.time(1) == 2.5 and page.status() == "Đoạn 2/3"
+    page.key("K", target=target, shiftKey=True)
+    assert page.time(1) == 7.5
+    page.key("J", target=target, shiftKey=True)
+    assert page.time(1) == 2.5 and page.status() == "Đoạn 2/3"
+    page.key("K", target=target)  # caps lock, no shift: still a sentence step
+    assert page.time(1) == 5.0 and page.status() == "Câu 3/4"
+
+
+def test_script_one_paragraph_episode(page):
+    page.key("K", target="$('audio')[0]", shiftKey=True)
+    assert page.time(0) == 0.0 and page.status() == "Đoạn 1/1"
 
 
 def test_script_keys_act_on_the_focused_episode(page):
