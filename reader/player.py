@@ -15,7 +15,10 @@ sentence being heard is highlighted and marked ``aria-current``; each carries it
 ``data-paragraph`` from the cue); "previous / next paragraph / sentence" buttons. One labelled speed ``<select>`` applies to every player and is
 remembered in ``localStorage``. Single-key shortcuts (J/K sentences, Shift+J/K paragraphs, < > speed) act only
 while focus is inside an episode's ``<article>``, never in a form field or with a modifier
-held, and a labelled checkbox ("Phím tắt một phím", remembered) turns them off (WCAG 2.1.4). A polite live region speaks
+held, and a labelled checkbox ("Phím tắt một phím", remembered) turns them off (WCAG 2.1.4).
+Each episode's position is remembered (``localStorage``, keyed by guid, else file name; saved
+every few seconds of playback and on pause, seek and ``pagehide``; forgotten when it ends), and
+a reload offers it back with a "Nghe tiếp từ 1:23" button beside the player (never autoplay). A polite live region speaks
 only after the listener's own actions (a sentence step, a speed change), never on the
 sentence changes of normal playback.
 
@@ -58,6 +61,10 @@ DEFAULT_SPEED = 1.0
 STORAGE_KEY = "vnreader.playbackRate"
 #: localStorage key of the single-key shortcuts switch: "off" turns them off (on by default).
 SHORTCUTS_KEY = "vnreader.shortcuts"
+#: localStorage key prefix of an episode's resume position (+ the episode's guid, else its file name).
+POSITION_KEY = "vnreader.position."
+#: Seconds of playback between two saves of the position (it is also saved on pause, seek and pagehide).
+SAVE_EVERY = 5
 #: Keyboard shortcuts: (key as shown, what it does). The script handles exactly these keys.
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("J", "câu trước"),
@@ -223,6 +230,7 @@ SCRIPT = r"""
 (function () {
   "use strict";
   var KEY = %(key)s, SPEEDS = %(speeds)s, DEFAULT = %(default)s, KEYS_KEY = %(keys_key)s;
+  var POSITION = %(position)s, SAVE_EVERY = %(save_every)s;
   var speed = document.getElementById("speed");
   var keys = document.getElementById("shortcuts");
   var status = document.getElementById("status");
@@ -296,6 +304,48 @@ SCRIPT = r"""
     return SPEEDS.indexOf(v) >= 0 ? v : DEFAULT;
   }
 
+  function clock(t) {
+    t = Math.floor(t);
+    var h = Math.floor(t / 3600), m = Math.floor(t %% 3600 / 60), s = t %% 60;
+    return (h ? h + ":" + (m < 10 ? "0" : "") : "") + m + ":" + (s < 10 ? "0" : "") + s;
+  }
+
+  function savePosition(p) {
+    var t = p.audio.currentTime;
+    p.saved = t;
+    try {
+      if (t >= 1) localStorage.setItem(p.key, String(Math.floor(t * 10) / 10));
+      else localStorage.removeItem(p.key);
+    } catch (e) {}
+  }
+
+  function forgetPosition(p) {
+    p.saved = 0;
+    try { localStorage.removeItem(p.key); } catch (e) {}
+    hideResume(p);
+  }
+
+  function hideResume(p) {
+    if (p.resume) p.resume.parentNode.setAttribute("hidden", "");
+  }
+
+  function offerResume(p) {
+    var t = NaN;
+    try { t = parseFloat(localStorage.getItem(p.key)); } catch (e) {}
+    if (!p.resume || !(t >= 1) || !isFinite(t)) return;
+    p.resumeAt = t;
+    p.resume.textContent = "Nghe tiếp từ " + clock(t);
+    p.resume.parentNode.removeAttribute("hidden");
+  }
+
+  function resume(p) {
+    p.audio.currentTime = p.resumeAt;
+    if (p.audio.focus) p.audio.focus();
+    hideResume(p);
+    var r = p.audio.play();
+    if (r && r.catch) r.catch(function () {});
+  }
+
   function playerOf(node) {
     for (var k = 0; k < players.length; k++) if (players[k].el.contains(node)) return players[k];
     return null;
@@ -304,7 +354,8 @@ SCRIPT = r"""
   var eps = document.querySelectorAll("[data-episode]");
   for (var n = 0; n < eps.length; n++) (function (el) {
     var p = {el: el, audio: el.querySelector("audio"), buttons: el.querySelectorAll("button[data-start]"),
-             starts: [], paras: [], current: -1};
+             starts: [], paras: [], current: -1, key: POSITION + el.getAttribute("data-episode"),
+             resume: el.querySelector("button[data-resume]"), resumeAt: 0, started: false, saved: 0};
     for (var k = 0; k < p.buttons.length; k++) {
       p.starts.push(parseFloat(p.buttons[k].getAttribute("data-start")));
       var para = p.buttons[k].getAttribute("data-paragraph");
@@ -312,9 +363,20 @@ SCRIPT = r"""
     }
     players.push(p);
     function follow() { mark(p, indexAt(p, p.audio.currentTime)); }
-    p.audio.addEventListener("timeupdate", follow);
-    p.audio.addEventListener("seeked", follow);
+    p.audio.addEventListener("timeupdate", function () {
+      follow();
+      if (p.started && Math.abs(p.audio.currentTime - p.saved) >= SAVE_EVERY) savePosition(p);
+    });
+    p.audio.addEventListener("seeked", function () {
+      follow();
+      if (p.started) savePosition(p);
+    });
+    p.audio.addEventListener("pause", function () { if (p.started && !p.audio.ended) savePosition(p); });
+    p.audio.addEventListener("ended", function () { forgetPosition(p); });
+    offerResume(p);
     p.audio.addEventListener("play", function () {
+      p.started = true;
+      hideResume(p);
       p.audio.playbackRate = parseFloat(speed.value);
       for (var k = 0; k < players.length; k++) if (players[k] !== p) players[k].audio.pause();
     });
@@ -323,10 +385,15 @@ SCRIPT = r"""
       if (!b || !el.contains(b)) return;
       var i = Array.prototype.indexOf.call(p.buttons, b);
       if (i >= 0) seek(p, i, true);
+      else if (b === p.resume) resume(p);
       else if (b.getAttribute("data-step")) step(p, parseInt(b.getAttribute("data-step"), 10));
       else if (b.getAttribute("data-para-step")) paraStep(p, parseInt(b.getAttribute("data-para-step"), 10));
     });
   })(eps[n]);
+
+  if (typeof window !== "undefined" && window.addEventListener) window.addEventListener("pagehide", function () {
+    for (var k = 0; k < players.length; k++) if (players[k].started && !players[k].audio.ended) savePosition(players[k]);
+  });
 
   setRate(stored(), false);
   speed.addEventListener("change", function () { setRate(parseFloat(speed.value), true); });
@@ -358,7 +425,8 @@ SCRIPT = r"""
 
 def _script() -> str:
     return SCRIPT % {"key": json.dumps(STORAGE_KEY), "speeds": json.dumps([s for s, _ in SPEEDS]),
-                     "default": json.dumps(DEFAULT_SPEED), "keys_key": json.dumps(SHORTCUTS_KEY)}
+                     "default": json.dumps(DEFAULT_SPEED), "keys_key": json.dumps(SHORTCUTS_KEY), "position": json.dumps(POSITION_KEY),
+                     "save_every": json.dumps(SAVE_EVERY)}
 
 
 def _sha256(text: str) -> str:
@@ -393,7 +461,8 @@ def _episode(ep: Episode, anchor: str, out_dir: Path, first: bool) -> list[str]:
         meta.append(f"Nguồn: {_e(host.removeprefix('www.'))}")
     if ep.author:
         meta.append(f"Tác giả: {_e(ep.author)}")
-    out = [f'<article id="{anchor}" data-episode aria-labelledby="{anchor}-h">',
+    key = _e(ep.guid or Path(ep.path).name)
+    out = [f'<article id="{anchor}" data-episode="{key}" aria-labelledby="{anchor}-h">',
            f'<h2 id="{anchor}-h">{title}</h2>',
            f'<p class="meta">{" · ".join(meta)}</p>']
     if ep.description:
@@ -403,6 +472,8 @@ def _episode(ep: Episode, anchor: str, out_dir: Path, first: bool) -> list[str]:
         out.append(f'<track kind="captions" srclang="vi" label="Tiếng Việt" src="{vtt}">')
     out.append(f'<a href="{mp3}">Tải tệp MP3</a>')
     out.append("</audio>")
+    out.append(f'<p class="resume" hidden><button type="button" data-resume aria-describedby="{anchor}-h">'
+               "Nghe tiếp</button></p>")
     if ep.cues:
         out += [f'<div class="steps" role="group" aria-label="Chuyển câu, chuyển đoạn: {title}">',
                 f'<button type="button" data-para-step="-1" aria-label="Đoạn trước: {title}">Đoạn trước</button>',

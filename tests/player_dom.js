@@ -3,7 +3,7 @@
 // ({tag, attrs, text, tail, children}); only what the page script touches is modelled:
 // attributes, tree queries (tag, #id, [attr] and tag[attr] selectors), events with
 // bubbling, <audio> (currentTime, playbackRate, play/pause), <select> (value,
-// selectedIndex, options), checkboxes (checked) and localStorage.
+// selectedIndex, options), checkboxes (checked), localStorage and a window for pagehide.
 
 function Element(tag, attrs, text, tail) {
   this.tagName = tag.toUpperCase();
@@ -106,17 +106,19 @@ function build(node, parent) {
   return el;
 }
 
-var document, localStorage;
+var document, localStorage, window;
 
 function buildDocument(tree, stored) {
   document = build(tree, null);
   document.getElementById = function (id) {
     return this.querySelectorAll("#" + id)[0] || null;
   };
+  window = new Element("#window");
   var data = Object.assign({}, stored || {});
   localStorage = {
     getItem: function (k) { return Object.prototype.hasOwnProperty.call(data, k) ? data[k] : null; },
     setItem: function (k, v) { data[k] = String(v); },
+    removeItem: function (k) { delete data[k]; },
     data: data,
   };
 }

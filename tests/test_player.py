@@ -22,7 +22,7 @@ from lxml import html as lxml_html
 from podcast_fixtures import make_episode
 from reader.errors import PublishError
 from reader.models import Cue
-from reader.player import (PALETTE, SHORTCUTS, SHORTCUTS_KEY, SPEEDS, STORAGE_KEY, build_page, format_duration, iso_duration,
+from reader.player import (PALETTE, POSITION_KEY, SHORTCUTS, SHORTCUTS_KEY, SPEEDS, STORAGE_KEY, build_page, format_duration, iso_duration,
                            write_player)
 from reader.web import make_server, serve_in_thread
 
@@ -560,6 +560,81 @@ def test_script_paragraph_keys(page):
 def test_script_one_paragraph_episode(page):
     page.key("K", target="$('audio')[0]", shiftKey=True)
     assert page.time(0) == 0.0 and page.status() == "Đoạn 1/1"
+
+
+def test_resume_offer_markup(soup):
+    for art, guid in zip(soup.find_all("article"), ("moi", "cu", "bare")):
+        assert art["data-episode"] == guid
+        offer = art.find(class_="resume")
+        assert offer.has_attr("hidden") and offer.find_previous_sibling("audio") is not None
+        assert offer.button["aria-describedby"] == art.find("h2")["id"]
+
+
+def offers(page):
+    """Each episode's resume offer: its button text when shown, else None."""
+    return page.js("$('[data-episode]').map(function (a) { var b = a.querySelector('button[data-resume]');"
+                   " return b.parentNode.hasAttribute('hidden') ? null : b.textContent; })")
+
+
+def stored_position(page, guid):
+    return page.js(f"localStorage.getItem({json.dumps(POSITION_KEY + guid)})")
+
+
+def test_script_fresh_page_offers_no_resume(page):
+    assert offers(page) == [None, None, None]
+
+
+def test_script_offers_the_stored_position_without_playing(site):
+    pytest.importorskip("py_mini_racer")
+    p = Page(site[2].read_text(encoding="utf-8"), {POSITION_KEY + "cu": "83.4", POSITION_KEY + "bare": "3725"})
+    assert offers(p) == [None, "Nghe tiếp từ 1:23", "Nghe tiếp từ 1:02:05"]
+    assert p.js("$('audio').map(function (a) { return [a.paused, a.currentTime]; })") == [[True, 0]] * 3
+    p.js("dispatch($('[data-episode]')[1].querySelector('button[data-resume]'), 'click', {})")
+    assert p.time(1) == 83.4 and p.js("$('audio')[1].paused") is False
+    assert offers(p) == [None, None, "Nghe tiếp từ 1:02:05"]
+
+
+@pytest.mark.parametrize("value", ["abc", "-3", "0.5", "Infinity"], ids=["garbage", "negative", "start", "infinite"])
+def test_script_ignores_a_useless_stored_position(site, value):
+    pytest.importorskip("py_mini_racer")
+    assert offers(Page(site[2].read_text(encoding="utf-8"), {POSITION_KEY + "cu": value})) == [None, None, None]
+
+
+def _at(page, ep, t, event="timeupdate"):
+    page.js(f"(function () {{ var a = $('audio')[{ep}]; a.currentTime = {t}; dispatch(a, '{event}', {{}}); }})()")
+
+
+def test_script_saves_the_position_every_few_seconds_and_on_pause(page):
+    page.js("$('audio')[0].play()")
+    _at(page, 0, 3.0)
+    assert stored_position(page, "moi") is None  # less than SAVE_EVERY seconds of playback
+    _at(page, 0, 5.25)
+    assert stored_position(page, "moi") == "5.2"
+    _at(page, 0, 7.0)
+    assert stored_position(page, "moi") == "5.2"
+    _at(page, 0, 7.5, "pause")
+    assert stored_position(page, "moi") == "7.5"
+    _at(page, 0, 2.0, "seeked")
+    assert stored_position(page, "moi") == "2"
+
+
+def test_script_saves_started_players_on_pagehide(site):
+    pytest.importorskip("py_mini_racer")
+    p = Page(site[2].read_text(encoding="utf-8"), {POSITION_KEY + "cu": "83.4"})
+    p.js("$('audio')[0].play()")
+    p.js("$('audio')[0].currentTime = 2.5")
+    p.js("dispatch(window, 'pagehide', {})")
+    assert stored_position(p, "moi") == "2.5" and stored_position(p, "cu") == "83.4"
+    assert stored_position(p, "bare") is None
+
+
+def test_script_playing_hides_the_offer_and_ending_forgets_the_position(site):
+    pytest.importorskip("py_mini_racer")
+    p = Page(site[2].read_text(encoding="utf-8"), {POSITION_KEY + "cu": "83.4"})
+    p.js("$('audio')[1].play()")
+    assert offers(p) == [None, None, None]
+    _at(p, 1, 10.0, "ended")
+    assert stored_position(p, "cu") is None
 
 
 def test_script_keys_act_on_the_focused_episode(page):
