@@ -18,7 +18,10 @@ while focus is inside an episode's ``<article>``, never in a form field or with 
 held, and a labelled checkbox ("Phím tắt một phím", remembered) turns them off (WCAG 2.1.4).
 Each episode's position is remembered (``localStorage``, keyed by guid, else file name; saved
 every few seconds of playback and on pause, seek and ``pagehide``; forgotten when it ends), and
-a reload offers it back with a "Nghe tiếp từ 1:23" button beside the player (never autoplay). A polite live region speaks
+a reload offers it back with a "Nghe tiếp từ 1:23" button beside the player (never autoplay).
+While an episode plays, its current sentence is scrolled into view (``block: "nearest"``,
+focus untouched, no smooth scrolling under ``prefers-reduced-motion``); in forced-colours mode
+it gets a 3 px system-colour border, since the highlight's background is overridden there. A polite live region speaks
 only after the listener's own actions (a sentence step, a speed change), never on the
 sentence changes of normal playback.
 
@@ -222,6 +225,7 @@ summary{{cursor:pointer;font-weight:600;min-height:2.75rem;padding:.5rem 0}}
 kbd{{font:inherit;font-weight:600;border:1px solid var(--muted);border-radius:.25rem;padding:0 .35rem}}
 @media (prefers-reduced-motion:no-preference){{html{{scroll-behavior:smooth}}}}
 @media (prefers-reduced-motion:reduce){{*{{transition:none!important;animation:none!important;scroll-behavior:auto!important}}}}
+@media (forced-colors:active){{.transcript button[aria-current]{{border:3px solid Highlight;text-decoration:underline}}}}
 """.strip()
 
 
@@ -304,6 +308,12 @@ SCRIPT = r"""
     return SPEEDS.indexOf(v) >= 0 ? v : DEFAULT;
   }
 
+  function keepInView(b) {
+    var still = typeof window !== "undefined" && window.matchMedia &&
+                window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    if (b.scrollIntoView) b.scrollIntoView({block: "nearest", inline: "nearest", behavior: still ? "auto" : "smooth"});
+  }
+
   function clock(t) {
     t = Math.floor(t);
     var h = Math.floor(t / 3600), m = Math.floor(t %% 3600 / 60), s = t %% 60;
@@ -362,7 +372,11 @@ SCRIPT = r"""
       if (!k || para !== p.buttons[k - 1].getAttribute("data-paragraph")) p.paras.push(k);
     }
     players.push(p);
-    function follow() { mark(p, indexAt(p, p.audio.currentTime)); }
+    function follow() {
+      var was = p.current;
+      mark(p, indexAt(p, p.audio.currentTime));
+      if (p.current !== was && p.current >= 0 && !p.audio.paused) keepInView(p.buttons[p.current]);
+    }
     p.audio.addEventListener("timeupdate", function () {
       follow();
       if (p.started && Math.abs(p.audio.currentTime - p.saved) >= SAVE_EVERY) savePosition(p);

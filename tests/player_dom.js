@@ -3,7 +3,8 @@
 // ({tag, attrs, text, tail, children}); only what the page script touches is modelled:
 // attributes, tree queries (tag, #id, [attr] and tag[attr] selectors), events with
 // bubbling, <audio> (currentTime, playbackRate, play/pause), <select> (value,
-// selectedIndex, options), checkboxes (checked), localStorage and a window for pagehide.
+// selectedIndex, options), checkboxes (checked), localStorage, scrollIntoView (recorded in
+// `scrolls`) and a window (pagehide, matchMedia answering true for the queries in `media`).
 
 function Element(tag, attrs, text, tail) {
   this.tagName = tag.toUpperCase();
@@ -84,6 +85,7 @@ Element.prototype.play = function () {
   return Promise.resolve();
 };
 Element.prototype.pause = function () { this.paused = true; };
+Element.prototype.scrollIntoView = function (opts) { (scrolls = scrolls || []).push([this, opts]); };
 
 function dispatch(target, type, props) {
   var ev = {type: type, target: target, defaultPrevented: false, altKey: false, ctrlKey: false, metaKey: false,
@@ -106,14 +108,15 @@ function build(node, parent) {
   return el;
 }
 
-var document, localStorage, window;
+var document, localStorage, window, scrolls = [];
 
-function buildDocument(tree, stored) {
+function buildDocument(tree, stored, media) {
   document = build(tree, null);
   document.getElementById = function (id) {
     return this.querySelectorAll("#" + id)[0] || null;
   };
   window = new Element("#window");
+  window.matchMedia = function (q) { return {matches: (media || []).indexOf(q) >= 0}; };
   var data = Object.assign({}, stored || {});
   localStorage = {
     getItem: function (k) { return Object.prototype.hasOwnProperty.call(data, k) ? data[k] : null; },

@@ -422,14 +422,14 @@ def _tree(el) -> dict:
 class Page:
     """The generated page's own script running in V8 over a small model of its DOM."""
 
-    def __init__(self, html_text: str, stored: dict | None = None):
+    def __init__(self, html_text: str, stored: dict | None = None, media: tuple[str, ...] = ()):
         from py_mini_racer import MiniRacer
 
         tree = lxml_html.fromstring(html_text)
         script = tree.xpath("//script")[0].text
         self.ctx = MiniRacer()
         self.ctx.eval(DOM_JS.read_text(encoding="utf-8"))
-        self.ctx.eval(f"buildDocument({json.dumps(_tree(tree))}, {json.dumps(stored or {})});")
+        self.ctx.eval(f"buildDocument({json.dumps(_tree(tree))}, {json.dumps(stored or {})}, {json.dumps(list(media))});")
         self.ctx.eval("var $ = function (s) { return document.querySelectorAll(s); };")
         self.ctx.eval(script)
 
@@ -501,6 +501,33 @@ def test_script_follows_playback_without_announcing(page):
     page.js("(function () { var a = $('audio')[0]; a.currentTime = 1.0; dispatch(a, 'timeupdate', {}); })()")
     assert page.current(0) == ["true", None, None]
     assert page.status() == ""  # playback never talks over the audio
+
+
+SCROLLS = "scrolls.map(function (s) { return [s[0].getAttribute('data-start'), s[1].block, s[1].behavior]; })"
+
+
+@pytest.mark.parametrize("media, behavior", [((), "smooth"), (("(prefers-reduced-motion: reduce)",), "auto")],
+                         ids=["motion-ok", "reduced-motion"])
+def test_script_keeps_the_current_sentence_in_view_while_playing(site, media, behavior):
+    pytest.importorskip("py_mini_racer")
+    p = Page(site[2].read_text(encoding="utf-8"), media=media)
+    p.js("$('audio')[1].play()")
+    _at(p, 1, 5.2)
+    _at(p, 1, 5.6)  # same sentence: no second scroll
+    _at(p, 1, 8.0)
+    assert p.js(SCROLLS) == [["5.000", "nearest", behavior], ["7.500", "nearest", behavior]]
+
+
+def test_script_does_not_scroll_while_paused(page):
+    _at(page, 1, 5.2)
+    page.js("dispatch($('[data-episode]')[1].querySelectorAll('button[data-step]')[1], 'click', {})")
+    assert page.current(1) == [None, None, None, "true"] and page.js(SCROLLS) == []
+
+
+def test_forced_colours_mark_the_current_sentence_with_a_border(site):
+    text = site[2].read_text(encoding="utf-8")
+    rule = re.search(r"@media \(forced-colors:active\)\{(.*?)\}\}", text).group(1)
+    assert rule.startswith(".transcript button[aria-current]{") and "border:3px solid Highlight" in rule
 
 
 def test_script_sentence_click_seeks_and_plays(page):
