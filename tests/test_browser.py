@@ -278,6 +278,19 @@ def test_forced_colours_outline_the_current_sentence(page):
     assert len(current) == 1 and current[0] > 0 and all(current[0] > w for w in others), widths
 
 
+def test_players_and_steps_are_named_with_their_article_in_the_accessibility_tree(page):
+    """What a screen reader is handed: Chromium's own accessibility tree, not our markup."""
+    titles = page.evaluate("[...document.querySelectorAll('[data-episode] h2')].map(h => h.textContent)")
+    cdp = page.context.new_cdp_session(page)
+    nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    named = [(n.get("role", {}).get("value"), n.get("name", {}).get("value", "")) for n in nodes]
+    assert [name for role, name in named if role == "Audio"] == [f"Nghe bài: {t}" for t in titles]
+    for t in titles:
+        steps = [name for role, name in named if role == "button" and name.endswith(f": {t}")]
+        assert steps == [f"{w}: {t}" for w in ("Đoạn trước", "Câu trước", "Câu sau", "Đoạn sau")]
+    assert ("checkbox", "Phím tắt một phím") in named
+
+
 # ---------------------------------------------------------------- axe-core
 def _fresh(page):
     pass
