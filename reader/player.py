@@ -283,8 +283,10 @@ SCRIPT = r"""
   function paraStep(p, d) {
     if (!p || !p.starts.length) return;
     var g = paragraphOf(p, indexAt(p, p.audio.currentTime));
-    g = Math.max(0, Math.min(p.paras.length - 1, g + d));
-    seek(p, p.paras[g], false);
+    if (g + d < p.paras.length) {  // past the last paragraph: stay (never jump back), and say where
+      g = Math.max(0, g + d);
+      seek(p, p.paras[g], false);
+    }
     say("Đoạn " + (g + 1) + "/" + p.paras.length);
   }
 

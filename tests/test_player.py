@@ -565,8 +565,9 @@ def test_script_paragraph_buttons(page):
     assert page.time(1) == 2.5 and page.status() == "Đoạn 2/3" and page.js("$('audio')[1].paused") is True
     page.js(PARA_STEP.format(1))
     assert page.time(1) == 7.5 and page.status() == "Đoạn 3/3"
+    page.js("$('audio')[1].currentTime = 8.0")  # inside the last paragraph
     page.js(PARA_STEP.format(1))
-    assert page.time(1) == 7.5 and page.status() == "Đoạn 3/3"  # stops at the last paragraph
+    assert page.time(1) == 8.0 and page.status() == "Đoạn 3/3"  # no next paragraph: stays, never jumps back
     page.js("$('audio')[1].currentTime = 6.0")  # inside the lead's second sentence
     page.js(PARA_STEP.format(0))
     assert page.time(1) == 0.0 and page.status() == "Đoạn 1/3" and page.current(1) == ["true", None, None, None]
@@ -585,7 +586,10 @@ def test_script_paragraph_keys(page):
 
 
 def test_script_one_paragraph_episode(page):
+    page.js("$('audio')[0].currentTime = 6.0")
     page.key("K", target="$('audio')[0]", shiftKey=True)
+    assert page.time(0) == 6.0 and page.status() == "Đoạn 1/1"
+    page.key("J", target="$('audio')[0]", shiftKey=True)
     assert page.time(0) == 0.0 and page.status() == "Đoạn 1/1"
 
 
