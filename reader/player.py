@@ -561,7 +561,7 @@ def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str
         '<a href="#help">xem phím tắt</a>)</span></p>',
         "</div>",
         "<noscript><p>Trình duyệt đang tắt JavaScript: trình phát vẫn dùng được, nhưng các nút chọn câu, "
-        "chuyển câu và tốc độ đọc cần JavaScript.</p></noscript>",
+        "chuyển câu, chuyển đoạn, tốc độ đọc, phím tắt và nghe tiếp cần JavaScript.</p></noscript>",
         '<p id="status" role="status" aria-live="polite"></p>',
     ]
     if eps:
@@ -580,7 +580,10 @@ def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str
         "trình duyệt ghi nhớ lựa chọn này. Với trình đọc màn hình, hãy chuyển sang chế độ tiêu điểm (focus mode) "
         "trước khi dùng phím một chữ cái.</p>",
         f"<ul>{keys}</ul>",
-        "<p>Khi đang phát, câu đang đọc được tô nổi trong bản ghi. Trang không tự phát âm thanh.</p>",
+        "<p>Khi đang phát, câu đang đọc được tô nổi trong bản ghi và luôn được giữ trong tầm nhìn (con trỏ "
+        "không bị di chuyển). Trang không tự phát âm thanh.</p>",
+        "<p>Trang nhớ chỗ bạn đang nghe trong từng bài. Lần sau mở trang, nút “Nghe tiếp từ …” cạnh trình phát "
+        "cho nghe tiếp từ chỗ đó; nghe hết bài thì trang quên chỗ đã lưu. Tốc độ đọc từ 0,75× đến 3×.</p>",
         "</section>",
         "</main>",
         "<footer>",

@@ -190,6 +190,7 @@ def test_live_region_and_shortcuts_documented(soup):
     help_text = soup.find(id="help").get_text()
     for key, what in SHORTCUTS:
         assert key in help_text and what in help_text
+    assert "Nghe tiếp từ" in help_text and "3×" in help_text and "Phím tắt một phím" in help_text
 
 
 def accessible_name(el, soup) -> str:
