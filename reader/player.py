@@ -12,18 +12,21 @@ source; a native ``<audio controls preload="none">`` (never autoplayed) with a
 ``<track kind="captions">`` for the WebVTT file; links to the MP3, the transcripts and
 the article; the transcript as a list of sentence buttons that seek the audio (the
 sentence being heard is highlighted and marked ``aria-current``; each carries its
-``data-paragraph`` from the cue); "previous / next paragraph / sentence" buttons. One labelled speed ``<select>`` applies to every player and is
-remembered in ``localStorage``. Single-key shortcuts (J/K sentences, Shift+J/K paragraphs, < > speed) act only
-while focus is inside an episode's ``<article>``, never in a form field or with a modifier
-held, and a labelled checkbox ("Phím tắt một phím", remembered) turns them off (WCAG 2.1.4).
-Each episode's position is remembered (``localStorage``, keyed by guid, else file name; saved
-every few seconds of playback and on pause, seek and ``pagehide``; forgotten when it ends), and
-a reload offers it back with a "Nghe tiếp từ 1:23" button beside the player (never autoplay).
-While an episode plays, its current sentence is scrolled into view (``block: "nearest"``,
-focus untouched, no smooth scrolling under ``prefers-reduced-motion``); in forced-colours mode
-it gets a 3 px system-colour border, since the highlight's background is overridden there. A polite live region speaks
-only after the listener's own actions (a sentence step, a speed change), never on the
-sentence changes of normal playback.
+``data-paragraph`` from the cue); "previous / next paragraph / sentence" buttons, named with
+the article's title like the player itself. One labelled speed ``<select>`` (0.75× to 3×)
+applies to every player and is remembered in ``localStorage``.
+
+Single-key shortcuts (J/K sentences, Shift+J/K paragraphs, < > speed) act only while focus is
+inside an episode's ``<article>``, never in a form field or with a modifier held, and a
+labelled checkbox ("Phím tắt một phím", remembered) turns them off (WCAG 2.1.4). Each
+episode's position is remembered (``localStorage``, keyed by guid, else file name; saved every
+few seconds of playback and on pause, seek and ``pagehide``; forgotten when it ends), and a
+reload offers it back with a "Nghe tiếp từ 1:23" button beside the player (never autoplay).
+While an episode plays, its current sentence is scrolled into view (``block: "nearest"``, focus
+untouched, no smooth scrolling under ``prefers-reduced-motion``); in forced-colours mode it
+gets a 3 px system-colour border, since the highlight's background is overridden there. A
+polite live region speaks only after the listener's own actions (a step, a speed change, the
+switch), never on the sentence changes of normal playback.
 
 The page is **deterministic**: the same episodes give byte-identical HTML (nothing
 reads the clock), and an unchanged page is not rewritten.
@@ -441,8 +444,8 @@ SCRIPT = r"""
 
 def _script() -> str:
     return SCRIPT % {"key": json.dumps(STORAGE_KEY), "speeds": json.dumps([s for s, _ in SPEEDS]),
-                     "default": json.dumps(DEFAULT_SPEED), "keys_key": json.dumps(SHORTCUTS_KEY), "position": json.dumps(POSITION_KEY),
-                     "save_every": json.dumps(SAVE_EVERY)}
+                     "default": json.dumps(DEFAULT_SPEED), "keys_key": json.dumps(SHORTCUTS_KEY),
+                     "position": json.dumps(POSITION_KEY), "save_every": json.dumps(SAVE_EVERY)}
 
 
 def _sha256(text: str) -> str:
