@@ -128,6 +128,7 @@ class Cue:
     text: str  #: audio; Sentence.text
     start: float  #: audio; seconds
     end: float  #: audio; seconds
+    paragraph: int = 0  #: audio; Sentence.paragraph (-1 title); the listening page skips by it. Not in .vtt/.srt
 
 
 @dataclass(frozen=True)

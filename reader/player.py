@@ -11,12 +11,22 @@ What it offers, per episode (newest first, each under an ``h2``): date, duration
 source; a native ``<audio controls preload="none">`` (never autoplayed) with a
 ``<track kind="captions">`` for the WebVTT file; links to the MP3, the transcripts and
 the article; the transcript as a list of sentence buttons that seek the audio (the
-sentence being heard is highlighted and marked ``aria-current``); "previous / next
-sentence" buttons. One labelled speed ``<select>`` applies to every player and is
-remembered in ``localStorage``. Keyboard shortcuts (J/K sentences, < > speed) act only
-when focus is not in a form field and no modifier is held. A polite live region speaks
-only after the listener's own actions (a sentence step, a speed change), never on the
-sentence changes of normal playback.
+sentence being heard is highlighted and marked ``aria-current``; each carries its
+``data-paragraph`` from the cue); "previous / next paragraph / sentence" buttons, named with
+the article's title like the player itself. One labelled speed ``<select>`` (0.75× to 3×)
+applies to every player and is remembered in ``localStorage``.
+
+Single-key shortcuts (J/K sentences, Shift+J/K paragraphs, < > speed) act only while focus is
+inside an episode's ``<article>``, never in a form field or with a modifier held, and a
+labelled checkbox ("Phím tắt một phím", remembered) turns them off (WCAG 2.1.4). Each
+episode's position is remembered (``localStorage``, keyed by guid, else file name; saved every
+few seconds of playback and on pause, seek and ``pagehide``; forgotten when it ends), and a
+reload offers it back with a "Nghe tiếp từ 1:23" button beside the player (never autoplay).
+While an episode plays, its current sentence is scrolled into view (``block: "nearest"``, focus
+untouched, no smooth scrolling under ``prefers-reduced-motion``); in forced-colours mode it
+gets a 3 px system-colour border, since the highlight's background is overridden there. A
+polite live region speaks only after the listener's own actions (a step, a speed change, the
+switch), never on the sentence changes of normal playback.
 
 The page is **deterministic**: the same episodes give byte-identical HTML (nothing
 reads the clock), and an unchanged page is not rewritten.
@@ -50,13 +60,23 @@ SPEEDS: tuple[tuple[float, str], ...] = (
     (1.5, "1,5×"),
     (1.75, "1,75×"),
     (2.0, "2×"),
+    (2.5, "2,5×"),
+    (3.0, "3×"),
 )
 DEFAULT_SPEED = 1.0
 STORAGE_KEY = "vnreader.playbackRate"
+#: localStorage key of the single-key shortcuts switch: "off" turns them off (on by default).
+SHORTCUTS_KEY = "vnreader.shortcuts"
+#: localStorage key prefix of an episode's resume position (+ the episode's guid, else its file name).
+POSITION_KEY = "vnreader.position."
+#: Seconds of playback between two saves of the position (it is also saved on pause, seek and pagehide).
+SAVE_EVERY = 5
 #: Keyboard shortcuts: (key as shown, what it does). The script handles exactly these keys.
 SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("J", "câu trước"),
     ("K", "câu sau"),
+    ("Shift+J", "đoạn trước"),
+    ("Shift+K", "đoạn sau"),
     ("<", "đọc chậm hơn một nấc"),
     (">", "đọc nhanh hơn một nấc"),
 )
@@ -192,6 +212,8 @@ nav ul,.links{{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.25rem 
 .meta,.hint{{color:var(--muted)}}
 .settings{{margin:1rem 0;padding:.75rem 1rem;border:1px solid var(--muted);border-radius:.5rem}}
 label{{font-weight:600;margin-right:.5rem}}
+.switch{{margin:.75rem 0 0}}
+input[type=checkbox]{{width:1.5rem;height:1.5rem;vertical-align:middle;margin:0 .5rem 0 0}}
 select,button{{font:inherit;color:var(--btn-fg);background:var(--btn-bg);border:1px solid var(--muted);border-radius:.35rem;min-height:2.75rem;padding:.25rem .75rem}}
 article{{border-top:2px solid var(--muted);margin-top:2rem;padding-top:.5rem}}
 audio{{width:100%;margin:.5rem 0}}
@@ -206,18 +228,20 @@ summary{{cursor:pointer;font-weight:600;min-height:2.75rem;padding:.5rem 0}}
 kbd{{font:inherit;font-weight:600;border:1px solid var(--muted);border-radius:.25rem;padding:0 .35rem}}
 @media (prefers-reduced-motion:no-preference){{html{{scroll-behavior:smooth}}}}
 @media (prefers-reduced-motion:reduce){{*{{transition:none!important;animation:none!important;scroll-behavior:auto!important}}}}
+@media (forced-colors:active){{.transcript button[aria-current]{{border:3px solid Highlight;text-decoration:underline}}}}
 """.strip()
 
 
-#: The page script. Small on purpose: speed, sentence seek/highlight, J/K and < > keys.
+#: The page script. Small on purpose: speed, sentence seek/highlight, sentence/paragraph steps, keys.
 SCRIPT = r"""
 (function () {
   "use strict";
-  var KEY = %(key)s, SPEEDS = %(speeds)s, DEFAULT = %(default)s;
+  var KEY = %(key)s, SPEEDS = %(speeds)s, DEFAULT = %(default)s, KEYS_KEY = %(keys_key)s;
+  var POSITION = %(position)s, SAVE_EVERY = %(save_every)s;
   var speed = document.getElementById("speed");
+  var keys = document.getElementById("shortcuts");
   var status = document.getElementById("status");
   var players = [];
-  var active = null;
 
   function say(text) { status.textContent = text; }
 
@@ -239,7 +263,6 @@ SCRIPT = r"""
     i = Math.max(0, Math.min(p.starts.length - 1, i));
     p.audio.currentTime = p.starts[i];
     mark(p, i);
-    active = p;
     if (play) {
       var r = p.audio.play();
       if (r && r.catch) r.catch(function () {});
@@ -252,6 +275,22 @@ SCRIPT = r"""
     var i = indexAt(p, p.audio.currentTime);
     i = seek(p, i + d, false);
     say("Câu " + (i + 1) + "/" + p.starts.length);
+  }
+
+  function paragraphOf(p, i) {
+    var g = -1;
+    for (var k = 0; k < p.paras.length && p.paras[k] <= i; k++) g = k;
+    return g;
+  }
+
+  function paraStep(p, d) {
+    if (!p || !p.starts.length) return;
+    var g = paragraphOf(p, indexAt(p, p.audio.currentTime));
+    if (g + d < p.paras.length) {  // past the last paragraph: stay (never jump back), and say where
+      g = Math.max(0, g + d);
+      seek(p, p.paras[g], false);
+    }
+    say("Đoạn " + (g + 1) + "/" + p.paras.length);
   }
 
   function applyRate(rate) {
@@ -274,6 +313,54 @@ SCRIPT = r"""
     return SPEEDS.indexOf(v) >= 0 ? v : DEFAULT;
   }
 
+  function keepInView(b) {
+    var still = typeof window !== "undefined" && window.matchMedia &&
+                window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    if (b.scrollIntoView) b.scrollIntoView({block: "nearest", inline: "nearest", behavior: still ? "auto" : "smooth"});
+  }
+
+  function clock(t) {
+    t = Math.floor(t);
+    var h = Math.floor(t / 3600), m = Math.floor(t %% 3600 / 60), s = t %% 60;
+    return (h ? h + ":" + (m < 10 ? "0" : "") : "") + m + ":" + (s < 10 ? "0" : "") + s;
+  }
+
+  function savePosition(p) {
+    var t = p.audio.currentTime;
+    p.saved = t;
+    try {
+      if (t >= 1) localStorage.setItem(p.key, String(Math.floor(t * 10) / 10));
+      else localStorage.removeItem(p.key);
+    } catch (e) {}
+  }
+
+  function forgetPosition(p) {
+    p.saved = 0;
+    try { localStorage.removeItem(p.key); } catch (e) {}
+    hideResume(p);
+  }
+
+  function hideResume(p) {
+    if (p.resume) p.resume.parentNode.setAttribute("hidden", "");
+  }
+
+  function offerResume(p) {
+    var t = NaN;
+    try { t = parseFloat(localStorage.getItem(p.key)); } catch (e) {}
+    if (!p.resume || !(t >= 1) || !isFinite(t)) return;
+    p.resumeAt = t;
+    p.resume.textContent = "Nghe tiếp từ " + clock(t);
+    p.resume.parentNode.removeAttribute("hidden");
+  }
+
+  function resume(p) {
+    p.audio.currentTime = p.resumeAt;
+    if (p.audio.focus) p.audio.focus();
+    hideResume(p);
+    var r = p.audio.play();
+    if (r && r.catch) r.catch(function () {});
+  }
+
   function playerOf(node) {
     for (var k = 0; k < players.length; k++) if (players[k].el.contains(node)) return players[k];
     return null;
@@ -282,14 +369,33 @@ SCRIPT = r"""
   var eps = document.querySelectorAll("[data-episode]");
   for (var n = 0; n < eps.length; n++) (function (el) {
     var p = {el: el, audio: el.querySelector("audio"), buttons: el.querySelectorAll("button[data-start]"),
-             starts: [], current: -1};
-    for (var k = 0; k < p.buttons.length; k++) p.starts.push(parseFloat(p.buttons[k].getAttribute("data-start")));
+             starts: [], paras: [], current: -1, key: POSITION + el.getAttribute("data-episode"),
+             resume: el.querySelector("button[data-resume]"), resumeAt: 0, started: false, saved: 0};
+    for (var k = 0; k < p.buttons.length; k++) {
+      p.starts.push(parseFloat(p.buttons[k].getAttribute("data-start")));
+      var para = p.buttons[k].getAttribute("data-paragraph");
+      if (!k || para !== p.buttons[k - 1].getAttribute("data-paragraph")) p.paras.push(k);
+    }
     players.push(p);
-    function follow() { mark(p, indexAt(p, p.audio.currentTime)); }
-    p.audio.addEventListener("timeupdate", follow);
-    p.audio.addEventListener("seeked", follow);
+    function follow() {
+      var was = p.current;
+      mark(p, indexAt(p, p.audio.currentTime));
+      if (p.current !== was && p.current >= 0 && !p.audio.paused) keepInView(p.buttons[p.current]);
+    }
+    p.audio.addEventListener("timeupdate", function () {
+      follow();
+      if (p.started && Math.abs(p.audio.currentTime - p.saved) >= SAVE_EVERY) savePosition(p);
+    });
+    p.audio.addEventListener("seeked", function () {
+      follow();
+      if (p.started) savePosition(p);
+    });
+    p.audio.addEventListener("pause", function () { if (p.started && !p.audio.ended) savePosition(p); });
+    p.audio.addEventListener("ended", function () { forgetPosition(p); });
+    offerResume(p);
     p.audio.addEventListener("play", function () {
-      active = p;
+      p.started = true;
+      hideResume(p);
       p.audio.playbackRate = parseFloat(speed.value);
       for (var k = 0; k < players.length; k++) if (players[k] !== p) players[k].audio.pause();
     });
@@ -298,21 +404,34 @@ SCRIPT = r"""
       if (!b || !el.contains(b)) return;
       var i = Array.prototype.indexOf.call(p.buttons, b);
       if (i >= 0) seek(p, i, true);
+      else if (b === p.resume) resume(p);
       else if (b.getAttribute("data-step")) step(p, parseInt(b.getAttribute("data-step"), 10));
+      else if (b.getAttribute("data-para-step")) paraStep(p, parseInt(b.getAttribute("data-para-step"), 10));
     });
-    el.addEventListener("focusin", function () { active = p; });
   })(eps[n]);
-  if (!active && players.length) active = players[0];
+
+  if (typeof window !== "undefined" && window.addEventListener) window.addEventListener("pagehide", function () {
+    for (var k = 0; k < players.length; k++) if (players[k].started && !players[k].audio.ended) savePosition(players[k]);
+  });
 
   setRate(stored(), false);
   speed.addEventListener("change", function () { setRate(parseFloat(speed.value), true); });
 
+  try { keys.checked = localStorage.getItem(KEYS_KEY) !== "off"; } catch (e) {}
+  keys.addEventListener("change", function () {
+    try { localStorage.setItem(KEYS_KEY, keys.checked ? "on" : "off"); } catch (e) {}
+    say(keys.checked ? "Đã bật phím tắt một phím" : "Đã tắt phím tắt một phím");
+  });
+
   document.addEventListener("keydown", function (ev) {
-    if (ev.defaultPrevented || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    if (!keys.checked || ev.defaultPrevented || ev.altKey || ev.ctrlKey || ev.metaKey) return;
     var t = ev.target, tag = t && t.tagName ? t.tagName.toUpperCase() : "";
     if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || (t && t.isContentEditable)) return;
-    var p = playerOf(t) || active, i = SPEEDS.indexOf(parseFloat(speed.value));
-    if (ev.key === "j" || ev.key === "J") step(p, -1);
+    var p = playerOf(t), i = SPEEDS.indexOf(parseFloat(speed.value));
+    if (!p) return;
+    if ((ev.key === "j" || ev.key === "J") && ev.shiftKey) paraStep(p, -1);
+    else if ((ev.key === "k" || ev.key === "K") && ev.shiftKey) paraStep(p, 1);
+    else if (ev.key === "j" || ev.key === "J") step(p, -1);
     else if (ev.key === "k" || ev.key === "K") step(p, 1);
     else if (ev.key === "<") setRate(SPEEDS[Math.max(0, i - 1)], true);
     else if (ev.key === ">") setRate(SPEEDS[Math.min(SPEEDS.length - 1, i + 1)], true);
@@ -325,7 +444,8 @@ SCRIPT = r"""
 
 def _script() -> str:
     return SCRIPT % {"key": json.dumps(STORAGE_KEY), "speeds": json.dumps([s for s, _ in SPEEDS]),
-                     "default": json.dumps(DEFAULT_SPEED)}
+                     "default": json.dumps(DEFAULT_SPEED), "keys_key": json.dumps(SHORTCUTS_KEY),
+                     "position": json.dumps(POSITION_KEY), "save_every": json.dumps(SAVE_EVERY)}
 
 
 def _sha256(text: str) -> str:
@@ -340,7 +460,7 @@ def _transcript(anchor: str, cues: Sequence[Cue], open_: bool) -> list[str]:
            f'<summary id="{anchor}-tr">Bản ghi: {len(cues)} câu — chọn một câu để nghe từ câu đó</summary>',
            f'<ol class="transcript" aria-labelledby="{anchor}-tr">']
     for c in cues:
-        out.append(f'<li><button type="button" data-start="{_seconds(c.start)}">'
+        out.append(f'<li><button type="button" data-start="{_seconds(c.start)}" data-paragraph="{c.paragraph}">'
                    f'<span class="t" aria-hidden="true">{_clock(c.start)}</span>{_e(c.text)}</button></li>')
     out += ["</ol>", "</details>"]
     return out
@@ -360,7 +480,8 @@ def _episode(ep: Episode, anchor: str, out_dir: Path, first: bool) -> list[str]:
         meta.append(f"Nguồn: {_e(host.removeprefix('www.'))}")
     if ep.author:
         meta.append(f"Tác giả: {_e(ep.author)}")
-    out = [f'<article id="{anchor}" data-episode aria-labelledby="{anchor}-h">',
+    key = _e(ep.guid or Path(ep.path).name)
+    out = [f'<article id="{anchor}" data-episode="{key}" aria-labelledby="{anchor}-h">',
            f'<h2 id="{anchor}-h">{title}</h2>',
            f'<p class="meta">{" · ".join(meta)}</p>']
     if ep.description:
@@ -370,10 +491,14 @@ def _episode(ep: Episode, anchor: str, out_dir: Path, first: bool) -> list[str]:
         out.append(f'<track kind="captions" srclang="vi" label="Tiếng Việt" src="{vtt}">')
     out.append(f'<a href="{mp3}">Tải tệp MP3</a>')
     out.append("</audio>")
+    out.append(f'<p class="resume" hidden><button type="button" data-resume aria-describedby="{anchor}-h">'
+               "Nghe tiếp</button></p>")
     if ep.cues:
-        out += [f'<div class="steps" role="group" aria-label="Chuyển câu: {title}">',
-                '<button type="button" data-step="-1">Câu trước</button>',
-                '<button type="button" data-step="1">Câu sau</button>',
+        out += [f'<div class="steps" role="group" aria-label="Chuyển câu, chuyển đoạn: {title}">',
+                f'<button type="button" data-para-step="-1" aria-label="Đoạn trước: {title}">Đoạn trước</button>',
+                f'<button type="button" data-step="-1" aria-label="Câu trước: {title}">Câu trước</button>',
+                f'<button type="button" data-step="1" aria-label="Câu sau: {title}">Câu sau</button>',
+                f'<button type="button" data-para-step="1" aria-label="Đoạn sau: {title}">Đoạn sau</button>',
                 "</div>"]
     out += _transcript(anchor, ep.cues, first)
     links = [f'<li><a href="{mp3}" download>MP3 ({_e(format_duration(ep.duration))})</a></li>']
@@ -432,9 +557,14 @@ def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str
         '<div class="settings">',
         '<label for="speed">Tốc độ đọc</label>',
         f'<select id="speed" name="speed">{speeds}</select>',
+        '<p class="switch"><input type="checkbox" id="shortcuts" name="shortcuts" checked '
+        'aria-describedby="shortcuts-hint">',
+        '<label for="shortcuts">Phím tắt một phím</label>',
+        '<span id="shortcuts-hint" class="hint">(J, K, Shift+J, Shift+K, &lt;, &gt; khi con trỏ ở trong một bài; '
+        '<a href="#help">xem phím tắt</a>)</span></p>',
         "</div>",
         "<noscript><p>Trình duyệt đang tắt JavaScript: trình phát vẫn dùng được, nhưng các nút chọn câu, "
-        "chuyển câu và tốc độ đọc cần JavaScript.</p></noscript>",
+        "chuyển câu, chuyển đoạn, tốc độ đọc, phím tắt và nghe tiếp cần JavaScript.</p></noscript>",
         '<p id="status" role="status" aria-live="polite"></p>',
     ]
     if eps:
@@ -447,11 +577,16 @@ def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str
     lines += [
         '<section id="help" aria-labelledby="help-h">',
         '<h2 id="help-h">Phím tắt</h2>',
-        "<p>Các phím này chỉ có tác dụng khi con trỏ không ở trong ô chọn hay ô nhập, và không giữ Alt, Ctrl "
-        "hay Cmd. Với trình đọc màn hình, hãy chuyển sang chế độ tiêu điểm (focus mode) trước khi dùng phím "
-        "một chữ cái. Phím áp dụng cho bài đang phát, hoặc bài chứa con trỏ.</p>",
+        "<p>Các phím này chỉ có tác dụng khi con trỏ (tiêu điểm) ở trong một bài: trình phát, các nút chuyển "
+        "câu hay bản ghi của bài đó; không có tác dụng ở nơi khác trên trang, trong ô chọn hay ô nhập, hoặc khi "
+        "giữ Alt, Ctrl hay Cmd. Tắt hẳn chúng bằng ô <a href=\"#shortcuts\">Phím tắt một phím</a> ở đầu trang; "
+        "trình duyệt ghi nhớ lựa chọn này. Với trình đọc màn hình, hãy chuyển sang chế độ tiêu điểm (focus mode) "
+        "trước khi dùng phím một chữ cái.</p>",
         f"<ul>{keys}</ul>",
-        "<p>Khi đang phát, câu đang đọc được tô nổi trong bản ghi. Trang không tự phát âm thanh.</p>",
+        "<p>Khi đang phát, câu đang đọc được tô nổi trong bản ghi và luôn được giữ trong tầm nhìn (con trỏ "
+        "không bị di chuyển). Trang không tự phát âm thanh.</p>",
+        "<p>Trang nhớ chỗ bạn đang nghe trong từng bài. Lần sau mở trang, nút “Nghe tiếp từ …” cạnh trình phát "
+        "cho nghe tiếp từ chỗ đó; nghe hết bài thì trang quên chỗ đã lưu. Tốc độ đọc từ 0,75× đến 3×.</p>",
         "</section>",
         "</main>",
         "<footer>",

@@ -3,7 +3,8 @@
 // ({tag, attrs, text, tail, children}); only what the page script touches is modelled:
 // attributes, tree queries (tag, #id, [attr] and tag[attr] selectors), events with
 // bubbling, <audio> (currentTime, playbackRate, play/pause), <select> (value,
-// selectedIndex, options) and localStorage.
+// selectedIndex, options), checkboxes (checked), localStorage, scrollIntoView (recorded in
+// `scrolls`) and a window (pagehide, matchMedia answering true for the queries in `media`).
 
 function Element(tag, attrs, text, tail) {
   this.tagName = tag.toUpperCase();
@@ -21,6 +22,7 @@ function Element(tag, attrs, text, tail) {
     this.paused = true;
   }
   if (this.tagName === "SELECT") this.selectedIndex = 0;
+  if (this.tagName === "INPUT") this.checked = Object.prototype.hasOwnProperty.call(this.attrs, "checked");
 }
 
 Element.prototype.getAttribute = function (n) {
@@ -83,9 +85,11 @@ Element.prototype.play = function () {
   return Promise.resolve();
 };
 Element.prototype.pause = function () { this.paused = true; };
+Element.prototype.scrollIntoView = function (opts) { (scrolls = scrolls || []).push([this, opts]); };
 
 function dispatch(target, type, props) {
   var ev = {type: type, target: target, defaultPrevented: false, altKey: false, ctrlKey: false, metaKey: false,
+            shiftKey: false,
             preventDefault: function () { this.defaultPrevented = true; }};
   for (var k in props) ev[k] = props[k];
   for (var n = target; n; n = n.parentNode) {
@@ -104,17 +108,20 @@ function build(node, parent) {
   return el;
 }
 
-var document, localStorage;
+var document, localStorage, window, scrolls = [];
 
-function buildDocument(tree, stored) {
+function buildDocument(tree, stored, media) {
   document = build(tree, null);
   document.getElementById = function (id) {
     return this.querySelectorAll("#" + id)[0] || null;
   };
+  window = new Element("#window");
+  window.matchMedia = function (q) { return {matches: (media || []).indexOf(q) >= 0}; };
   var data = Object.assign({}, stored || {});
   localStorage = {
     getItem: function (k) { return Object.prototype.hasOwnProperty.call(data, k) ? data[k] : null; },
     setItem: function (k, v) { data[k] = String(v); },
+    removeItem: function (k) { delete data[k]; },
     data: data,
   };
 }

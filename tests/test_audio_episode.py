@@ -135,6 +135,14 @@ def test_pauses_between_clips(a, b, same, name, rate):
     assert first.end - first.start == pytest.approx(0.5, abs=1e-4)
 
 
+@pytest.mark.parametrize("a, b, same, name", PAUSE_CASES, ids=[f"{a}->{b}-{n}" for a, b, s, n in PAUSE_CASES])
+def test_cues_carry_their_paragraph(a, b, same, name):
+    """The listening page skips by paragraph from these (the .vtt does not carry them)."""
+    segs = [Segment("A", (clip("một", a), clip("hai", b)))] if same else [Segment("A", (clip("một", a),)),
+                                                                          Segment("B", (clip("hai", b),))]
+    assert [c.paragraph for c in layout(segs).cues()] == [a, b]
+
+
 def test_resampled_clip_keeps_its_duration():
     segs = [Segment("A", (clip("a", 1, seconds=1.0, rate=16000), clip("b", 1, seconds=2.0, rate=22050)))]
     tl = layout(segs, pauses=Pauses(lead=0, tail=0))

@@ -22,7 +22,7 @@ from lxml import html as lxml_html
 from podcast_fixtures import make_episode
 from reader.errors import PublishError
 from reader.models import Cue
-from reader.player import (PALETTE, SHORTCUTS, SPEEDS, STORAGE_KEY, build_page, format_duration, iso_duration,
+from reader.player import (PALETTE, POSITION_KEY, SHORTCUTS, SHORTCUTS_KEY, SPEEDS, STORAGE_KEY, build_page, format_duration, iso_duration,
                            write_player)
 from reader.web import make_server, serve_in_thread
 
@@ -34,8 +34,14 @@ SENTENCES = ("Giá xăng giảm mạnh.", "Bộ Công Thương công bố sáng 
 DOM_JS = Path(__file__).with_name("player_dom.js")
 
 
-def cues(texts, step=2.5):
-    return tuple(Cue(t, round(i * step, 3), round((i + 1) * step, 3)) for i, t in enumerate(texts))
+#: The tricky episode's paragraphs: title, lead of two sentences, one body sentence.
+PARAGRAPHS = (-1, 0, 0, 1)
+
+
+def cues(texts, step=2.5, paragraphs=None):
+    paragraphs = paragraphs or (0,) * len(texts)
+    return tuple(Cue(t, round(i * step, 3), round((i + 1) * step, 3), para)
+                 for i, (t, para) in enumerate(zip(texts, paragraphs)))
 
 
 def episodes(out: Path):
@@ -46,7 +52,7 @@ def episodes(out: Path):
                        seconds=10.0, link="https://vnexpress.net/bai-moi.html")
     bare = make_episode(out, "khong-ban-ghi", title="Không có bản ghi", guid="bare",
                         published=base - timedelta(days=1), sidecars=False, link=None)
-    return [replace(old, cues=cues(SENTENCES)), replace(new, cues=cues(SENTENCES[:3])), replace(bare, cues=())]
+    return [replace(old, cues=cues(SENTENCES, paragraphs=PARAGRAPHS)), replace(new, cues=cues(SENTENCES[:3])), replace(bare, cues=())]
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +163,7 @@ def test_sentence_buttons_carry_cue_starts(site, soup):
         ep = eps[art.find("h2").get_text()]
         buttons = art.select("ol.transcript button")
         assert [float(b["data-start"]) for b in buttons] == [c.start for c in ep.cues]
+        assert [int(b["data-paragraph"]) for b in buttons] == [c.paragraph for c in ep.cues]
         texts = [b.get_text() for b in buttons]
         for b, c in zip(buttons, ep.cues):
             hidden = "".join(s.get_text() for s in b.find_all(attrs={"aria-hidden": "true"}))
@@ -164,13 +171,16 @@ def test_sentence_buttons_carry_cue_starts(site, soup):
         assert len(texts) == len(ep.cues)
         steps = art.select("button[data-step]")
         assert [b["data-step"] for b in steps] == (["-1", "1"] if ep.cues else [])
+        paras = art.select("button[data-para-step]")
+        assert [(b["data-para-step"], b.get_text()) for b in paras] == \
+            ([("-1", "Đoạn trước"), ("1", "Đoạn sau")] if ep.cues else [])
 
 
 def test_speed_select(soup):
     sel = soup.find("select")
     assert soup.find("label", attrs={"for": sel["id"]}).get_text().strip()
     values = [float(o["value"]) for o in sel.find_all("option")]
-    assert values == [s for s, _ in SPEEDS] and min(values) == 0.75 and max(values) == 2.0
+    assert values == [s for s, _ in SPEEDS] and min(values) == 0.75 and max(values) == 3.0
     assert [o["value"] for o in sel.find_all("option") if o.has_attr("selected")] == ["1"]
 
 
@@ -180,6 +190,7 @@ def test_live_region_and_shortcuts_documented(soup):
     help_text = soup.find(id="help").get_text()
     for key, what in SHORTCUTS:
         assert key in help_text and what in help_text
+    assert "Nghe tiếp từ" in help_text and "3×" in help_text and "Phím tắt một phím" in help_text
 
 
 def accessible_name(el, soup) -> str:
@@ -202,6 +213,16 @@ def test_every_control_has_a_name(soup, tag):
     elements = soup.find_all(tag)
     assert elements
     assert [str(e)[:80] for e in elements if not accessible_name(e, soup)] == []
+
+
+def test_each_player_control_is_named_with_its_article(soup):
+    """Audio and step buttons say which article they play, so a list of controls is not ten "Câu sau"."""
+    for art in soup.find_all("article"):
+        title = art.find("h2").get_text()
+        assert art.find("audio")["aria-label"] == f"Nghe bài: {title}"
+        for b in art.select("button[data-step]"):
+            name = accessible_name(b, soup)
+            assert name.startswith(b.get_text()) and name.endswith(title), name  # visible text first (2.5.3)
 
 
 def test_ids_unique_and_references_resolve(soup):
@@ -402,14 +423,14 @@ def _tree(el) -> dict:
 class Page:
     """The generated page's own script running in V8 over a small model of its DOM."""
 
-    def __init__(self, html_text: str, stored: dict | None = None):
+    def __init__(self, html_text: str, stored: dict | None = None, media: tuple[str, ...] = ()):
         from py_mini_racer import MiniRacer
 
         tree = lxml_html.fromstring(html_text)
         script = tree.xpath("//script")[0].text
         self.ctx = MiniRacer()
         self.ctx.eval(DOM_JS.read_text(encoding="utf-8"))
-        self.ctx.eval(f"buildDocument({json.dumps(_tree(tree))}, {json.dumps(stored or {})});")
+        self.ctx.eval(f"buildDocument({json.dumps(_tree(tree))}, {json.dumps(stored or {})}, {json.dumps(list(media))});")
         self.ctx.eval("var $ = function (s) { return document.querySelectorAll(s); };")
         self.ctx.eval(script)
 
@@ -465,12 +486,13 @@ def test_script_speed_change_applies_saves_and_announces(page):
 
 
 def test_script_speed_keys_step_through_the_choices(page):
-    assert page.key(">") is True and page.js("document.getElementById('speed').value") == "1.25"
+    assert page.key(">", target="$('audio')[0]") is True
+    assert page.js("document.getElementById('speed').value") == "1.25"
     for _ in range(10):
-        page.key(">")
-    assert page.js("$('audio')[0].playbackRate") == 2.0 and page.status() == "Tốc độ đọc: 2×"
+        page.key(">", target="$('audio')[0]")
+    assert page.js("$('audio')[0].playbackRate") == 3.0 and page.status() == "Tốc độ đọc: 3×"
     for _ in range(10):
-        page.key("<")
+        page.key("<", target="$('audio')[0]")
     assert page.js("$('audio')[1].playbackRate") == 0.75
 
 
@@ -480,6 +502,33 @@ def test_script_follows_playback_without_announcing(page):
     page.js("(function () { var a = $('audio')[0]; a.currentTime = 1.0; dispatch(a, 'timeupdate', {}); })()")
     assert page.current(0) == ["true", None, None]
     assert page.status() == ""  # playback never talks over the audio
+
+
+SCROLLS = "scrolls.map(function (s) { return [s[0].getAttribute('data-start'), s[1].block, s[1].behavior]; })"
+
+
+@pytest.mark.parametrize("media, behavior", [((), "smooth"), (("(prefers-reduced-motion: reduce)",), "auto")],
+                         ids=["motion-ok", "reduced-motion"])
+def test_script_keeps_the_current_sentence_in_view_while_playing(site, media, behavior):
+    pytest.importorskip("py_mini_racer")
+    p = Page(site[2].read_text(encoding="utf-8"), media=media)
+    p.js("$('audio')[1].play()")
+    _at(p, 1, 5.2)
+    _at(p, 1, 5.6)  # same sentence: no second scroll
+    _at(p, 1, 8.0)
+    assert p.js(SCROLLS) == [["5.000", "nearest", behavior], ["7.500", "nearest", behavior]]
+
+
+def test_script_does_not_scroll_while_paused(page):
+    _at(page, 1, 5.2)
+    page.js("dispatch($('[data-episode]')[1].querySelectorAll('button[data-step]')[1], 'click', {})")
+    assert page.current(1) == [None, None, None, "true"] and page.js(SCROLLS) == []
+
+
+def test_forced_colours_mark_the_current_sentence_with_a_border(site):
+    text = site[2].read_text(encoding="utf-8")
+    rule = re.search(r"@media \(forced-colors:active\)\{(.*?)\}\}", text).group(1)
+    assert rule.startswith(".transcript button[aria-current]{") and "border:3px solid Highlight" in rule
 
 
 def test_script_sentence_click_seeks_and_plays(page):
@@ -505,30 +554,180 @@ def test_script_step_buttons(page):
     assert page.time(1) == 5.0 and page.current(1) == [None, None, "true", None]
 
 
-def test_script_keys_act_on_the_playing_episode(page):
-    page.js("$('audio')[1].play()")
-    assert page.key("k") is True
-    assert page.time(1) == 2.5 and page.time(0) == 0 and page.status() == "Câu 2/4"
-    page.key("K")
-    page.key("j")
-    assert page.time(1) == 2.5
-    page.key("j")
-    page.key("J")
-    assert page.time(1) == 0.0 and page.status() == "Câu 1/4"
+IN_EP = "$('[data-episode]')[{}].querySelectorAll('button')[0]"
+
+
+PARA_STEP = "dispatch($('[data-episode]')[1].querySelectorAll('button[data-para-step]')[{}], 'click', {{}})"
+
+
+def test_script_paragraph_buttons(page):
+    """Title (sentence 1), lead (2-3), body (4): a paragraph step lands on the paragraph's first sentence."""
+    page.js(PARA_STEP.format(1))
+    assert page.time(1) == 2.5 and page.status() == "Đoạn 2/3" and page.js("$('audio')[1].paused") is True
+    page.js(PARA_STEP.format(1))
+    assert page.time(1) == 7.5 and page.status() == "Đoạn 3/3"
+    page.js("$('audio')[1].currentTime = 8.0")  # inside the last paragraph
+    page.js(PARA_STEP.format(1))
+    assert page.time(1) == 8.0 and page.status() == "Đoạn 3/3"  # no next paragraph: stays, never jumps back
+    page.js("$('audio')[1].currentTime = 6.0")  # inside the lead's second sentence
+    page.js(PARA_STEP.format(0))
+    assert page.time(1) == 0.0 and page.status() == "Đoạn 1/3" and page.current(1) == ["true", None, None, None]
+
+
+def test_script_paragraph_keys(page):
+    target = "$('audio')[1]"
+    assert page.key("K", target=target, shiftKey=True) is True
+    assert page.time(1) == 2.5 and page.status() == "Đoạn 2/3"
+    page.key("K", target=target, shiftKey=True)
+    assert page.time(1) == 7.5
+    page.key("J", target=target, shiftKey=True)
+    assert page.time(1) == 2.5 and page.status() == "Đoạn 2/3"
+    page.key("K", target=target)  # caps lock, no shift: still a sentence step
+    assert page.time(1) == 5.0 and page.status() == "Câu 3/4"
+
+
+def test_script_one_paragraph_episode(page):
+    page.js("$('audio')[0].currentTime = 6.0")
+    page.key("K", target="$('audio')[0]", shiftKey=True)
+    assert page.time(0) == 6.0 and page.status() == "Đoạn 1/1"
+    page.key("J", target="$('audio')[0]", shiftKey=True)
+    assert page.time(0) == 0.0 and page.status() == "Đoạn 1/1"
+
+
+def test_resume_offer_markup(soup):
+    for art, guid in zip(soup.find_all("article"), ("moi", "cu", "bare")):
+        assert art["data-episode"] == guid
+        offer = art.find(class_="resume")
+        assert offer.has_attr("hidden") and offer.find_previous_sibling("audio") is not None
+        assert offer.button["aria-describedby"] == art.find("h2")["id"]
+
+
+def offers(page):
+    """Each episode's resume offer: its button text when shown, else None."""
+    return page.js("$('[data-episode]').map(function (a) { var b = a.querySelector('button[data-resume]');"
+                   " return b.parentNode.hasAttribute('hidden') ? null : b.textContent; })")
+
+
+def stored_position(page, guid):
+    return page.js(f"localStorage.getItem({json.dumps(POSITION_KEY + guid)})")
+
+
+def test_script_fresh_page_offers_no_resume(page):
+    assert offers(page) == [None, None, None]
+
+
+def test_script_offers_the_stored_position_without_playing(site):
+    pytest.importorskip("py_mini_racer")
+    p = Page(site[2].read_text(encoding="utf-8"), {POSITION_KEY + "cu": "83.4", POSITION_KEY + "bare": "3725"})
+    assert offers(p) == [None, "Nghe tiếp từ 1:23", "Nghe tiếp từ 1:02:05"]
+    assert p.js("$('audio').map(function (a) { return [a.paused, a.currentTime]; })") == [[True, 0]] * 3
+    p.js("dispatch($('[data-episode]')[1].querySelector('button[data-resume]'), 'click', {})")
+    assert p.time(1) == 83.4 and p.js("$('audio')[1].paused") is False
+    assert offers(p) == [None, None, "Nghe tiếp từ 1:02:05"]
+
+
+@pytest.mark.parametrize("value", ["abc", "-3", "0.5", "Infinity"], ids=["garbage", "negative", "start", "infinite"])
+def test_script_ignores_a_useless_stored_position(site, value):
+    pytest.importorskip("py_mini_racer")
+    assert offers(Page(site[2].read_text(encoding="utf-8"), {POSITION_KEY + "cu": value})) == [None, None, None]
+
+
+def _at(page, ep, t, event="timeupdate"):
+    page.js(f"(function () {{ var a = $('audio')[{ep}]; a.currentTime = {t}; dispatch(a, '{event}', {{}}); }})()")
+
+
+def test_script_saves_the_position_every_few_seconds_and_on_pause(page):
+    page.js("$('audio')[0].play()")
+    _at(page, 0, 3.0)
+    assert stored_position(page, "moi") is None  # less than SAVE_EVERY seconds of playback
+    _at(page, 0, 5.25)
+    assert stored_position(page, "moi") == "5.2"
+    _at(page, 0, 7.0)
+    assert stored_position(page, "moi") == "5.2"
+    _at(page, 0, 7.5, "pause")
+    assert stored_position(page, "moi") == "7.5"
+    _at(page, 0, 2.0, "seeked")
+    assert stored_position(page, "moi") == "2"
+
+
+def test_script_saves_started_players_on_pagehide(site):
+    pytest.importorskip("py_mini_racer")
+    p = Page(site[2].read_text(encoding="utf-8"), {POSITION_KEY + "cu": "83.4"})
+    p.js("$('audio')[0].play()")
+    p.js("$('audio')[0].currentTime = 2.5")
+    p.js("dispatch(window, 'pagehide', {})")
+    assert stored_position(p, "moi") == "2.5" and stored_position(p, "cu") == "83.4"
+    assert stored_position(p, "bare") is None
+
+
+def test_script_playing_hides_the_offer_and_ending_forgets_the_position(site):
+    pytest.importorskip("py_mini_racer")
+    p = Page(site[2].read_text(encoding="utf-8"), {POSITION_KEY + "cu": "83.4"})
+    p.js("$('audio')[1].play()")
+    assert offers(p) == [None, None, None]
+    _at(p, 1, 10.0, "ended")
+    assert stored_position(p, "cu") is None
 
 
 def test_script_keys_act_on_the_focused_episode(page):
+    page.js("$('audio')[0].play()")
+    assert page.key("k", target=IN_EP.format(1)) is True
+    assert page.time(1) == 2.5 and page.time(0) == 0 and page.status() == "Câu 2/4"
+    page.key("K", target=IN_EP.format(1))
+    page.key("j", target=IN_EP.format(1))
+    assert page.time(1) == 2.5
+    page.key("j", target="$('audio')[1]")
+    page.key("J", target="$('audio')[1]")
+    assert page.time(1) == 0.0 and page.status() == "Câu 1/4"
+
+
+@pytest.mark.parametrize("target", ["document", "document.getElementById('help')", "$('h1')[0]",
+                                    "$('nav')[0].querySelectorAll('a')[0]"],
+                         ids=["page", "help-section", "heading", "toc-link"])
+@pytest.mark.parametrize("key", ["k", "j", ">", "<"])
+def test_script_keys_do_nothing_outside_a_player(page, target, key):
+    """WCAG 2.1.4: a single-key shortcut acts only while focus is inside an episode's player."""
     page.js("$('audio')[1].play()")
-    page.key("k", target="$('[data-episode]')[0].querySelectorAll('button')[0]")
-    assert page.time(0) == 2.5 and page.time(1) == 0
+    assert page.key(key, target=target) is False
+    assert [page.time(i) for i in range(3)] == [0, 0, 0]
+    assert page.js("document.getElementById('speed').value") == "1" and page.status() == ""
+
+
+def _switch(page, on: bool):
+    page.js(f"(function () {{ var c = document.getElementById('shortcuts'); c.checked = {json.dumps(on)};"
+            " dispatch(c, 'change', {}); })()")
+
+
+def test_script_shortcuts_switch_turns_keys_off_and_is_remembered(site, page):
+    assert page.js("document.getElementById('shortcuts').checked") is True
+    _switch(page, False)
+    assert page.status() == "Đã tắt phím tắt một phím"
+    assert page.js(f"localStorage.getItem({json.dumps(SHORTCUTS_KEY)})") == "off"
+    for key in ("k", "j", ">", "<"):
+        assert page.key(key, target=IN_EP.format(0)) is False
+    assert page.time(0) == 0 and page.js("document.getElementById('speed').value") == "1"
+    again = Page(site[2].read_text(encoding="utf-8"), {SHORTCUTS_KEY: "off"})
+    assert again.js("document.getElementById('shortcuts').checked") is False
+    assert again.key("k", target=IN_EP.format(0)) is False and again.time(0) == 0
+    _switch(again, True)
+    assert again.status() == "Đã bật phím tắt một phím"
+    assert again.key("k", target=IN_EP.format(0)) is True and again.time(0) == 2.5
+
+
+def test_shortcuts_switch_is_a_labelled_checkbox(soup):
+    box = soup.find(id="shortcuts")
+    assert box.name == "input" and box["type"] == "checkbox" and box.has_attr("checked")
+    assert soup.find("label", attrs={"for": "shortcuts"}).get_text() == "Phím tắt một phím"
+    assert box.find_parent(class_="settings") is not None
+    assert soup.find(id="help").find("a", href="#shortcuts") is not None
 
 
 @pytest.mark.parametrize("target, mods", [
     ("document.getElementById('speed')", {}),
-    ("document", {"altKey": True}),
-    ("document", {"ctrlKey": True}),
-    ("document", {"metaKey": True}),
-    ("document", {"defaultPrevented": True}),
+    ("$('audio')[0]", {"altKey": True}),
+    ("$('audio')[0]", {"ctrlKey": True}),
+    ("$('audio')[0]", {"metaKey": True}),
+    ("$('audio')[0]", {"defaultPrevented": True}),
 ], ids=["in-select", "alt", "ctrl", "meta", "already-handled"])
 def test_script_keys_leave_form_fields_and_modifiers_alone(page, target, mods):
     prevented = page.key("k", target=target, **mods)
@@ -537,7 +736,8 @@ def test_script_keys_leave_form_fields_and_modifiers_alone(page, target, mods):
 
 
 def test_script_other_keys_pass_through(page):
-    assert page.key("h") is False and page.key(" ") is False and page.status() == ""
+    assert page.key("h", target="$('audio')[0]") is False and page.key(" ", target="$('audio')[0]") is False
+    assert page.status() == ""
 
 
 def test_script_one_player_at_a_time(page):
@@ -548,7 +748,7 @@ def test_script_one_player_at_a_time(page):
 
 def test_script_episode_without_cues(page):
     page.js("$('audio')[2].play()")
-    assert page.key("k") is True
+    assert page.key("k", target="$('audio')[2]") is True
     assert page.time(2) == 0 and page.status() == ""
 
 

@@ -76,7 +76,8 @@ class Timeline:
         out = []
         for p in self.pieces:
             if p.clip is not None and p.clip.sentence is not None and p.clip.sentence.text.strip():
-                out.append(Cue(p.clip.sentence.text, p.start / self.rate, (p.start + p.length) / self.rate))
+                out.append(Cue(p.clip.sentence.text, p.start / self.rate, (p.start + p.length) / self.rate,
+                               p.clip.sentence.paragraph))
         return tuple(out)
 
     def chapters(self) -> tuple[Chapter, ...]:
