@@ -180,10 +180,10 @@ def silent_url():
 
 def test_feed_fetch_is_bounded_by_the_configured_fetch_timeout(site, tmp_path, silent_url):
     cfg = write_config(tmp_path / "s.toml", site, [{"name": "Treo", "url": f"{silent_url}/rss"}, *two_sources()],
-                       extra="\n[run]\nfetch_timeout = 0.3\n")
+                       extra="\n[run]\nfetch_timeout = 2\n")  # the good local feeds answer well within it
     rep = do_run(cfg, tmp_path / "out", FakeRenderer())
-    assert [item for item, _ in rep.failed] == ["Treo"]
-    assert "no complete answer within 0.3 s" in str(rep.failed[0][1])
+    assert [item for item, _ in rep.failed] == ["Treo"], rep.failed
+    assert "no complete answer within 2 s" in str(rep.failed[0][1])
     assert len(rep.new) == 3  # the other sources went on
 
 
