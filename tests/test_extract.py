@@ -484,6 +484,73 @@ def test_untested_profile_gets_the_trafilatura_net(tmp_path):
     assert "Đoạn thứ tư cho biết" in spoken(doc) and "Quảng cáo" not in spoken(doc)
 
 
+def _baomau_body(tmp_path, selector):
+    (tmp_path / "baomau.toml").write_text(f'name = "baomau"\nhosts = ["baomau.vn"]\n[select]\nbody = ["{selector}"]\n',
+                                          encoding="utf-8")
+    return load_profiles(tmp_path)
+
+
+DRIFT = [
+    ("body-selector-matches-nothing", "dantri-new-body.html", None,
+     "body selector matched nothing; generic extraction used"),
+    ("body-selector-matches", "dantri-h2-sapo.html", None, None),
+    ("no-profile-no-drift", "furniture.html", None, None),
+    ("body-selector-matches-a-stub", "split-body.html", ".ad-slot",
+     "body selector matched only 0 words; generic extraction used"),
+    ("body-selector-matches-nothing-operator-profile", "split-body.html", ".gone",
+     "body selector matched nothing; generic extraction used"),
+]
+
+
+@pytest.mark.parametrize("page, body, drift", [c[1:] for c in DRIFT], ids=[c[0] for c in DRIFT])
+def test_profile_drift_is_noted_on_the_document(page, body, drift, tmp_path):
+    """A profile picked for the page whose body selector fails: read generically, and said so."""
+    profiles = _baomau_body(tmp_path, body) if body else None
+    html = (SYN / page).read_text(encoding="utf-8")
+    doc = extract(Article(url="https://baomau.vn/x.html" if body else None, html=html, origin=page), profiles=profiles)
+    assert doc.drift == drift
+    assert len(doc.paragraphs) >= 3
+
+
+EXPLAIN = [
+    ("drifted-profile", "synthetic/dantri-new-body.html",
+     [r"^profile: dantri \(picked by the page's canonical link / og:url host dantri\.com\.vn\)$",
+      r"^  body +div\.singular-content +0$", r"^ +\.e-magazine__body +0$", r"^  author +div\.author-name +1$",
+      r"^body: generic path \(body selector matched nothing; generic extraction used\)$",
+      r"^read: 4 paragraphs, \d+ words; lead yes; author Hoàng Lan$"]),
+    ("profile-body", "vnexpress/vnexpress-1.html",
+     [r"^profile: vnexpress ", r"^  body +article\.fck_detail +1$", r"^  captions +p\.Image +3$",
+      r"^body: profile body selector$"]),
+    ("no-profile", "synthetic/furniture.html",
+     [r"^profile: generic \(no profile matches this page; \d+ profiles loaded\)$", r"^body: generic path$"]),
+]
+
+
+@pytest.mark.parametrize("page, patterns", [c[1:] for c in EXPLAIN], ids=[c[0] for c in EXPLAIN])
+def test_cli_extract_explain(page, patterns, capsys):
+    import re
+
+    assert cli_main(["extract", "--explain", str(PAGES / page)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [p for p in patterns if not any(re.search(p, line) for line in lines)] == []
+
+
+def test_explain_names_trafilatura_when_it_gave_the_text(tmp_path):
+    from reader.extract.explain import explain, explain_lines
+
+    html = (SYN / "split-body.html").read_text(encoding="utf-8")
+    x = explain(Article(url="https://baomau.vn/c.html", html=html), profiles=_baomau_body(tmp_path, ".part-a"))
+    assert x.profile == "baomau" and x.body == "trafilatura"
+    assert "body: trafilatura" in explain_lines(x)
+
+
+def test_cli_extract_explain_of_a_refused_page_still_explains(capsys):
+    assert cli_main(["extract", "--explain", str(SYN / "menu-only.html")]) == 1
+    out, err = capsys.readouterr()
+    assert out.startswith("profile: generic") and "body: not read" in out
+    assert "no article body" in err and "Traceback" not in err
+
+
 def test_operator_profile_directory(tmp_path):
     """A site added as a TOML file (no code) is picked by its host and its selectors win."""
     (tmp_path / "baomau.toml").write_text(

@@ -23,6 +23,7 @@ PACKAGED_SITES = Path(__file__).resolve().parents[1] / "feeds" / "sites"
 SITES_DIR = CHECKOUT_SITES if CHECKOUT_SITES.is_dir() else PACKAGED_SITES
 
 _LIST_KEYS = ("title", "lead", "body", "author", "published", "section", "drop", "captions", "source")
+SELECTOR_KEYS = _LIST_KEYS  #: the ``[select]`` keys, in the order ``--explain`` prints them
 _KNOWN_TOP = {"name", "label", "hosts", "detect", "select", "rules", "tests", "note"}
 
 
