@@ -474,14 +474,37 @@ def test_profile_body_selector_matching_a_stub_falls_back_to_generic(tmp_path):
     assert doc.site == "baomau" and len(doc.paragraphs) == 2
 
 
-def test_untested_profile_gets_the_trafilatura_net(tmp_path):
-    """An unverified profile whose body selector catches only part of the article does not lose the rest."""
-    (tmp_path / "baomau.toml").write_text('name = "baomau"\nhosts = ["baomau.vn"]\n[select]\nbody = [".part-a"]\n',
-                                          encoding="utf-8")
-    html = (SYN / "split-body.html").read_text(encoding="utf-8")
-    doc = extract(Article(url="https://baomau.vn/c.html", html=html), profiles=load_profiles(tmp_path))
-    assert doc.site == "baomau"
-    assert "Đoạn thứ tư cho biết" in spoken(doc) and "Quảng cáo" not in spoken(doc)
+#: the profile key ``fallback``, not whether the profile has test pages, picks the safety net
+FALLBACK = [
+    # id, fallback line, [[tests]] block?, body selector, outcome (text the page must give, or the error)
+    ("trafilatura-net-reads-the-rest", 'fallback = "trafilatura"\n', False, ".part-a", "Đoạn thứ tư cho biết"),
+    ("default-is-trafilatura", "", False, ".part-a", "Đoạn thứ tư cho biết"),
+    ("tested-profile-asking-for-the-net", 'fallback = "trafilatura"\n', True, ".part-a", "Đoạn thứ tư cho biết"),
+    ("generic-no-net", 'fallback = "generic"\n', False, ".part-a", "!Đoạn thứ tư cho biết"),
+    ("generic-when-body-missing", 'fallback = "generic"\n', False, ".gone", "Đoạn thứ tư cho biết"),
+    ("none-refuses-when-body-missing", 'fallback = "none"\n', True, ".gone", "error:body selector matched nothing"),
+    ("none-reads-a-matching-body", 'fallback = "none"\n', False, ".wrap", "Đoạn thứ tư cho biết"),
+]
+
+
+@pytest.mark.parametrize("fallback, tested, body, outcome", [c[1:] for c in FALLBACK], ids=[c[0] for c in FALLBACK])
+def test_profile_fallback_key(fallback, tested, body, outcome, tmp_path):
+    """A profile whose body selector catches only part of the article, or nothing."""
+    tests = '[[tests]]\npage = "synthetic/split-body.html"\n' if tested else ""
+    (tmp_path / "baomau.toml").write_text(f'name = "baomau"\nhosts = ["baomau.vn"]\n{fallback}[select]\n'
+                                          f'body = ["{body}"]\n{tests}', encoding="utf-8")
+    art = Article(url="https://baomau.vn/c.html", html=(SYN / "split-body.html").read_text(encoding="utf-8"))
+    if outcome.startswith("error:"):
+        with pytest.raises(ExtractError, match=outcome[len("error:"):]) as ei:
+            extract(art, profiles=load_profiles(tmp_path))
+        assert "--explain" in ei.value.fix
+        return
+    doc = extract(art, profiles=load_profiles(tmp_path))
+    assert doc.site == "baomau" and "Quảng cáo" not in spoken(doc)
+    if outcome.startswith("!"):
+        assert outcome[1:] not in spoken(doc) and "Đoạn thứ nhất" in spoken(doc)
+    else:
+        assert outcome in spoken(doc)
 
 
 def _baomau_body(tmp_path, selector):
@@ -515,11 +538,11 @@ def test_profile_drift_is_noted_on_the_document(page, body, drift, tmp_path):
 EXPLAIN = [
     ("drifted-profile", "synthetic/dantri-new-body.html",
      [r"^profile: dantri \(picked by the page's canonical link / og:url host dantri\.com\.vn\)$",
-      r"^  body +div\.singular-content +0$", r"^ +\.e-magazine__body +0$", r"^  author +div\.author-name +1$",
+      r"^fallback: trafilatura$", r"^  body +div\.singular-content +0$", r"^ +\.e-magazine__body +0$", r"^  author +div\.author-name +1$",
       r"^body: generic path \(body selector matched nothing; generic extraction used\)$",
       r"^read: 4 paragraphs, \d+ words; lead yes; author Hoàng Lan$"]),
     ("profile-body", "vnexpress/vnexpress-1.html",
-     [r"^profile: vnexpress ", r"^  body +article\.fck_detail +1$", r"^  captions +p\.Image +3$",
+     [r"^profile: vnexpress ", r"^fallback: generic$", r"^  body +article\.fck_detail +1$", r"^  captions +p\.Image +3$",
       r"^body: profile body selector$"]),
     ("no-profile", "synthetic/furniture.html",
      [r"^profile: generic \(no profile matches this page; \d+ profiles loaded\)$", r"^body: generic path$"]),

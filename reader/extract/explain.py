@@ -2,7 +2,8 @@
 
 Which profile was picked and by what, how many nodes each of its selectors matches on the
 page (title, lead, body, author, source, published, section, drop, captions), and where the
-paragraphs came from: the profile's body selector, the generic path, or trafilatura. A site
+paragraphs came from: the profile's body selector, the generic path, or trafilatura (and the
+profile's ``fallback`` key, which allows those). A site
 that changed its markup shows up as a body selector matching 0 nodes.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from reader.errors import ExtractError, ReaderError
 from reader.extract import pick_profile_why
 from reader.extract.blocks import parse, select
-from reader.extract.page import read_page
+from reader.extract.page import GENERIC, read_page
 from reader.extract.profile import SELECTOR_KEYS, load_profiles
 from reader.models import Article, Document
 
@@ -32,6 +33,7 @@ class Explanation:
     picked_by: str  #: explain; in words: "picked by the URL's host dantri.com.vn", "no profile matches …"
     selectors: tuple[SelectorCount, ...] = ()  #: explain; every selector of the profile, in key order
     body: str = ""  #: explain; where the paragraphs came from (page.BODY_*), "" when not read
+    fallback: str = ""  #: explain; the profile's ``fallback`` key ("trafilatura" for the generic path)
     document: Document | None = None  #: explain; the result, None when extraction failed
     error: ReaderError | None = None  #: explain; why extraction failed (the CLI reports it)
 
@@ -51,17 +53,19 @@ def explain(article: Article, *, profiles=None) -> Explanation:
     profile, why = pick_profile_why(article, root, registry)
     counts = tuple(SelectorCount(key, s, len(select(root, (s,), first=False)))
                    for key in SELECTOR_KEYS for s in (getattr(profile, key) if profile else ()))
-    name = profile.name if profile else "generic"
+    name, fallback = (profile.name, profile.fallback) if profile else ("generic", GENERIC.fallback)
     try:
         doc, body = read_page(article, profile, root=root)
     except ReaderError as e:
-        return Explanation(name, why, counts, error=e)
-    return Explanation(name, why, counts, body=body, document=doc)
+        return Explanation(name, why, counts, fallback=fallback, error=e)
+    return Explanation(name, why, counts, body=body, fallback=fallback, document=doc)
 
 
 def explain_lines(x: Explanation) -> list[str]:
     """The explanation as the CLI prints it."""
     out = [f"profile: {x.profile} ({x.picked_by})"]
+    if x.fallback:
+        out.append(f"fallback: {x.fallback}")
     if x.selectors:
         out.append("selectors (nodes matched on the page):")
         width = max(len(c.selector) for c in x.selectors)

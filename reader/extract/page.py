@@ -50,9 +50,13 @@ def read_page(article: Article, profile: SiteProfile | None, *, root=None,
     body = (select(root, prof.body) or [None])[0]
     body_from, why = BODY_PROFILE if body is not None else BODY_GENERIC, None
     if body is None:
-        body = generic.find_body(root)
         if profile is not None and prof.body:
             why = "body selector matched nothing"
+            if prof.fallback == "none":
+                raise ExtractError(subject, f"{prof.name}: {why} (fallback = \"none\")",
+                                   fix="update the profile's select.body (vnreader extract --explain shows what "
+                                       "matches), or set fallback = \"generic\"")
+        body = generic.find_body(root)
     blocks = Walker(drop=prof.drop, captions=prof.captions).run(body) if body is not None else []
 
     desc = meta.description()
@@ -63,7 +67,7 @@ def read_page(article: Article, profile: SiteProfile | None, *, root=None,
         lead = None
 
     paras, caps = _lines(blocks, prof)
-    if profile is not None and _words(paras, caps) < MIN_WORDS:
+    if profile is not None and prof.fallback != "none" and _words(paras, caps) < MIN_WORDS:
         # the profile's body selector matched a stub (the site changed its markup): read it generically
         fallback = generic.find_body(root)
         if fallback is not None and fallback is not body:
@@ -71,8 +75,8 @@ def read_page(article: Article, profile: SiteProfile | None, *, root=None,
                 why = f"body selector matched only {_words(paras, caps)} words"
             body, body_from = fallback, BODY_GENERIC
             paras, caps = _lines(Walker(drop=prof.drop, captions=prof.captions).run(body), prof)
-    if profile is None or not profile.tests:
-        # generic pages, and profiles whose selectors no saved page has verified yet
+    if prof.fallback == "trafilatura":
+        # generic pages, and profiles that ask for the net (those no saved page has verified yet)
         netted = _safety_net(article.html or "", root, paras, caps, prof)
         if netted[0] is not paras:
             body_from = BODY_TRAFILATURA
