@@ -535,6 +535,15 @@ def test_profile_drift_is_noted_on_the_document(page, body, drift, tmp_path):
     assert len(doc.paragraphs) >= 3
 
 
+def test_daily_extract_carries_the_drift_note():
+    """The daily run's extract stage (a feed's site profile) keeps the note its log reads."""
+    from reader.daily import extract_article
+
+    html = (SYN / "dantri-new-body.html").read_text(encoding="utf-8")
+    doc = extract_article(Article(url="https://dantri.com.vn/xa-hoi/a.htm", html=html), site="dantri")
+    assert doc.site == "dantri" and doc.drift == "body selector matched nothing; generic extraction used"
+
+
 EXPLAIN = [
     ("drifted-profile", "synthetic/dantri-new-body.html",
      [r"^profile: dantri \(picked by the page's canonical link / og:url host dantri\.com\.vn\)$",
