@@ -196,7 +196,17 @@ def cmd_extract(a) -> int:
     from reader.fetch import load
 
     _check_input(a.source)
-    doc = extract(load(a.source, max_bytes=a.max_bytes, deadline=a.timeout), captions=a.captions)
+    article = load(a.source, max_bytes=a.max_bytes, deadline=a.timeout)
+    if a.explain:
+        from reader.extract.explain import explain, explain_lines
+
+        x = explain(article)
+        for line in explain_lines(x):
+            print(line)
+        if x.error is not None:
+            raise x.error
+        return 0
+    doc = extract(article, captions=a.captions)
     if a.json:
         _emit({"url": doc.url, "title": doc.title, "lead": doc.lead, "paragraphs": list(doc.paragraphs),
                "author": doc.author, "published": doc.published.isoformat() if doc.published else None,
@@ -433,6 +443,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", metavar="SOURCE", help="a URL, a saved page or text file, or - for standard input")
     p.add_argument("--json", action="store_true", help="print JSON with title, lead, paragraphs and metadata")
     p.add_argument("--captions", action="store_true", help="keep image captions (once, after their paragraph)")
+    p.add_argument("--explain", action="store_true",
+                   help="print which site profile was picked, how many nodes each of its selectors matched, "
+                        "and whether its body selector, the generic path or trafilatura gave the text")
     _max_bytes_arg(p)
     _timeout_arg(p, 30.0)
     p.set_defaults(func=cmd_extract)

@@ -69,6 +69,7 @@ class RunReport:
     feed: Path | None = None
     feed_changed: bool = False
     feed_kept: bool = False  #: every source failed: the last feed was left as it was (no retention either)
+    profile_drift: dict[str, int] = field(default_factory=dict)  #: "profile X: why" → pages read without X's body selector
 
     @property
     def changed(self) -> bool:
@@ -305,12 +306,23 @@ class _Run:
         art = replace(art, source=source.name, title=art.title or entry.title,
                       published=art.published or entry.published, summary=art.summary or entry.summary)
         doc = self.stages.extract(art, site=source.site)
+        if doc.drift:
+            self._drifted(doc, entry.url)
         self.config.limits.check_document(doc, entry.url)
         if doc.published is None and entry.published is not None:
             doc = replace(doc, published=entry.published)
         if not doc.url:
             doc = replace(doc, url=entry.url)
         return doc
+
+    def _drifted(self, doc: Document, url: str) -> None:
+        """A site profile's body selector failed (the site changed its markup): counted each time,
+        logged once per run and site."""
+        what = f"profile {doc.site}: {doc.drift}"
+        first = not any(k.startswith(f"profile {doc.site}: ") for k in self.report.profile_drift)
+        self.report.profile_drift[what] = self.report.profile_drift.get(what, 0) + 1
+        if first:
+            self.log.warning("profile-drift", message=what, item=url)
 
     def _render(self, source: FeedSource, doc: Document) -> Episode:
         return self._stamped(self.stages.render(doc, self.out_dir, engine=source.engine or self.config.engine,

@@ -8,7 +8,8 @@
   otherwise. ``--verbose``: debug lines too (each feed's HTTP outcome, skipped entries).
 
 The summary (stdout) is one line — ``new 3, skipped 22, failed 1, removed 0`` — followed by
-one line per failure with its reason.
+one line per failure with its reason, and one per site profile whose body selector failed
+(``profile dantri: body selector matched nothing; generic extraction used (3 pages)``).
 """
 from __future__ import annotations
 
@@ -122,5 +123,7 @@ def summary_lines(report) -> list[str]:
     for _, reason in report.skipped:
         reasons[reason] = reasons.get(reason, 0) + 1
     out += [f"  skipped {n}: {reason}" for reason, n in sorted(reasons.items())]
+    out += [f"  {what} ({n} page{'s' if n > 1 else ''})"
+            for what, n in sorted(getattr(report, "profile_drift", {}).items())]
     out += [f"  failed {err}" if str(err).startswith(item) else f"  failed {item}: {err}" for item, err in report.failed]
     return out

@@ -62,6 +62,8 @@ class Document:
     section: str | None = None  #: extract; site section ("Thời sự")
     image: str | None = None  #: extract; lead image URL (episode artwork)
     captions: tuple[Caption, ...] = ()  #: extract; read only when captions are asked for
+    drift: str | None = None  #: extract; why the site profile's body selector was not used on this page
+    #: ("body selector matched nothing; generic extraction used"); the daily run warns once per site
 
 
 @dataclass(frozen=True)

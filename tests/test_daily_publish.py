@@ -152,3 +152,52 @@ def test_no_fallback_no_mention(site, tmp_path):
 
     rep = run(write_config(tmp_path / "s.toml", site, GOOD), tmp_path / "out")
     assert all(ep.fell_back_from is None for ep in rep.new) and "fell back" not in summary_lines(rep)[0]
+
+
+# ---------------------------------------------------------------- a site that changed its markup
+def _drifting(site_of):
+    """fake_extract, as if each page's profile body selector had matched nothing."""
+    from dataclasses import replace
+
+    from daily_support import fake_extract
+
+    def extract(article, **kw):
+        return replace(fake_extract(article, **kw), site=site_of(article.url),
+                       drift="body selector matched nothing; generic extraction used")
+    return extract
+
+
+DRIFTS = [
+    ("same-site-twice", lambda url: "dantri", {"profile dantri": 2}),
+    ("two-sites", lambda url: "dantri" if "suckhoe" in url else "tuoitre", {"profile dantri": 1, "profile tuoitre": 1}),
+]
+
+
+@pytest.mark.parametrize("site_of, counts", [c[1:] for c in DRIFTS], ids=[c[0] for c in DRIFTS])
+def test_profile_drift_is_logged_once_per_site_and_counted(site_of, counts, site, tmp_path):
+    from reader.logs import summary_lines
+
+    cfg = write_config(tmp_path / "s.toml", site, [{"name": "VnExpress", "url": "/feeds/vnexpress-2.xml", "limit": 2}])
+    for attempt in ("first run", "second run"):  # once per run: a later run says it again
+        log = io.StringIO()
+        rep = daily.run(load_sources(cfg), out_dir=tmp_path / attempt, base_url=BASE, log=RunLog(stream=log), now=NOW,
+                        stages=daily.Stages(extract=_drifting(site_of), render=FakeRenderer().render))
+        assert not rep.failed and len(rep.new) == 2, attempt
+        warnings = [line for line in log.getvalue().splitlines() if "event=profile-drift" in line]
+        assert len(warnings) == len(counts) and all(" WARNING " in w for w in warnings)
+        for name in counts:
+            assert sum(f'message="{name}: body selector matched nothing; generic extraction used"' in w
+                       for w in warnings) == 1
+        assert {k.split(":")[0]: n for k, n in rep.profile_drift.items()} == counts
+        for name, n in counts.items():
+            assert (f"  {name}: body selector matched nothing; generic extraction used ({n} page{'s' if n > 1 else ''})"
+                    in summary_lines(rep))
+
+
+def test_no_drift_no_mention(site, tmp_path):
+    from reader.logs import summary_lines
+
+    log = io.StringIO()
+    rep = run(write_config(tmp_path / "s.toml", site, GOOD), tmp_path / "out", stream=log)
+    assert rep.profile_drift == {} and "profile-drift" not in log.getvalue()
+    assert not any("selector" in line for line in summary_lines(rep))

@@ -85,6 +85,15 @@ def test_profile_has_tests_or_says_why_not(profile):
 
 
 @pytest.mark.parametrize("profile", PROFILES, ids=[p.name for p in PROFILES])
+def test_profile_sets_its_fallback(profile):
+    """Each shipped profile chooses its safety net in so many words (docs/extraction.md, "fallback")."""
+    import tomllib
+
+    data = tomllib.loads(Path(profile.path).read_text(encoding="utf-8"))
+    assert data.get("fallback") in ("trafilatura", "generic", "none")
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=[p.name for p in PROFILES])
 def test_profile_is_picked_by_host(profile):
     host = profile.hosts[0]
     art = Article(url=f"https://www.{host}/some-article.html", html="<html><body><p>x</p></body></html>")
@@ -97,6 +106,7 @@ BAD_PROFILES = [
     ("bad-pattern", {"name": "x", "hosts": ["x.vn"], "rules": {"drop_lines": ["(unclosed"]}}, "bad pattern"),
     ("not-a-list", {"name": "x", "hosts": 3}, "hosts must be"),
     ("test-without-page", {"name": "x", "hosts": ["x.vn"], "tests": [{"contains": ["a"]}]}, "no page"),
+    ("bad-fallback", {"name": "x", "hosts": ["x.vn"], "fallback": "maybe"}, "fallback must be one of"),
 ]
 
 

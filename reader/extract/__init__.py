@@ -20,7 +20,7 @@ from reader.extract.plaintext import extract_text
 from reader.extract.profile import SiteProfile, SiteTest, host_of, load_profiles
 from reader.models import Article, Document
 
-__all__ = ["extract", "pick_profile", "load_profiles", "SiteProfile", "SiteTest", "GENERIC"]
+__all__ = ["extract", "pick_profile", "pick_profile_why", "load_profiles", "SiteProfile", "SiteTest", "GENERIC"]
 
 
 def extract(article: Article, *, captions: bool = False, profiles: tuple[SiteProfile, ...] | None = None,
@@ -47,19 +47,25 @@ def extract(article: Article, *, captions: bool = False, profiles: tuple[SitePro
 def pick_profile(article: Article, root, profiles: tuple[SiteProfile, ...]) -> SiteProfile | None:
     """First profile whose hosts match the URL; else the page's own canonical / og:url host; else
     its og:site_name. None = generic."""
+    return pick_profile_why(article, root, profiles)[0]
+
+
+def pick_profile_why(article: Article, root, profiles: tuple[SiteProfile, ...]) -> tuple[SiteProfile | None, str]:
+    """``pick_profile``, and in words what picked it (``vnreader extract --explain``)."""
     host = host_of(article.url)
     for p in profiles:
         if p.matches_host(host):
-            return p
+            return p, f"picked by the URL's host {host}"
     meta = PageMeta(root)
     page_host = host_of(meta.canonical())
     for p in profiles:
         if p.matches_host(page_host):
-            return p
+            return p, f"picked by the page's canonical link / og:url host {page_host}"
     name = meta.site_name()
     if name:
         key = fold_key(name)
         for p in profiles:
             if key in {fold_key(n) for n in p.site_names}:
-                return p
-    return None
+                return p, f"picked by the page's og:site_name {name!r}"
+    seen = host or page_host
+    return None, f"no profile matches {'host ' + seen if seen else 'this page'}; {len(profiles)} profiles loaded"

@@ -140,9 +140,9 @@ def byline_of(line: str) -> str | None:
         return None
     if _PV.match(text):
         return text.rstrip(".")
-    credited = re.match(r"^(?P<name>.+?)\s*\((theo|nguồn)\s+[^()]{2,40}\)$", text, re.I)
+    credited = _CREDITED.match(text)
     if credited and byline_of(credited.group("name")):
-        return text  # "Thanh Tâm (Theo Reuters)"
+        return text  # "Thanh Tâm (Theo Reuters)", "Minh Anh (tổng hợp)"
     words = text.replace("-", " ").replace(",", " ").replace("/", " ").split()
     if not 1 <= len(words) <= 6:
         return None
@@ -156,6 +156,10 @@ def byline_of(line: str) -> str | None:
         return text
     return None
 
+
+#: a name with its credit in brackets: "Thanh Tâm (Theo Reuters)", "Minh Anh (tổng hợp)", "Hà Linh (lược dịch)"
+_CREDITED = re.compile(r"^(?P<name>.+?)\s*\(((theo|nguồn)\s+[^()]{2,40}|tổng hợp[^()]{0,40}|(lược |biên )?dịch[^()]{0,40})\)$",
+                       re.I)
 
 _CREDIT_LINE = re.compile(r"^(Bài và ảnh|Bài, ảnh|Bài/ảnh|Ảnh và bài|Bài|Thực hiện|Tác giả|Nhóm thực hiện|Nhóm tác giả)"
                           r"\s*:\s*(?P<name>[^.!?]{2,60})$", re.I)
@@ -186,8 +190,9 @@ def tidy_author(text: str | None) -> str | None:
 
     Whitespace and comma spacing fixed ("Thế Duyệt , Đời sống" → "Thế Duyệt, Đời sống"); label
     prefixes dropped ("Tác giả: …", and "Theo …" before a name: CMSes that print "Theo Phạm
-    Trường" mean "by"); an outlet code glued to the name split off ("Tâm HằngTTXVN" →
-    "Tâm Hằng, TTXVN").
+    Trường" mean "by"); a trailing post time or date cut ("Minh Anh08:30 12/11/2026" → "Minh
+    Anh"); an outlet code glued to the name split off ("Tâm HằngTTXVN" → "Tâm Hằng, TTXVN");
+    a bracketed credit kept whole ("Minh Anh (tổng hợp)"), unpaired edge brackets dropped.
     """
     if not text:
         return None
@@ -195,9 +200,41 @@ def tidy_author(text: str | None) -> str | None:
     text = re.sub(r"\s+([,;])", r"\1", text)
     text = re.sub(r"^(Tác giả|Bài|Bài và ảnh|Nhóm tác giả|By)\s*:\s*", "", text, flags=re.I)
     text = re.sub(r"^\(?\s*Theo\s+(?=\S)", "", text)
+    text = _STAMP.sub("", text)
     text = _split_glued_outlet(text)
-    text = text.strip(" -–|,()")
+    text = _strip_brackets(text)
     return text or None
+
+
+#: a post time / date at the end of a byline, glued or not ("Minh Anh08:30 12/11/2026",
+#: "Hoàng Lan Thứ năm, 12/11/2026 - 08:30"): a wrapper classed author-… holds the time too
+_STAMP = re.compile(r"[\s,|·•–-]*(?:(?:Thứ\s+(?:hai|ba|tư|năm|sáu|bảy)|Chủ\s+nhật)\s*,?\s*)?"
+                    r"\d{1,2}(?:[:hg]\d{2}|[/.-]\d{1,2}[/.-]\d{2,4})[\d\s:/.,hg()+GMTngày-]*$", re.I)
+
+
+def _strip_brackets(text: str) -> str:
+    """Edge separators off, and brackets only when they do not pair: "(TTXVN)" → "TTXVN",
+    "VnExpress)" → "VnExpress", but "Minh Anh (tổng hợp)" stays whole (a credit, not decoration)."""
+    while True:
+        t = text.strip(" -–|,")
+        if t.startswith("(") and t.endswith(")") and _balanced(t[1:-1]):
+            t = t[1:-1]
+        elif t.endswith(")") and t.count(")") > t.count("("):
+            t = t[:-1]
+        elif t.startswith("(") and t.count("(") > t.count(")"):
+            t = t[1:]
+        if t == text:
+            return t
+        text = t
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for c in text:
+        depth += (c == "(") - (c == ")")
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def _split_glued_outlet(text: str) -> str:

@@ -24,10 +24,11 @@ _PARA_TAGS = ("p", "h2", "h3", "li", "blockquote", "pre")
 
 def find_lead(root, description: str | None, *, strict: bool = False) -> str | None:
     """The sapo: a lead-classed element whose text starts like the page's meta description, else
+    the first heading or paragraph whose text *is* the description (``stated_lead``), else
     (unless ``strict``) the first lead-classed element outside furniture and teaser lists."""
     first = None
     for el in select(root, LEAD_SELECTORS, first=False) + _all_matches(root):
-        if any(is_furniture_el(a, inside_body=False) for a in el.iterancestors() if a.tag not in ("body", "html")):
+        if _in_furniture(el):
             continue
         text = squash(inline_text(el).replace(BR, " "))
         if len(text) < 30:
@@ -36,7 +37,38 @@ def find_lead(root, description: str | None, *, strict: bool = False) -> str | N
             return text
         if first is None and not any(a.tag in ("li", "a") for a in el.iterancestors()):
             first = text
+    stated = stated_lead(root, description)
+    if stated:
+        return stated
     return None if strict else first
+
+
+_STATED_TAGS = ("h2", "h3", "h4", "p")
+
+
+def stated_lead(root, description: str | None) -> str | None:
+    """The first unclassed heading or paragraph equal to the meta description (whitespace, NFC and
+    an outlet tag folded): the page states its sapo there (Dân trí's newer template prints it as a
+    bare ``<h2>``). Risk: none in prose, since an equal line *is* the page's own summary; elements in
+    teaser lists, links and furniture are passed over."""
+    if not description:
+        return None
+    want = fold_key(strip_dateline(squash(description)))
+    if len(want) < 30:
+        return None
+    for el in root.iter(*_STATED_TAGS):
+        text = squash(inline_text(el).replace(BR, " "))
+        if fold_key(strip_dateline(text)) != want:
+            continue
+        if (_in_furniture(el) or is_furniture_el(el, inside_body=False)
+                or any(a.tag in ("li", "a", "head") for a in el.iterancestors())):
+            continue
+        return text
+    return None
+
+
+def _in_furniture(el) -> bool:
+    return any(is_furniture_el(a, inside_body=False) for a in el.iterancestors() if a.tag not in ("body", "html"))
 
 
 def _all_matches(root) -> list:

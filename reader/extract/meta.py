@@ -6,6 +6,7 @@ dateline "19/7/2026, 22:35"). Every reader here returns None rather than guess.
 """
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -108,10 +109,11 @@ class PageMeta:
         return self.meta("description", "og:description", "twitter:description")
 
     def author(self, selectors=()) -> str | None:
-        for el in select(self.root, selectors):
-            t = tidy_author(el.text_content())
-            if t:
-                return t
+        """The profile's selector (every name it matches, see ``join_names``), else JSON-LD, else a
+        visible author-classed element."""
+        name = join_names(select(self.root, selectors, first=False))
+        if name:
+            return name
         name = self.author_ld()
         if name:
             return name
@@ -124,7 +126,7 @@ class PageMeta:
         for a in _as_list(art.get("author")):
             name = a.get("name") if isinstance(a, dict) else a
             if isinstance(name, str) and (not isinstance(a, dict) or a.get("@type", "Person") == "Person"):
-                names.append(squash(name))
+                names.append(squash(html.unescape(name)))  # CMSes write "Nguy&#7877;n" inside the JSON
         names = [n for n in names if n and not _ORG_HINT.search(n) and fold_key(n) not in self._site_keys()]
         return tidy_author(", ".join(names)) if names else None
 
@@ -231,6 +233,51 @@ class PageMeta:
 
     def site_name(self) -> str | None:
         return self.meta("og:site_name", "application-name")
+
+
+#: what may stand between two names on a byline: "Minh Anh - Hoàng Lan", "A, B", "A & B", "A và B"
+_NAME_SEP = re.compile(r"^\s*([,;&/–—-]|và)?\s*$")
+_SHORT_BYLINE = 200  #: characters: names further apart than this are not one byline (teaser cards)
+
+
+def join_names(els) -> str | None:
+    """Every author an author selector matched, joined as the page shows them.
+
+    A selector that matches each name (``div.author-name`` twice) used to give only the first.
+    Repeats (a header and a footer byline) count once. Names are joined with the separator the
+    page prints between them ("Minh Anh - Hoàng Lan"), else ", " (names in separate blocks).
+    Risk: a selector that also matches teaser cards' authors; names whose nearest common
+    element holds more than a short byline's text are therefore not joined (the first wins).
+    """
+    found: list[tuple[str, object]] = []
+    for el in els:
+        t = tidy_author(el.text_content())
+        if t and fold_key(t) not in {fold_key(n) for n, _ in found}:
+            found.append((t, el))
+    if len(found) < 2:
+        return found[0][0] if found else None
+    shared = _common_ancestor([el for _, el in found])
+    text = squash(shared.text_content()) if shared is not None else ""
+    if not text or len(text) > _SHORT_BYLINE:
+        return found[0][0]
+    out, pos = found[0][0], text.find(found[0][0])
+    for (prev, _), (name, _) in zip(found, found[1:]):
+        start = text.find(name, pos + len(prev)) if pos >= 0 else -1
+        between = text[pos + len(prev):start] if start >= 0 else ""
+        sep = between.strip() if start >= 0 and _NAME_SEP.match(between) else ","
+        out += ", " if sep in ("", ",") else f" {sep} "
+        out += name
+        pos = start
+    return out
+
+
+def _common_ancestor(els):
+    chains = [[el, *el.iterancestors()] for el in els]
+    others = [set(map(id, c)) for c in chains[1:]]
+    for a in chains[0]:
+        if all(id(a) in o for o in others):
+            return a
+    return None
 
 
 def _as_list(v) -> list:

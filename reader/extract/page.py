@@ -26,6 +26,18 @@ PAYWALL_WORDS = 150  #: a body this short carrying a paywall phrase is a teaser
 
 
 def extract_page(article: Article, profile: SiteProfile | None, *, root=None, captions: bool = False) -> Document:
+    return read_page(article, profile, root=root, captions=captions)[0]
+
+
+#: where the paragraphs came from (``read_page``; ``vnreader extract --explain`` prints it)
+BODY_PROFILE = "profile body selector"
+BODY_GENERIC = "generic path"
+BODY_TRAFILATURA = "trafilatura"
+
+
+def read_page(article: Article, profile: SiteProfile | None, *, root=None,
+              captions: bool = False) -> tuple[Document, str]:
+    """``extract_page``, and where its paragraphs came from (``BODY_*``)."""
     subject = article.url or article.origin or "page"
     try:
         root = root if root is not None else parse(article.html or "")
@@ -36,7 +48,14 @@ def extract_page(article: Article, profile: SiteProfile | None, *, root=None, ca
     title = meta.title(prof.title) or (squash(article.title) if article.title else None)
 
     body = (select(root, prof.body) or [None])[0]
+    body_from, why = BODY_PROFILE if body is not None else BODY_GENERIC, None
     if body is None:
+        if profile is not None and prof.body:
+            why = "body selector matched nothing"
+            if prof.fallback == "none":
+                raise ExtractError(subject, f"{prof.name}: {why} (fallback = \"none\")",
+                                   fix="update the profile's select.body (vnreader extract --explain shows what "
+                                       "matches), or set fallback = \"generic\"")
         body = generic.find_body(root)
     blocks = Walker(drop=prof.drop, captions=prof.captions).run(body) if body is not None else []
 
@@ -48,15 +67,22 @@ def extract_page(article: Article, profile: SiteProfile | None, *, root=None, ca
         lead = None
 
     paras, caps = _lines(blocks, prof)
-    if profile is not None and _words(paras, caps) < MIN_WORDS:
+    if profile is not None and prof.fallback != "none" and _words(paras, caps) < MIN_WORDS:
         # the profile's body selector matched a stub (the site changed its markup): read it generically
         fallback = generic.find_body(root)
         if fallback is not None and fallback is not body:
-            body = fallback
+            if body_from == BODY_PROFILE:
+                why = f"body selector matched only {_words(paras, caps)} words"
+            body, body_from = fallback, BODY_GENERIC
             paras, caps = _lines(Walker(drop=prof.drop, captions=prof.captions).run(body), prof)
-    if profile is None or not profile.tests:
-        # generic pages, and profiles whose selectors no saved page has verified yet
-        paras, caps = _safety_net(article.html or "", root, paras, caps, prof)
+    if prof.fallback == "trafilatura":
+        # generic pages, and profiles that ask for the net (those no saved page has verified yet)
+        netted = _safety_net(article.html or "", root, paras, caps, prof)
+        if netted[0] is not paras:
+            body_from = BODY_TRAFILATURA
+        paras, caps = netted
+    # the site changed its markup: the daily run says so once per site (Document.drift)
+    drift = f"{why}; {'trafilatura' if body_from == BODY_TRAFILATURA else 'generic extraction'} used" if why else None
 
     # lead: the sapo element, else a first paragraph that the page describes as its summary
     if not lead and paras and desc and _same_start(paras[0][0], desc):
@@ -129,7 +155,7 @@ def extract_page(article: Article, profile: SiteProfile | None, *, root=None, ca
     return Document(title=title, paragraphs=tuple(texts), lead=lead or None, author=author,
                     published=meta.published(prof.published) or article.published,
                     url=url, site=prof.name, section=meta.section(prof.section),
-                    image=meta.image() or body_image(body, url), captions=tuple(caption_list))
+                    image=meta.image() or body_image(body, url), captions=tuple(caption_list), drift=drift), body_from
 
 
 def body_image(body, base: str | None) -> str | None:

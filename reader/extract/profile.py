@@ -23,7 +23,10 @@ PACKAGED_SITES = Path(__file__).resolve().parents[1] / "feeds" / "sites"
 SITES_DIR = CHECKOUT_SITES if CHECKOUT_SITES.is_dir() else PACKAGED_SITES
 
 _LIST_KEYS = ("title", "lead", "body", "author", "published", "section", "drop", "captions", "source")
-_KNOWN_TOP = {"name", "label", "hosts", "detect", "select", "rules", "tests", "note"}
+SELECTOR_KEYS = _LIST_KEYS  #: the ``[select]`` keys, in the order ``--explain`` prints them
+_KNOWN_TOP = {"name", "label", "hosts", "detect", "select", "rules", "tests", "note", "fallback"}
+#: what reads a page when the profile's selectors fall short (docs/extraction.md, "fallback")
+FALLBACKS = ("trafilatura", "generic", "none")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class SiteProfile:
     drop_lines: tuple[str, ...] = ()  #: extra line patterns (regex) that are furniture here
     speak_captions: bool = False  #: photo-story site: captions are the body
     byline_last: bool = True  #: a short last paragraph may be the byline
+    fallback: str = "trafilatura"  #: body selector fails → generic path; "trafilatura" also runs the
+    #: trafilatura net (used when it finds 1.5× the words); "none": no fallback, the page is refused
     tests: tuple[SiteTest, ...] = ()  #: saved pages with must/must-not strings
     note: str = ""  #: free text (e.g. why a profile has no test page)
     path: str = ""  #: the TOML file it came from
@@ -118,6 +123,10 @@ def parse_profile(path: Path, data: dict) -> SiteProfile:
             re.compile(p)
         except re.error as e:
             raise ConfigError(path, f"rules.drop_lines: bad pattern {p!r}: {e}") from e
+    fallback = data.get("fallback", "trafilatura")
+    if fallback not in FALLBACKS:
+        raise ConfigError(path, f"fallback must be one of {', '.join(map(repr, FALLBACKS))}, not {fallback!r}",
+                          fix="see docs/extraction.md, \"fallback\"")
     tests = []
     for i, t in enumerate(data.get("tests", [])):
         if "page" not in t:
@@ -129,7 +138,7 @@ def parse_profile(path: Path, data: dict) -> SiteProfile:
     return SiteProfile(name=name, hosts=_strs(path, "hosts", data.get("hosts")), label=data.get("label", name),
                        site_names=_strs(path, "detect.site_names", detect.get("site_names")),
                        drop_lines=drop_lines, speak_captions=bool(rules.get("speak_captions", False)),
-                       byline_last=bool(rules.get("byline_last", True)), tests=tuple(tests),
+                       byline_last=bool(rules.get("byline_last", True)), tests=tuple(tests), fallback=fallback,
                        note=str(data.get("note", "")), path=str(path), **kw)
 
 
