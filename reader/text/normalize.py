@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from reader.text import lexicon as _lexicon
+from reader.text.definitions import NO_DEFINITIONS, Definitions
 from reader.text.numbers import (
     read_decimal,
     read_digits,
@@ -792,8 +793,12 @@ RULES = (
 )
 
 
-def normalize(text: str, rules=RULES) -> str:
-    """The spoken form of ``text``: every rule in order (a rule whose trigger finds nothing is skipped)."""
+def normalize(text: str, rules=RULES, *, defined: Definitions = NO_DEFINITIONS) -> str:
+    """The spoken form of ``text``: every rule in order (a rule whose trigger finds nothing is skipped).
+
+    Right after the operator lexicon, abbreviations the document has defined (``defined``, from
+    the sentences before) or that ``text`` defines itself are read as their long form
+    (``reader/text/definitions.py``)."""
     has_digit = None
     for rule in rules:
         trigger = getattr(rule, "trigger", None)
@@ -806,6 +811,8 @@ def normalize(text: str, rules=RULES) -> str:
             if not trigger.search(text):
                 continue
         text = rule(text)
+        if rule is operator_lexicon:
+            text = defined.expand(text)
     return text
 
 
