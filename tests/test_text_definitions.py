@@ -7,13 +7,14 @@ from reader.text.definitions import Definitions, find_definitions
 
 # (id, text, [(short form, long form)])
 FOUND = [
-    ("long-then-short", "tính thanh khoản của ngân hàng thương mại (NHTM) được xem",
-     [("NHTM", "ngân hàng thương mại")]),
-    ("short-then-long", "NHCSXH (Ngân hàng Chính sách xã hội) cho vay", [("NHCSXH", "Ngân hàng Chính sách xã hội")]),
+    ("long-then-short", "tính thanh khoản của quỹ tín dụng nhân dân (QTDND) được xem",
+     [("QTDND", "quỹ tín dụng nhân dân")]),
+    ("short-then-long", "QTDND (Quỹ tín dụng nhân dân) cho vay", [("QTDND", "Quỹ tín dụng nhân dân")]),
+    ("listed-now", "ngân hàng thương mại (NHTM) và Thanh tra Chính phủ (TTCP)", []),
     ("skips-va", "Bộ Giáo dục và Đào tạo (GDĐT) có công văn", []),  # GDĐT is in the word list
     ("skips-va-unlisted", "Sở Khoa học và Đầu tư (KHĐT) có công văn", [("KHĐT", "Khoa học và Đầu tư")]),
     ("called", "Công ty Vạn Thịnh Phát (sau đây gọi tắt là VTP) ký", [("VTP", "Vạn Thịnh Phát")]),
-    ("called-quoted", "Thanh tra Chính phủ, gọi tắt là “TTCP”, kết luận", [("TTCP", "Thanh tra Chính phủ")]),
+    ("called-quoted", "Ban Quản lý dự án, gọi tắt là “BQLDA”, kết luận", [("BQLDA", "Ban Quản lý dự án")]),
     ("hyphenated", "công ty chứng khoán - quỹ (CK-Q) mở", [("CK-Q", "chứng khoán - quỹ")]),
     ("initials-differ", "Phòng Cảnh sát giao thông (CAX) tuần tra", []),
     ("word-list-wins", "Tòa án nhân dân (TAND) tỉnh", []),
@@ -30,18 +31,18 @@ def test_find_definitions(text, want):
 
 # (id, earlier sentences of the document, sentence, its spoken form)
 EXPAND = [
-    ("later-sentence", ["Thanh tra Chính phủ (TTCP) vừa có kết luận."], "TTCP kiến nghị xử lý.",
-     "Thanh tra Chính phủ kiến nghị xử lý."),
-    ("same-sentence-after", [], "Thanh tra Chính phủ (TTCP) kết luận, TTCP kiến nghị.",
-     "Thanh tra Chính phủ (tê tê xê pê) kết luận, Thanh tra Chính phủ kiến nghị."),
-    ("same-sentence-before", [], "TTCP nói: Thanh tra Chính phủ (TTCP) kết luận.",
-     "tê tê xê pê nói: Thanh tra Chính phủ (tê tê xê pê) kết luận."),
-    ("not-inside-code", ["Thanh tra Chính phủ (TTCP) vừa có kết luận."], "Văn bản 12/TTCP-C.",
-     "Văn bản mười hai trên tê tê xê pê xê."),
-    ("not-part-of-word", ["Thanh tra Chính phủ (TTCP) vừa có kết luận."], "Mã TTCPX.", "Mã TTCPX."),
-    ("undefined", [], "TTCP kiến nghị xử lý.", "tê tê xê pê kiến nghị xử lý."),
-    ("first-definition-wins", ["Thanh tra Chính phủ (TTCP) vừa có kết luận.", "Trung tâm Chính phủ (TTCP)."],
-     "TTCP kiến nghị.", "Thanh tra Chính phủ kiến nghị."),
+    ("later-sentence", ["Ban Quản lý dự án (BQLDA) vừa có kết luận."], "BQLDA kiến nghị xử lý.",
+     "Ban Quản lý dự án kiến nghị xử lý."),
+    ("same-sentence-after", [], "Ban Quản lý dự án (BQLDA) kết luận, BQLDA kiến nghị.",
+     "Ban Quản lý dự án (bê quy e lờ dê a) kết luận, Ban Quản lý dự án kiến nghị."),
+    ("same-sentence-before", [], "BQLDA nói: Ban Quản lý dự án (BQLDA) kết luận.",
+     "bê quy e lờ dê a nói: Ban Quản lý dự án (bê quy e lờ dê a) kết luận."),
+    ("not-inside-code", ["Ban Quản lý dự án (BQLDA) vừa có kết luận."], "Văn bản 12/BQLDA-C.",
+     "Văn bản mười hai trên bê quy e lờ dê a xê."),
+    ("not-part-of-word", ["Ban Quản lý dự án (BQLDA) vừa có kết luận."], "Mã BQLDAX.", "Mã BQLDAX."),
+    ("undefined", [], "BQLDA kiến nghị xử lý.", "bê quy e lờ dê a kiến nghị xử lý."),
+    ("first-definition-wins", ["Ban Quản lý dự án (BQLDA) vừa có kết luận.", "Ban Quy hoạch Liên Doanh An (BQLDA)."],
+     "BQLDA kiến nghị.", "Ban Quản lý dự án kiến nghị."),
     ("long-form-normalised", ["Tổng công ty Đường sắt (TCTĐS) vừa họp."], "TCTĐS có 2 tuyến.",
      "Tổng công ty Đường sắt có hai tuyến."),
 ]
@@ -57,8 +58,8 @@ def test_expand_after_definition(earlier, text, want):
 
 def test_definitions_are_frozen_and_learning_returns_a_new_table():
     empty = Definitions()
-    learned = empty.learn("Thanh tra Chính phủ (TTCP) vừa có kết luận.")
-    assert empty.pairs == () and learned.pairs == (("TTCP", "Thanh tra Chính phủ"),)
+    learned = empty.learn("Ban Quản lý dự án (BQLDA) vừa có kết luận.")
+    assert empty.pairs == () and learned.pairs == (("BQLDA", "Ban Quản lý dự án"),)
     with pytest.raises(AttributeError):
         learned.pairs = ()
 
@@ -68,12 +69,12 @@ def _doc(*paras):
 
 
 def test_sentences_thread_definitions_through_the_document():
-    doc = _doc("Thanh tra Chính phủ (TTCP) vừa có kết luận. Theo TTCP, sai phạm kéo dài.",
-               "TTCP kiến nghị xử lý.")
+    doc = _doc("Ban Quản lý dự án (BQLDA) vừa có kết luận. Theo BQLDA, sai phạm kéo dài.",
+               "BQLDA kiến nghị xử lý.")
     spoken = [s.spoken for s in sentences(doc)]
-    assert spoken[2:] == ["Theo Thanh tra Chính phủ, sai phạm kéo dài.", "Thanh tra Chính phủ kiến nghị xử lý."]
+    assert spoken[2:] == ["Theo Ban Quản lý dự án, sai phạm kéo dài.", "Ban Quản lý dự án kiến nghị xử lý."]
 
 
 def test_definitions_stay_in_their_document():
-    sentences(_doc("Thanh tra Chính phủ (TTCP) vừa có kết luận."))
-    assert [s.spoken for s in sentences(_doc("TTCP kiến nghị xử lý."))][1] == "tê tê xê pê kiến nghị xử lý."
+    sentences(_doc("Ban Quản lý dự án (BQLDA) vừa có kết luận."))
+    assert [s.spoken for s in sentences(_doc("BQLDA kiến nghị xử lý."))][1] == "bê quy e lờ dê a kiến nghị xử lý."
