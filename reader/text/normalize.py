@@ -180,6 +180,52 @@ def phone_numbers(text: str) -> str:
     return _PHONE.sub(lambda m: ", ".join(read_digits(g) for g in (m.group(1), m.group(3), m.group(4))), text)
 
 
+@lru_cache(maxsize=None)
+def _senses() -> dict[str, tuple[tuple[str, str, str], ...]]:
+    """``data/senses.tsv``: written form → ((spoken, side, cue), ...) in file order."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for line in (DATA / "senses.tsv").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        written, spoken, cue = (unicodedata.normalize("NFC", p.strip()) for p in line.split("\t"))
+        side, _, word = cue.partition(" ")
+        out.setdefault(written, []).append((spoken, side, word))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=None)
+def _sense_re() -> re.Pattern:
+    return re.compile(r"(?<![\w.&/-])(" + _alt(_senses()) + r")(\.(?=\s*[^\W_]))?(?![\w&/-])")
+
+
+_SENSE_PLATE = re.compile(r"\.?[\s:]*\d{2}[A-ZĐ]{1,2}\d?\s?[-.]?\s?\d{3}")
+_SENSE_NAME = re.compile(r"\.?\s+[A-ZĐÀ-Ỹ][^\W\d_A-ZĐ]")
+
+
+def _sense_selected(s: str, m: re.Match, side: str, cue: str) -> bool:
+    if side == "after":
+        return _prev_word(s, m.start()) == cue
+    if cue == "plate":
+        return _SENSE_PLATE.match(s, m.end(1)) is not None
+    return cue == "name" and _SENSE_NAME.match(s, m.end(1)) is not None
+
+
+@when(r"BS")
+def senses(text: str) -> str:
+    """Short forms read by their neighbours (``senses.tsv``): ``BS`` before a plate number or after
+    *xe*, *biển*, *mang* → *biển số*; before a name → *bác sĩ*. When nothing selects, the word is
+    left to ``abbreviations`` (``BS`` → *bác sĩ*). Runs before ``licence_plates`` so the plate is
+    still digits. Risk: a doctor named right after *xe* (``xe BS Minh``) reads as a plate."""
+    senses_ = _senses()
+
+    def one(m: re.Match) -> str:
+        for spoken, side, cue in senses_[m.group(1)]:
+            if _sense_selected(m.string, m, side, cue):
+                return spoken  # a dot after it ("BS. Trần") is swallowed
+        return m.group(0)
+    return _sense_re().sub(one, text)
+
+
 _PLATE = _Guarded(r"(\d{2})([A-ZĐ]{1,2}\d?)-(\d{3})(?:\.?(\d{2}))?(?![\w])")
 
 
@@ -761,6 +807,7 @@ RULES = (
     operator_lexicon,
     urls_and_emails,
     phone_numbers,
+    senses,
     licence_plates,
     document_codes,
     abbreviations,
