@@ -33,6 +33,8 @@ RULE_CASES = {
         ("masked", "xe 14A-130... 23 lần", "xe mười bốn a một ba không... 23 lần"),
     ],
     N.document_codes: [
+        ("law-legislature-number", "Luật số 32/2024/QH15", "Luật số ba mươi hai trên hai nghìn không trăm hai mươi bốn trên quy hát mười lăm"),
+        ("law-older-legislature", "Luật 100/2015/QH13 sửa", "Luật một trăm trên hai nghìn không trăm mười lăm trên quy hát mười ba sửa"),
         ("resolution", "Nghị quyết 10-NQ/TU", "Nghị quyết mười en quy trên tê u"),
         ("decree", "Nghị định 45/2024/NĐ-CP", "Nghị định bốn mươi lăm trên hai nghìn không trăm hai mươi bốn trên en đê xê pê"),
         ("decision", "Quyết định 123/QĐ-UBND", "Quyết định một trăm hai mươi ba trên quy đê u bê en dê"),
@@ -124,6 +126,9 @@ RULE_CASES = {
         ("bad-month-untouched", "số 25/13/24", "số 25/13/24"),
     ],
     N.month_years: [
+        ("t-short-month", "Giá T11/2025 tăng", "Giá tháng mười một năm hai nghìn không trăm hai mươi lăm tăng"),
+        ("t-short-month-dash", "từ T3-2024", "từ tháng ba năm hai nghìn không trăm hai mươi bốn"),
+        ("t-inside-word-untouched", "AT11/2025", "AT11/2025"),
         ("thang-dash", "tháng 9-2017", "tháng chín năm hai nghìn không trăm mười bảy"),
         ("thang-dot", "tháng 1.2018", "tháng một năm hai nghìn không trăm mười tám"),
         ("slash-adds-thang", "ra mắt 3/2017", "ra mắt tháng ba năm hai nghìn không trăm mười bảy"),
@@ -133,6 +138,10 @@ RULE_CASES = {
         ("dash-after-date-cue", "từ 3-2017 đến nay", "từ tháng ba năm hai nghìn không trăm mười bảy đến nay"),
     ],
     N.day_months: [
+        ("holiday-dip", "Dịp 30-4 năm nay", "Dịp ngày ba mươi tháng tư năm nay"),
+        ("holiday-le", "lễ 2-9", "lễ ngày hai tháng chín"),
+        ("last-year-phrase", "hôm 4-9 năm ngoái", "hôm ngày bốn tháng chín năm ngoái"),
+        ("range-of-years-kept", "từ 3-5 năm", "từ 3-5 năm"),
         ("cue-sang-dot", "Sáng 9.1", "Sáng ngày chín tháng một"),
         ("cue-ngay-dash", "ngày 29-8", "ngày hai mươi chín tháng tám"),
         ("cue-ngay-zero-month", "ngày 24.08", "ngày hai mươi bốn tháng tám"),
@@ -273,6 +282,9 @@ RULE_CASES = {
         ("zoom-untouched", "zoom 2x, 10x.", "zoom 2x, 10x."),
     ],
     N.numbers: [
+        ("zero-padded-count-months", "trong 06 tháng", "trong sáu tháng"),
+        ("zero-padded-count-people", "làm chết 08 người", "làm chết tám người"),
+        ("zero-padded-alone-digits", "mã (03)", "mã (không ba)"),
         ("thousands-dot", "24.500", "hai mươi bốn nghìn năm trăm"),
         ("decimal-comma", "4,37", "bốn phẩy ba mươi bảy"),
         ("thousands-and-decimal", "1.949,8", "một nghìn chín trăm bốn mươi chín phẩy tám"),

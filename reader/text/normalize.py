@@ -242,14 +242,15 @@ def licence_plates(text: str) -> str:
     return _PLATE.sub(one, text)
 
 
-_LETTERS = r"[A-ZĐ][A-ZĐa-z]*"
+_LETTERS = r"[A-ZĐ][A-ZĐa-z]*\d*"
 _DOC_CODE = _Guarded(r"(\d+(?:/\d+)*)([-/])(" + _LETTERS + r"(?:[-/&]" + _LETTERS + r")*)(?![\w-])")
 
 
 @when(r"\d[-/][A-ZĐ]", digit=True)
 def document_codes(text: str) -> str:
-    """Document numbers ``01-NQ/TU``, ``45/2024/NĐ-CP``: numbers as cardinals, ``/`` → *trên*,
-    ``-`` silent, letters with Vietnamese letter names (*en quy trên tê u*)."""
+    """Document numbers ``01-NQ/TU``, ``45/2024/NĐ-CP``, laws ``32/2024/QH15``: numbers as cardinals,
+    ``/`` → *trên*, ``-`` silent, letters with Vietnamese letter names (*en quy trên tê u*), a number
+    glued after the letters as a cardinal (*quy hát mười lăm*)."""
     def one(m: re.Match) -> str:
         words = [" trên ".join(read_int(n) for n in m.group(1).split("/"))]
         if m.group(2) == "/":
@@ -260,9 +261,15 @@ def document_codes(text: str) -> str:
             elif piece == "&":
                 words.append("và")
             elif piece and piece != "-":
-                words.append(spell(piece))
+                words.append(_spell_code_piece(piece))
         return " ".join(words)
     return _DOC_CODE.sub(one, text)
+
+
+def _spell_code_piece(piece: str) -> str:
+    """``NĐ`` → *en đê*; a legislature number glued to the letters (``QH15``) → *quy hát mười lăm*."""
+    letters, digits = re.fullmatch(r"(\D+)(\d*)", piece).groups()
+    return spell(letters) + (f" {read_int(digits)}" if digits else "")
 
 
 @lru_cache(maxsize=None)
@@ -392,15 +399,17 @@ def short_year_dates(text: str) -> str:
     return _SHORT_YEAR_DATE.sub(one, text)
 
 
-_MONTH_YEAR = _Guarded(r"((?:[Tt]háng)\s+)?" + MONTH + r"([-/.])" + YEAR + _END)
+_MONTH_YEAR = _Guarded(r"((?:[Tt]háng)\s+|T(?=\d))?" + MONTH + r"([-/.])" + YEAR + _END)
 
 
 @when(r"[-/.](?:1[89]|20)\d\d", digit=True)
 def month_years(text: str) -> str:
-    """``tháng 9-2017``, ``tháng 1.2018``, ``3/2017`` → *(tháng) M năm Y*. Without *tháng*, ``/``
+    """``tháng 9-2017``, ``tháng 1.2018``, ``3/2017``, ``T11/2025`` → *(tháng) M năm Y*. Without *tháng*, ``/``
     and ``.`` count, and ``-`` only in brackets or after a date cue (``(12-1964)``, ``từ 3-2017``;
     elsewhere ``3-2017`` may be a range); *tháng* is said."""
     def one(m: re.Match) -> str:
+        if m.group(1) == "T":  # T11/2025: the newsroom short form of "tháng"
+            return f"tháng {read_month(m.group(2))} năm {read_int(m.group(4))}"
         if m.group(1):
             return f"{m.group(1)}{read_month(m.group(2))} năm {read_int(m.group(4))}"
         if _prev_word(m.string, m.start()) == "số":
@@ -441,7 +450,8 @@ def day_months(text: str) -> str:
     fraction cue (*chiếm, gần, vòng…*: ``vòng 1/8``); ``9.1`` without a cue is left for the
     decimals; ``9-11 tháng 3`` is a range of days; ``24/7`` with no cue is no date
     (``not_dates.tsv``); ``-``/``.`` before a counted noun (``từ 1-2 điểm``) is a quantity
-    unless *ngày* comes right before (``hôm 4/9 năm ngoái`` stays a date)."""
+    unless *ngày* comes right before (``hôm 4/9 năm ngoái`` stays a date), the pair goes down
+    (``dịp 30-4 năm nay``: no range does) or *năm nay/ngoái/trước…* follows (``hôm 4-9 năm ngoái``)."""
     def one(m: re.Match) -> str:
         d, sep, mo = m.group(1), m.group(2), m.group(3)
         start = m.start()
@@ -449,7 +459,8 @@ def day_months(text: str) -> str:
         if sep == "-" and _next_word(text, m.end()) == "tháng":
             return m.group(0)
         if (sep != "/" and not paren and _counted_next(text, m.end())
-                and _prev_word(text, start) not in _NO_NGAY):
+                and _prev_word(text, start) not in _NO_NGAY
+                and not (sep == "-" and (int(d) > int(mo) or _YEAR_PHRASE.match(text, m.end())))):
             return m.group(0)  # "từ 1-2 điểm", "đến 3.5 triệu": a range or a decimal, not a date
         if not paren:
             if sep == "/" and _prev_word(text, start) in table("fraction_cues"):
@@ -460,6 +471,9 @@ def day_months(text: str) -> str:
                 return m.group(0)
         return _date_words(d, mo, ngay=paren or _needs_ngay(text, start))
     return _DAY_MONTH.sub(one, text)
+
+
+_YEAR_PHRASE = re.compile(r"\s+năm\s+(?:nay|ngoái|trước|sau|tới|này|đó)(?![\w])")
 
 
 def _counted_next(s: str, end: int) -> bool:
@@ -720,7 +734,7 @@ _DECIMAL_POINT = re.compile(r"\d+\.\d+")
 
 def _read_number(tok: str, nxt: str) -> str:
     if tok.isdigit():
-        if len(tok) > 1 and tok.startswith("0") or len(tok) >= 10:
+        if len(tok) >= 10 or len(tok) > 1 and tok.startswith("0") and not _zero_padded_count(tok, nxt):
             return read_digits(tok)
         return read_int(tok)
     if _VN_THOUSANDS.fullmatch(tok):  # 24.500 / 1.949,8
@@ -743,6 +757,12 @@ def _read_number(tok: str, nxt: str) -> str:
         whole, frac = tok.split(".")
         return f"{read_int(whole)} phẩy {read_fraction_digits(frac)}"
     return " chấm ".join(_read_number(p, "") for p in re.split(r"[.,]", tok))  # 1.2.3
+
+
+def _zero_padded_count(tok: str, nxt: str) -> bool:
+    """``06 tháng``, ``08 người``: a two-digit zero-padded number before a counted noun
+    (``count_nouns``, ``range_nouns``) is a count, *sáu tháng*; ``(03)`` alone stays digits."""
+    return len(tok) == 2 and (nxt in table("count_nouns") or nxt in table("range_nouns"))
 
 
 _NEXT_WORD = re.compile(r"\s*([^\W\d_]+)")
