@@ -88,6 +88,9 @@ RULE_CASES = {
         ("initial-after-title-untouched", "Ông Q. Bình nói", "Ông Q. Bình nói"),
     ],
     N.times: [
+        ("hour-g-after-luc", "lúc 17g, xe", "lúc mười bảy giờ, xe"),
+        ("hour-g-after-sang", "sáng 7g", "sáng bảy giờ"),
+        ("grams-without-cue", "khoảng 17g", "khoảng 17g"),
         ("h-minutes", "lúc 14h30", "lúc mười bốn giờ ba mươi phút"),
         ("g-minutes", "khoảng 9g30", "khoảng chín giờ ba mươi phút"),
         ("h-zero-minutes", "từ 8h00", "từ tám giờ"),
@@ -162,6 +165,8 @@ RULE_CASES = {
         ("round-the-clock-with-cue-is-date", "ngày 24/7 tới", "ngày hai mươi bốn tháng bảy tới"),
     ],
     N.scores: [
+        ("after-that-bai", "nhận thất bại 0-2 trước Thanh Hóa", "nhận thất bại không hai trước Thanh Hóa"),
+        ("after-comeback", "lội ngược dòng 2-1", "lội ngược dòng hai một"),
         ("win", "thắng 2-1,", "thắng hai một,"),
         ("score-spaced", "tỷ số 3 - 0", "tỷ số ba không"),
         ("draw", "hòa 1-1.", "hòa một một."),
@@ -218,6 +223,8 @@ RULE_CASES = {
         ("spaced-dash-untouched", "dự thi - 5 tác giả", "dự thi - 5 tác giả"),
     ],
     N.fractions: [
+        ("season", "V-League 2023/2024", "V-League hai nghìn không trăm hai mươi ba – hai nghìn không trăm hai mươi bốn"),
+        ("number-after-so-not-season", "số 2019/2020", "số hai nghìn không trăm mười chín trên hai nghìn không trăm hai mươi"),
         ("third", "1/3 dân số", "một phần ba dân số"),
         ("scale", "tỷ lệ 1/500", "tỷ lệ một trên năm trăm"),
         ("number-over-year", "số 3/2017", "số ba trên hai nghìn không trăm mười bảy"),
@@ -229,6 +236,10 @@ RULE_CASES = {
         ("spaced", "0,6 %", "0,6 phần trăm"),
     ],
     N.units: [
+        ("kilovolt-capitals-glued", "đường dây 110KV", "đường dây 110 ki-lô-vôn"),
+        ("kilowatt-lower-case", "lắp 5kw", "lắp 5 ki-lô-oát"),
+        ("kilowatt-capitals-spaced", "công suất 5 KW", "công suất 5 ki-lô-oát"),
+        ("kilometre-capital", "10 Km", "10 ki-lô-mét"),
         ("glued-ha", "65ha", "65 héc-ta"),
         ("squared", "5,5 km²", "5,5 ki-lô-mét vuông"),
         ("after-multiplier", "70 triệu m3 nước", "70 triệu mét khối nước"),

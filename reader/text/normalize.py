@@ -322,13 +322,24 @@ def _clock_words(h: str, mi: str | None, s: str | None = None) -> str:
     return words
 
 
+_HOUR_G = _Guarded(r"([01]?\d|2[0-4])g(?![\w])")
+
+
+def _hour_g(m: re.Match) -> str:
+    """``lúc 17g`` → *mười bảy giờ*: a bare ``g`` is an hour only after a time cue (``time_cues``)."""
+    if _prev_word(m.string, m.start()) in table("time_cues"):
+        return _clock_words(m.group(1), None)
+    return m.group(0)
+
+
 _TIME_RANGE = _Guarded(r"(\d{1,2}(?:[hg]\d{0,2}|:\d\d))\s*" + DASH + r"\s*(?=\d{1,2}(?:[hg]|:\d\d))")
 
 
 @when(r"\d[hg:]|\d h\s?\d", digit=True)
 def times(text: str) -> str:
     """Clock times ``14h30``, ``9g30``, ``4h``, ``11:37`` → *… giờ … phút*; ``8h00`` → *tám giờ*;
-    ``14h-16h`` → *… đến …*. Risk: ``9g`` alone may be grams, so ``g`` needs minutes."""
+    ``14h-16h`` → *… đến …*. Risk: ``9g`` alone may be grams, so ``g`` needs minutes or a time cue
+    right before (``lúc 17g``, ``time_cues.tsv``)."""
     text = _TIME_RANGE.sub(r"\1 đến ", text)
     def one(m: re.Match) -> str:
         if m.group(1):
@@ -337,6 +348,7 @@ def times(text: str) -> str:
             return _clock_words(m.group(3), None)
         return _clock_words(m.group(4), m.group(5))
     text = _TIME_H.sub(one, text)
+    text = _HOUR_G.sub(_hour_g, text)
     return _CLOCK.sub(lambda m: _clock_words(m.group(1), m.group(2), m.group(3)), text)
 
 
@@ -606,11 +618,14 @@ _FRACTION = _Guarded(r"(\d{1,4})/(\d{1,4}(?:,\d+)?)" + _END)
 @when(r"\d/\d", digit=True)
 def fractions(text: str) -> str:
     """``a/b`` left after dates: a fraction *a phần b* when a < b ≤ 100 (``1/3``, ``3/4``), else
-    *a trên b* (scales ``1/500``, numbers ``số 3/2017``, ``24/7``, ratios ``1/2,91``)."""
+    *a trên b* (scales ``1/500``, numbers ``số 3/2017``, ``24/7``, ratios ``1/2,91``); two years in a
+    row are a season (``V-League 2023/2024`` → *hai nghìn … hai mươi ba – hai nghìn … hai mươi bốn*)."""
     def one(m: re.Match) -> str:
         if "," in m.group(2):  # a ratio "1/2,91": the decimal is read by the numbers rule
             return f"{read_int(m.group(1))} trên {m.group(2)}"
         a, b = int(m.group(1)), int(m.group(2))
+        if 1900 <= a <= 2099 and b == a + 1 and _prev_word(m.string, m.start()) != "số":  # a season "2023/2024": two years, a pause between
+            return f"{read_int(a)} – {read_int(b)}"
         return f"{read_int(a)} {'phần' if a < b <= 100 else 'trên'} {read_int(b)}"
     return _FRACTION.sub(one, text)
 
