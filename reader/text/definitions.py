@@ -115,7 +115,7 @@ def find_definitions(text: str) -> list[Found]:
             long = _long_form_inside(m.group(2), m.group(1))
             if long:
                 found.append(Found(m.group(1), long, m.start(1), m.end(1)))
-    if "là" in text:
+    if "gọi" in text or "tắt" in text:
         for m in _CALLED.finditer(text):
             before = re.sub(r"[\s,(]+$", "", text[:m.start()])
             long = _long_form_before(before, len(before), m.group(1))
