@@ -4,8 +4,8 @@ News defines its own short forms: ``ngân hàng thương mại (NHTM)``, ``NHTM 
 mại)``, ``Công ty Vạn Thịnh Phát (sau đây gọi tắt là VTP)``. ``Definitions`` is the table one
 document has built so far; ``sentences(doc)`` threads it from sentence to sentence and
 ``normalize(text, defined=...)`` reads every later use of a defined abbreviation as the long form
-(a definition inside the text itself counts from where it stands). The defining occurrence keeps
-its usual reading. The operator lexicon and the word lists (``abbreviations``, ``word_acronyms``,
+(a definition inside the text itself counts from where it stands). A short form in brackets right
+after its long form is not read (the long form was just said); one defined by ``gọi tắt là`` is. The operator lexicon and the word lists (``abbreviations``, ``word_acronyms``,
 ``english_acronyms``) still win where they speak: ``Phòng Cảnh sát giao thông (CATP)`` never
 turns ``CATP`` into a police department.
 
@@ -101,27 +101,35 @@ class Found:
     long: str  #: its long form as written (``ngân hàng thương mại``)
     start: int  #: where the defining occurrence of ``abbr`` starts in the text
     end: int  #: where it ends
+    silent: tuple[int, int] | None = None  #: what is not read: the bracketed short form after its long form
+    listed: bool = False  #: the word lists read this short form already (they win for later uses)
 
 
-def find_definitions(text: str) -> list[Found]:
-    """Every definition in ``text``, in order, except short forms the word lists already read."""
+def _all_definitions(text: str) -> list[Found]:
     found: list[Found] = []
     if "(" in text:
         for m in _PAREN_ABBR.finditer(text):
             long = _long_form_before(text, m.start(), m.group(1))
             if long:
-                found.append(Found(m.group(1), long, m.start(1), m.end(1)))
+                cut = len(text[:m.start()].rstrip())
+                found.append(Found(m.group(1), long, m.start(1), m.end(1), silent=(cut, m.end())))
         for m in _ABBR_PAREN.finditer(text):
             long = _long_form_inside(m.group(2), m.group(1))
             if long:
-                found.append(Found(m.group(1), long, m.start(1), m.end(1)))
+                found.append(Found(m.group(1), long, m.start(1), m.end(1), silent=(m.start(1), m.start(2) - 1)))
     if "gọi" in text or "tắt" in text:
         for m in _CALLED.finditer(text):
             before = re.sub(r"[\s,(]+$", "", text[:m.start()])
             long = _long_form_before(before, len(before), m.group(1))
             if long:
                 found.append(Found(m.group(1), long, m.start(1), m.end(1)))
-    return sorted((f for f in found if not _spoken_by_lists(f.abbr)), key=lambda f: f.start)
+    return sorted((Found(f.abbr, f.long, f.start, f.end, f.silent, _spoken_by_lists(f.abbr)) for f in found),
+                  key=lambda f: f.start)
+
+
+def find_definitions(text: str) -> list[Found]:
+    """Every definition in ``text``, in order, except short forms the word lists already read."""
+    return [f for f in _all_definitions(text) if not f.listed]
 
 
 @lru_cache(maxsize=256)
@@ -144,24 +152,31 @@ class Definitions:
 
     def expand(self, text: str) -> str:
         """``text`` with each use of a defined abbreviation read as its long form: those defined
-        before this text everywhere, those defined in it after their definition."""
-        here = find_definitions(text)
+        before this text everywhere, those defined in it after their definition. A short form in
+        brackets right after its long form (``Ngân hàng Nhà nước (NHNN)``), or right before its
+        long form in brackets, is not read: the long form is said once, not twice."""
+        here = _all_definitions(text)
         if not (self.pairs or here):
             return text
         known = dict(self.pairs)
         after: dict[str, int] = {}
         for f in here:
-            if f.abbr not in known:
+            if not f.listed and f.abbr not in known:
                 known[f.abbr] = f.long
                 after[f.abbr] = f.end
         defining = {(f.start, f.end) for f in here}
-
-        def one(m: re.Match) -> str:
-            w = m.group(0)
-            if (m.start(), m.end()) in defining or m.start() < after.get(w, 0):
-                return w
-            return known[w]
-        return _use_re(tuple(known)).sub(one, text)
+        edits = [(f.silent[0], f.silent[1], "") for f in here if f.silent]
+        if known:
+            for m in _use_re(tuple(known)).finditer(text):
+                w = m.group(0)
+                if (m.start(), m.end()) not in defining and m.start() >= after.get(w, 0):
+                    edits.append((m.start(), m.end(), known[w]))
+        out, pos = [], 0
+        for start, end, spoken in sorted(edits):
+            if start >= pos:
+                out += [text[pos:start], spoken]
+                pos = end
+        return "".join(out) + text[pos:]
 
 
 NO_DEFINITIONS = Definitions()
