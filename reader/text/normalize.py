@@ -210,7 +210,7 @@ def _sense_selected(s: str, m: re.Match, side: str, cue: str) -> bool:
     return cue == "name" and _SENSE_NAME.match(s, m.end(1)) is not None
 
 
-@when(r"BS")
+@when("|".join(re.escape(k) for k in _senses()))
 def senses(text: str) -> str:
     """Short forms read by their neighbours (``senses.tsv``): ``BS`` before a plate number or after
     *xe*, *biển*, *mang* → *biển số*; before a name → *bác sĩ*. When nothing selects, the word is
