@@ -235,14 +235,17 @@ def cmd_sentences(a) -> int:
 
 def cmd_normalize(a) -> int:
     from reader.text import normalize
+    from reader.text.definitions import NO_DEFINITIONS
 
     text = _read_input(a.file)
-    if a.jsonl:
+    if a.jsonl:  # each record is a document of its own
         for id_, t in _jsonl(text, a.file or "stdin"):
             _emit({"id": id_, "spoken": normalize(t)})
-    else:
+    else:  # the whole input is one document: a definition holds for the lines after it
+        defined = NO_DEFINITIONS
         for line in text.splitlines():
-            print(normalize(line))
+            print(normalize(line, defined=defined))
+            defined = defined.learn(line)
     return 0
 
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from reader.text import lexicon as _lexicon
+from reader.text.definitions import NO_DEFINITIONS, Definitions
 from reader.text.numbers import (
     read_decimal,
     read_digits,
@@ -179,6 +180,52 @@ def phone_numbers(text: str) -> str:
     return _PHONE.sub(lambda m: ", ".join(read_digits(g) for g in (m.group(1), m.group(3), m.group(4))), text)
 
 
+@lru_cache(maxsize=None)
+def _senses() -> dict[str, tuple[tuple[str, str, str], ...]]:
+    """``data/senses.tsv``: written form → ((spoken, side, cue), ...) in file order."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for line in (DATA / "senses.tsv").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        written, spoken, cue = (unicodedata.normalize("NFC", p.strip()) for p in line.split("\t"))
+        side, _, word = cue.partition(" ")
+        out.setdefault(written, []).append((spoken, side, word))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=None)
+def _sense_re() -> re.Pattern:
+    return re.compile(r"(?<![\w.&/-])(" + _alt(_senses()) + r")(\.(?=\s*[^\W_]))?(?![\w&/-])")
+
+
+_SENSE_PLATE = re.compile(r"\.?[\s:]*\d{2}[A-ZĐ]{1,2}\d?\s?[-.]?\s?\d{3}")
+_SENSE_NAME = re.compile(r"\.?\s+[A-ZĐÀ-Ỹ][^\W\d_A-ZĐ]")
+
+
+def _sense_selected(s: str, m: re.Match, side: str, cue: str) -> bool:
+    if side == "after":
+        return _prev_word(s, m.start()) == cue
+    if cue == "plate":
+        return _SENSE_PLATE.match(s, m.end(1)) is not None
+    return cue == "name" and _SENSE_NAME.match(s, m.end(1)) is not None
+
+
+@when("|".join(re.escape(k) for k in _senses()))
+def senses(text: str) -> str:
+    """Short forms read by their neighbours (``senses.tsv``): ``BS`` before a plate number or after
+    *xe*, *biển*, *mang* → *biển số*; before a name → *bác sĩ*. When nothing selects, the word is
+    left to ``abbreviations`` (``BS`` → *bác sĩ*). Runs before ``licence_plates`` so the plate is
+    still digits. Risk: a doctor named right after *xe* (``xe BS Minh``) reads as a plate."""
+    senses_ = _senses()
+
+    def one(m: re.Match) -> str:
+        for spoken, side, cue in senses_[m.group(1)]:
+            if _sense_selected(m.string, m, side, cue):
+                return spoken  # a dot after it ("BS. Trần") is swallowed
+        return m.group(0)
+    return _sense_re().sub(one, text)
+
+
 _PLATE = _Guarded(r"(\d{2})([A-ZĐ]{1,2}\d?)-(\d{3})(?:\.?(\d{2}))?(?![\w])")
 
 
@@ -195,14 +242,15 @@ def licence_plates(text: str) -> str:
     return _PLATE.sub(one, text)
 
 
-_LETTERS = r"[A-ZĐ][A-ZĐa-z]*"
+_LETTERS = r"[A-ZĐ][A-ZĐa-z]*\d*"
 _DOC_CODE = _Guarded(r"(\d+(?:/\d+)*)([-/])(" + _LETTERS + r"(?:[-/&]" + _LETTERS + r")*)(?![\w-])")
 
 
 @when(r"\d[-/][A-ZĐ]", digit=True)
 def document_codes(text: str) -> str:
-    """Document numbers ``01-NQ/TU``, ``45/2024/NĐ-CP``: numbers as cardinals, ``/`` → *trên*,
-    ``-`` silent, letters with Vietnamese letter names (*en quy trên tê u*)."""
+    """Document numbers ``01-NQ/TU``, ``45/2024/NĐ-CP``, laws ``32/2024/QH15``: numbers as cardinals,
+    ``/`` → *trên*, ``-`` silent, letters with Vietnamese letter names (*en quy trên tê u*), a number
+    glued after the letters as a cardinal (*quy hát mười lăm*)."""
     def one(m: re.Match) -> str:
         words = [" trên ".join(read_int(n) for n in m.group(1).split("/"))]
         if m.group(2) == "/":
@@ -213,9 +261,15 @@ def document_codes(text: str) -> str:
             elif piece == "&":
                 words.append("và")
             elif piece and piece != "-":
-                words.append(spell(piece))
+                words.append(_spell_code_piece(piece))
         return " ".join(words)
     return _DOC_CODE.sub(one, text)
+
+
+def _spell_code_piece(piece: str) -> str:
+    """``NĐ`` → *en đê*; a legislature number glued to the letters (``QH15``) → *quy hát mười lăm*."""
+    letters, digits = re.fullmatch(r"(\D+)(\d*)", piece).groups()
+    return spell(letters) + (f" {read_int(digits)}" if digits else "")
 
 
 @lru_cache(maxsize=None)
@@ -268,13 +322,24 @@ def _clock_words(h: str, mi: str | None, s: str | None = None) -> str:
     return words
 
 
+_HOUR_G = _Guarded(r"([01]?\d|2[0-4])g(?![\w])")
+
+
+def _hour_g(m: re.Match) -> str:
+    """``lúc 17g`` → *mười bảy giờ*: a bare ``g`` is an hour only after a time cue (``time_cues``)."""
+    if _prev_word(m.string, m.start()) in table("time_cues"):
+        return _clock_words(m.group(1), None)
+    return m.group(0)
+
+
 _TIME_RANGE = _Guarded(r"(\d{1,2}(?:[hg]\d{0,2}|:\d\d))\s*" + DASH + r"\s*(?=\d{1,2}(?:[hg]|:\d\d))")
 
 
 @when(r"\d[hg:]|\d h\s?\d", digit=True)
 def times(text: str) -> str:
     """Clock times ``14h30``, ``9g30``, ``4h``, ``11:37`` → *… giờ … phút*; ``8h00`` → *tám giờ*;
-    ``14h-16h`` → *… đến …*. Risk: ``9g`` alone may be grams, so ``g`` needs minutes."""
+    ``14h-16h`` → *… đến …*. Risk: ``9g`` alone may be grams, so ``g`` needs minutes or a time cue
+    right before (``lúc 17g``, ``time_cues.tsv``)."""
     text = _TIME_RANGE.sub(r"\1 đến ", text)
     def one(m: re.Match) -> str:
         if m.group(1):
@@ -283,6 +348,7 @@ def times(text: str) -> str:
             return _clock_words(m.group(3), None)
         return _clock_words(m.group(4), m.group(5))
     text = _TIME_H.sub(one, text)
+    text = _HOUR_G.sub(_hour_g, text)
     return _CLOCK.sub(lambda m: _clock_words(m.group(1), m.group(2), m.group(3)), text)
 
 
@@ -345,15 +411,17 @@ def short_year_dates(text: str) -> str:
     return _SHORT_YEAR_DATE.sub(one, text)
 
 
-_MONTH_YEAR = _Guarded(r"((?:[Tt]háng)\s+)?" + MONTH + r"([-/.])" + YEAR + _END)
+_MONTH_YEAR = _Guarded(r"((?:[Tt]háng)\s+|T(?=\d))?" + MONTH + r"([-/.])" + YEAR + _END)
 
 
 @when(r"[-/.](?:1[89]|20)\d\d", digit=True)
 def month_years(text: str) -> str:
-    """``tháng 9-2017``, ``tháng 1.2018``, ``3/2017`` → *(tháng) M năm Y*. Without *tháng*, ``/``
+    """``tháng 9-2017``, ``tháng 1.2018``, ``3/2017``, ``T11/2025`` → *(tháng) M năm Y*. Without *tháng*, ``/``
     and ``.`` count, and ``-`` only in brackets or after a date cue (``(12-1964)``, ``từ 3-2017``;
     elsewhere ``3-2017`` may be a range); *tháng* is said."""
     def one(m: re.Match) -> str:
+        if m.group(1) == "T":  # T11/2025: the newsroom short form of "tháng"
+            return f"tháng {read_month(m.group(2))} năm {read_int(m.group(4))}"
         if m.group(1):
             return f"{m.group(1)}{read_month(m.group(2))} năm {read_int(m.group(4))}"
         if _prev_word(m.string, m.start()) == "số":
@@ -394,7 +462,8 @@ def day_months(text: str) -> str:
     fraction cue (*chiếm, gần, vòng…*: ``vòng 1/8``); ``9.1`` without a cue is left for the
     decimals; ``9-11 tháng 3`` is a range of days; ``24/7`` with no cue is no date
     (``not_dates.tsv``); ``-``/``.`` before a counted noun (``từ 1-2 điểm``) is a quantity
-    unless *ngày* comes right before (``hôm 4/9 năm ngoái`` stays a date)."""
+    unless *ngày* comes right before (``hôm 4/9 năm ngoái`` stays a date), the pair goes down
+    (``dịp 30-4 năm nay``: no range does) or *năm nay/ngoái/trước…* follows (``hôm 4-9 năm ngoái``)."""
     def one(m: re.Match) -> str:
         d, sep, mo = m.group(1), m.group(2), m.group(3)
         start = m.start()
@@ -402,7 +471,8 @@ def day_months(text: str) -> str:
         if sep == "-" and _next_word(text, m.end()) == "tháng":
             return m.group(0)
         if (sep != "/" and not paren and _counted_next(text, m.end())
-                and _prev_word(text, start) not in _NO_NGAY):
+                and _prev_word(text, start) not in _NO_NGAY
+                and not (sep == "-" and (int(d) > int(mo) or _YEAR_PHRASE.match(text, m.end())))):
             return m.group(0)  # "từ 1-2 điểm", "đến 3.5 triệu": a range or a decimal, not a date
         if not paren:
             if sep == "/" and _prev_word(text, start) in table("fraction_cues"):
@@ -413,6 +483,9 @@ def day_months(text: str) -> str:
                 return m.group(0)
         return _date_words(d, mo, ngay=paren or _needs_ngay(text, start))
     return _DAY_MONTH.sub(one, text)
+
+
+_YEAR_PHRASE = re.compile(r"\s+năm\s+(?:nay|ngoái|trước|sau|tới|này|đó)(?![\w])")
 
 
 def _counted_next(s: str, end: int) -> bool:
@@ -545,11 +618,14 @@ _FRACTION = _Guarded(r"(\d{1,4})/(\d{1,4}(?:,\d+)?)" + _END)
 @when(r"\d/\d", digit=True)
 def fractions(text: str) -> str:
     """``a/b`` left after dates: a fraction *a phần b* when a < b ≤ 100 (``1/3``, ``3/4``), else
-    *a trên b* (scales ``1/500``, numbers ``số 3/2017``, ``24/7``, ratios ``1/2,91``)."""
+    *a trên b* (scales ``1/500``, numbers ``số 3/2017``, ``24/7``, ratios ``1/2,91``); two years in a
+    row are a season (``V-League 2023/2024`` → *hai nghìn … hai mươi ba – hai nghìn … hai mươi bốn*)."""
     def one(m: re.Match) -> str:
         if "," in m.group(2):  # a ratio "1/2,91": the decimal is read by the numbers rule
             return f"{read_int(m.group(1))} trên {m.group(2)}"
         a, b = int(m.group(1)), int(m.group(2))
+        if 1900 <= a <= 2099 and b == a + 1 and _prev_word(m.string, m.start()) != "số":  # a season "2023/2024": two years, a pause between
+            return f"{read_int(a)} – {read_int(b)}"
         return f"{read_int(a)} {'phần' if a < b <= 100 else 'trên'} {read_int(b)}"
     return _FRACTION.sub(one, text)
 
@@ -673,7 +749,7 @@ _DECIMAL_POINT = re.compile(r"\d+\.\d+")
 
 def _read_number(tok: str, nxt: str) -> str:
     if tok.isdigit():
-        if len(tok) > 1 and tok.startswith("0") or len(tok) >= 10:
+        if len(tok) >= 10 or len(tok) > 1 and tok.startswith("0") and not _zero_padded_count(tok, nxt):
             return read_digits(tok)
         return read_int(tok)
     if _VN_THOUSANDS.fullmatch(tok):  # 24.500 / 1.949,8
@@ -696,6 +772,12 @@ def _read_number(tok: str, nxt: str) -> str:
         whole, frac = tok.split(".")
         return f"{read_int(whole)} phẩy {read_fraction_digits(frac)}"
     return " chấm ".join(_read_number(p, "") for p in re.split(r"[.,]", tok))  # 1.2.3
+
+
+def _zero_padded_count(tok: str, nxt: str) -> bool:
+    """``06 tháng``, ``08 người``: a two-digit zero-padded number before a counted noun
+    (``count_nouns``, ``range_nouns``) is a count, *sáu tháng*; ``(03)`` alone stays digits."""
+    return len(tok) == 2 and (nxt in table("count_nouns") or nxt in table("range_nouns"))
 
 
 _NEXT_WORD = re.compile(r"\s*([^\W\d_]+)")
@@ -760,6 +842,7 @@ RULES = (
     operator_lexicon,
     urls_and_emails,
     phone_numbers,
+    senses,
     licence_plates,
     document_codes,
     abbreviations,
@@ -792,8 +875,12 @@ RULES = (
 )
 
 
-def normalize(text: str, rules=RULES) -> str:
-    """The spoken form of ``text``: every rule in order (a rule whose trigger finds nothing is skipped)."""
+def normalize(text: str, rules=RULES, *, defined: Definitions = NO_DEFINITIONS) -> str:
+    """The spoken form of ``text``: every rule in order (a rule whose trigger finds nothing is skipped).
+
+    Right after the operator lexicon, abbreviations the document has defined (``defined``, from
+    the sentences before) or that ``text`` defines itself are read as their long form
+    (``reader/text/definitions.py``)."""
     has_digit = None
     for rule in rules:
         trigger = getattr(rule, "trigger", None)
@@ -806,6 +893,8 @@ def normalize(text: str, rules=RULES) -> str:
             if not trigger.search(text):
                 continue
         text = rule(text)
+        if rule is operator_lexicon:
+            text = defined.expand(text)
     return text
 
 

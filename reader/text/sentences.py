@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from reader.models import Document, Sentence
 
+from reader.text.definitions import NO_DEFINITIONS
 from reader.text.normalize import normalize, table
 
 _CLOSERS = "\"'”’»)]}"
@@ -162,7 +163,9 @@ def _speakable(spoken: str) -> bool:
 def sentences(doc: Document, *, captions: bool = False) -> list[Sentence]:
     """Title (paragraph -1), lead (0, if any), body paragraphs (1..). With ``captions``, each
     caption is read once after its paragraph as a paragraph of its own, and the paragraphs
-    after it are numbered on from there (numbers stay in reading order)."""
+    after it are numbered on from there (numbers stay in reading order). Abbreviations the
+    document defines (``ngân hàng thương mại (NHTM)``) are read as their long form in the
+    sentences after the definition, in this document only."""
     blocks: list[tuple[int, str]] = [(-1, doc.title or "")]
     if doc.lead:
         blocks.append((0, doc.lead))
@@ -181,9 +184,11 @@ def sentences(doc: Document, *, captions: bool = False) -> list[Sentence]:
             n += 1
             blocks.append((n, text))
     out = []
+    defined = NO_DEFINITIONS  # abbreviations this document defines, sentence by sentence
     for idx, text in blocks:
         for written in split_sentences(text):
-            spoken = normalize(written)
+            spoken = normalize(written, defined=defined)
+            defined = defined.learn(written)
             if _speakable(spoken):
                 out.append(Sentence(text=written, spoken=spoken, paragraph=idx, breaks=clause_breaks(spoken)))
     return out
