@@ -165,6 +165,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def form_allowed(host: str, allow_form: bool) -> bool:
+    """The reading form fetches pages for whoever reaches the server: on by itself only when that is
+    this machine alone (a loopback ``--host``); elsewhere only with ``--allow-form``."""
+    return allow_form or is_loopback(host)
+
+
 # ---------------------------------------------------------------- the connection: time and count limits
 class LimitedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with a request-receipt deadline, a send deadline and an immediate 503.
@@ -389,7 +395,8 @@ class ReaderApp:
 
     def _status(self, job) -> dict:
         return {"id": job.id, "state": job.state, "title": job.doc.title,
-                "stream_url": f"{self.prefix}read/{job.id}.mp3", "episode_url": self._episode_url(job),
+                "stream_url": f"{self.prefix}read/{job.id}.mp3", "status_url": f"{self.prefix}read/{job.id}",
+                "episode_url": self._episode_url(job),
                 "error": visitor_message(job.error)[1] if job.error else None}
 
 
@@ -602,7 +609,7 @@ def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8000, toke
                          fix='make one with: python -c "import secrets; print(secrets.token_urlsafe(24))"')
     root = Path(os.path.realpath(directory))
     reads = None
-    if reading is not None and (allow_form or is_loopback(host)):
+    if reading is not None and form_allowed(host, allow_form):
         from reader.webread import ReadService
 
         reads = ReadService(reading)
