@@ -76,7 +76,8 @@ HIDDEN_SUFFIXES = (".episode.json",)
 CACHE_CONTROL = {".xml": "no-cache", ".html": "no-cache"}
 DEFAULT_CACHE = "public, max-age=3600"
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
-CHUNK = 64 * 1024
+CHUNK = 64 * 1024  #: bodies up to this are read at once
+FILE_CHUNK = 512 * 1024  #: larger ones are sent in pieces of this size, each read in a worker thread
 HEADER_TIMEOUT = 10.0  #: seconds to receive a whole request
 IDLE_TIMEOUT = 15.0  #: seconds a kept-alive connection may wait for its next request
 SEND_TIMEOUT = 60.0  #: seconds a write to a client that stopped reading may wait
@@ -505,6 +506,10 @@ def _file(request: Request, target: Path) -> Response:
         if not body:
             f.close()
             return Response(b"", status_code=status, headers=headers)
+        if length <= CHUNK:  # a small file or range: one read, no worker thread
+            with f:
+                f.seek(start)
+                return Response(f.read(length), status_code=status, headers=headers)
         return StreamingResponse(_chunks(f, start, length), status_code=status, headers=headers)
     except BaseException:
         f.close()
@@ -512,11 +517,11 @@ def _file(request: Request, target: Path) -> Response:
 
 
 def _chunks(f, start: int, length: int):
-    """The bytes ``start`` … ``start+length-1`` of ``f`` in CHUNK pieces; closes ``f``."""
+    """The bytes ``start`` … ``start+length-1`` of ``f`` in FILE_CHUNK pieces; closes ``f``."""
     with f:
         f.seek(start)
         while length > 0:
-            chunk = f.read(min(CHUNK, length))
+            chunk = f.read(min(FILE_CHUNK, length))
             if not chunk:
                 break
             length -= len(chunk)
