@@ -126,6 +126,26 @@ class Job:
             await waiter
 
 
+def pasted_document(text: str) -> Document:
+    """Pasted text → Document, as ``vnreader read`` reads a text file (first short line = title).
+
+    One pasted paragraph alone has no body for the text extractor; then its first sentence is
+    the title and the rest the body, so a single paragraph is read as it is.
+    """
+    from reader.errors import ExtractError
+    from reader.extract import extract
+    from reader.text import split_sentences
+
+    try:
+        return extract(Article(url=None, text=text, origin=PASTED))
+    except ExtractError:
+        lines = [x.strip() for x in text.splitlines() if x.strip()]
+        if len(lines) != 1:
+            raise
+        first, *rest = split_sentences(lines[0]) or [lines[0]]
+        return Document(title=first, paragraphs=(" ".join(rest),) if rest else (), site="text")
+
+
 class ReadService:
     """Jobs of one server; no module-level state (two servers in a process do not share)."""
 
@@ -157,7 +177,7 @@ class ReadService:
         elif text:
             subject = PASTED
             s.limits.check_chars(len(text), subject)
-            doc = extract(Article(url=None, text=text, origin=PASTED))
+            doc = pasted_document(text)
         else:
             raise UsageError("form", "no URL and no text")
         s.limits.check_document(doc, subject)

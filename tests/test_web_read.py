@@ -401,3 +401,60 @@ def test_serve_help_lists_the_form_switches(capsys):
     text = capsys.readouterr().out
     for option in ("--allow-form", "--no-form", "--allow-private-fetch", "--max-renders", "--engine"):
         assert option in text
+
+
+PASTES = [
+    ("one-paragraph", "Xin chào các bạn. Hôm nay trời đẹp.", "Xin chào các bạn.", ("Hôm nay trời đẹp.",)),
+    ("one-sentence", "Một câu thôi", "Một câu thôi", ()),
+    ("title-and-body", "Mưa lớn ở Hà Nội\n\nNhiều phố ngập. Xe chết máy.", "Mưa lớn ở Hà Nội",
+     ("Nhiều phố ngập. Xe chết máy.",)),
+]
+
+
+@pytest.mark.parametrize("text, title, paragraphs", [p[1:] for p in PASTES], ids=[p[0] for p in PASTES])
+def test_pasted_document(text, title, paragraphs):
+    from reader.webread import pasted_document
+
+    doc = pasted_document(text)
+    assert (doc.title, doc.paragraphs) == (title, paragraphs)
+
+
+def test_one_pasted_paragraph_is_read(server):
+    status, job = server.read(text="Xin chào các bạn. Hôm nay trời đẹp.")
+    assert status == 201, job
+    assert server.wait(job)["state"] == "done"
+
+
+def test_https_is_pinned_with_the_name_kept_for_tls():
+    seen: list = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((str(request.url), request.headers["host"], request.extensions.get("sni_hostname")))
+        return httpx.Response(200, text="<html><body><p>x</p></body></html>",
+                              headers={"Content-Type": "text/html; charset=utf-8"})
+
+    transport = GuardedTransport(resolver=fake_resolver(NAMES), inner=httpx.MockTransport(handler))
+    with make_client(transport=transport) as client:
+        fetch_url("https://bao.example/bai.html", client=client, retries=0)
+    assert seen == [("https://93.184.216.34/bai.html", "bao.example", "bao.example")]
+
+
+def test_second_keep_alive_request_gets_the_receipt_deadline_not_the_idle_time(tmp_path):
+    """Idle 30 s, receipt 0.3 s: a half-sent second request is closed long before the idle time."""
+    (tmp_path / "feed.xml").write_text("<rss/>")
+    server = make_server(tmp_path, "127.0.0.1", 0, quiet=True, header_timeout=0.3, idle_timeout=30)
+    serve_in_thread(server)
+    try:
+        with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10) as s:
+            s.sendall(b"GET /feed.xml HTTP/1.1\r\nHost: x\r\n\r\n")
+            first = b""
+            while not first.endswith(b"<rss/>"):
+                first += s.recv(4096)
+            s.sendall(b"GET /feed.xml HTTP/1.1\r\nHost: x\r\n")  # the second head never ends
+            rest = b""
+            while chunk := s.recv(4096):  # socket.timeout (10 s) if only the idle timer could close it
+                rest += chunk
+        assert first.startswith(b"HTTP/1.1 200 OK") and rest == b""
+    finally:
+        server.shutdown()
+        server.server_close()
