@@ -458,3 +458,27 @@ def test_second_keep_alive_request_gets_the_receipt_deadline_not_the_idle_time(t
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_client_that_stops_reading_is_dropped_after_the_send_deadline(tmp_path):
+    size = 32 * 2**20
+    (tmp_path / "big.mp3").write_bytes(b"\xff" * size)
+    server = make_server(tmp_path, "127.0.0.1", 0, quiet=True, send_timeout=0.3)
+    serve_in_thread(server)
+    try:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            s.settimeout(10)
+            s.connect(("127.0.0.1", server.server_address[1]))
+            s.sendall(b"GET /big.mp3 HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(1.5)  # not reading: the server's writes stall, its send deadline passes
+            got = 0
+            try:
+                while chunk := s.recv(1 << 20):
+                    got += len(chunk)
+            except ConnectionResetError:
+                pass
+        assert got < size  # the connection was dropped, not the whole file sent
+    finally:
+        server.shutdown()
+        server.server_close()
