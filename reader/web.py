@@ -113,6 +113,8 @@ def visitor_message(e: ReaderError) -> tuple[int, str]:
     if isinstance(e, HTTPStatusError):
         return 502, f"Trang báo trả lời lỗi HTTP {e.status}."
     if isinstance(e, FetchError):
+        if (e.detail or "").startswith(("not a web page", "not text")):
+            return 422, "Địa chỉ này không phải một trang báo."
         if "within" in str(e):
             return 504, "Trang báo không trả lời kịp."
         return 502, "Không tải được trang báo."

@@ -192,7 +192,11 @@ class ReadService:
         from reader.netguard import GuardedTransport, check_url
 
         s = self.settings
-        if not httpx.URL(url).scheme in ("http", "https") or not httpx.URL(url).host:
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL as e:
+            raise UsageError(url, "not a valid URL") from e
+        if parsed.scheme not in ("http", "https") or not parsed.host:
             raise UsageError(url, "not an http(s) URL")
         transport = s.transport
         if not s.allow_private_fetch:

@@ -101,7 +101,7 @@ def mp3_frames(data: bytes) -> int:
     rates = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
     pos = n = 0
     while pos + 4 <= len(data):
-        b1, b2, b3 = data[pos + 1], data[pos + 2], data[pos + 3]
+        b1, b2 = data[pos + 1], data[pos + 2]
         version, layer = (b1 >> 3) & 3, (b1 >> 1) & 3
         if data[pos] != 0xFF or b1 & 0xE0 != 0xE0 or version == 1 or layer != 1:
             break
@@ -193,13 +193,16 @@ FORM_ERRORS = [
     ("nothing", {}, 400, "Hãy nhập địa chỉ bài báo"),
     ("blank", {"url": "  ", "text": " "}, 400, "Hãy nhập địa chỉ bài báo"),
     ("not-http", {"url": "file:///etc/passwd"}, 400, "http://"),
-    ("no-article", {"url": "/missing"}, 400, "http://"),
+    ("relative", {"url": "/missing"}, 400, "http://"),
     ("page-404", {"url": "SITE/khong-co.html"}, 502, "HTTP 404"),
+    ("a-feed", {"url": "SITE/feeds/vnexpress-2.xml"}, 422, "không phải một trang báo"),
+    ("no-article", {"url": "SITE/menu.html"}, 422, "Không tìm thấy nội dung"),
 ]
 
 
 @pytest.mark.parametrize("fields, status, words", [f[1:] for f in FORM_ERRORS], ids=[f[0] for f in FORM_ERRORS])
 def test_form_errors_are_short_vietnamese_messages(server, site, fields, status, words):
+    site.overrides["/menu.html"] = b"<html><body><nav><a href='/'>Trang chu</a></nav></body></html>"
     fields = {k: v.replace("SITE", site.base) for k, v in fields.items()}
     got, answer = server.read(**fields)
     assert got == status and words in answer["error"]
