@@ -95,6 +95,7 @@ BAD_URL = "Địa chỉ không hợp lệ: cần một địa chỉ bắt đầu
 TOO_BIG_FORM = "Nội dung gửi lên quá lớn."
 NO_JOB = "Không có bài đọc này (có thể đã quá cũ)."
 NOT_FOUND = "Không tìm thấy."
+FOREIGN = "Biểu mẫu chỉ nhận bài gửi từ trang nghe của chính máy chủ này."
 
 
 def visitor_message(e: ReaderError) -> tuple[int, str]:
@@ -256,8 +257,10 @@ class LimitedH11Protocol(H11Protocol):
 class ReaderApp:
     """The served folder (and the reading form, when ``reads`` is given) as a Starlette app."""
 
-    def __init__(self, root: Path, token: str | None, *, quiet: bool = False, reads=None):
+    def __init__(self, root: Path, token: str | None, *, quiet: bool = False, reads=None,
+                 loopback_only: bool = False):
         self.root, self.token, self.quiet, self.reads = root, token, quiet, reads
+        self.loopback_only = loopback_only  #: the form answers only requests addressed to a loopback name
         self.prefix = "/" + (f"{token}/" if token else "")
         self.app = Starlette(routes=[Route("/{path:path}", self.dispatch, methods=["GET", "HEAD", "POST"])])
 
@@ -335,6 +338,8 @@ class ReaderApp:
             if request.method == "POST":
                 return _refusal(403, FORM_OFF, wants_json)
             return _plain(404, "not found\n")
+        if not self._same_site(request):
+            return _refusal(403, FOREIGN, wants_json)
         if not rest:
             if request.method == "POST":
                 return await self._read_post(request, wants_json)
@@ -387,6 +392,21 @@ class ReaderApp:
             return JSONResponse(status, status_code=201, headers={"Cache-Control": "no-store"})
         return _html(201, result_page(job.doc.title, status["stream_url"]))
 
+    def _same_site(self, request: Request) -> bool:
+        """Refuse what a browser sends on behalf of another site.
+
+        A POST from another site's page carries its ``Origin``: it must name this server (the
+        ``Host`` the browser asked). On a loopback server the ``Host`` itself must be a loopback
+        name, or a page of a domain that resolves to 127.0.0.1 (DNS rebinding) could use the form.
+        """
+        host = request.headers.get("host", "")
+        if self.loopback_only and not is_loopback(_hostname(host)):
+            return False
+        origin = request.headers.get("origin")
+        if origin is None or request.method in ("GET", "HEAD"):
+            return True
+        return origin.lower() in (f"http://{host}".lower(), f"https://{host}".lower())
+
     def _episode_url(self, job) -> str | None:
         if job.episode is None:
             return None
@@ -401,6 +421,13 @@ class ReaderApp:
                 "stream_url": f"{self.prefix}read/{job.id}.mp3", "status_url": f"{self.prefix}read/{job.id}",
                 "episode_url": self._episode_url(job),
                 "error": visitor_message(job.error)[1] if job.error else None}
+
+
+def _hostname(host_header: str) -> str:
+    """The name in a ``Host`` header, without the port ("[::1]:8000" → "::1")."""
+    if host_header.startswith("["):
+        return host_header[1:].split("]", 1)[0]
+    return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
 
 
 # ---------------------------------------------------------------- responses
@@ -624,7 +651,7 @@ def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8000, toke
         sock = _bind(host, port)
     except OSError as e:
         raise bind_error(host, port, e) from e
-    app = ReaderApp(root, token, quiet=quiet, reads=reads)
+    app = ReaderApp(root, token, quiet=quiet, reads=reads, loopback_only=not allow_form)
     return ReaderServer(sock, app, header_timeout=header_timeout, idle_timeout=idle_timeout,
                         send_timeout=send_timeout, max_connections=max_connections, quiet=quiet)
 

@@ -385,7 +385,7 @@ def test_slow_form_body_is_closed_after_the_receipt_deadline(tmp_path):
     serve_in_thread(server)
     try:
         with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10) as s:
-            s.sendall(b"POST /read HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            s.sendall(b"POST /read HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                       b"Content-Length: 100\r\n\r\nurl=http")  # 8 of 100 body bytes, then nothing
             data = b""
             while chunk := s.recv(4096):
@@ -485,3 +485,24 @@ def test_client_that_stops_reading_is_dropped_after_the_send_deadline(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+CROSS_SITE = [
+    ("same-origin", {"Origin": "http://127.0.0.1:{port}"}, 201),
+    ("no-origin", {}, 201),
+    ("localhost-name", {"Host": "localhost:{port}", "Origin": "http://localhost:{port}"}, 201),
+    ("other-site", {"Origin": "http://evil.example"}, 403),
+    ("file-page", {"Origin": "null"}, 403),
+    ("rebound-name", {"Host": "evil.example:{port}", "Origin": "http://evil.example:{port}"}, 403),
+]
+
+
+@pytest.mark.parametrize("extra, status", [c[1:] for c in CROSS_SITE], ids=[c[0] for c in CROSS_SITE])
+def test_form_refuses_other_sites_and_rebound_names(server, extra, status):
+    headers = {**JSON, **{k: v.format(port=server.port) for k, v in extra.items()}}
+    got, answer = server.read(headers=headers, text=PASTED)
+    assert got == status, answer
+    if status == 201:
+        server.wait(answer)
+    else:
+        assert "trang nghe của chính máy chủ này" in answer["error"]
