@@ -71,15 +71,20 @@ class Job:
     error: ReaderError | None = None
     episode: Path | None = None  #: the saved MP3, once done
     ended: bool = False  #: the stream has its last byte
-    buffer: bytearray | None = field(default_factory=bytearray)  #: None once done (the episode replaces it)
+    buffer: bytearray | None = field(default_factory=bytearray)  #: None once over (the episode replaces it)
+    limits: Limits = DEFAULT_LIMITS  #: max_minutes caps the stream too (by its bytes at the stream's bitrate)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _waiters: set = field(default_factory=set)
 
     # ------------------------------------------------ written by the worker thread
     def write(self, data: bytes) -> int:
+        from reader.stream import BITRATE
+
         with self._lock:
             self.buffer += data
+            seconds = len(self.buffer) * 8 / (BITRATE * 1000)
         self._wake()
+        self.limits.check_seconds(seconds, self.doc.url or PASTED)  # LimitError ends the stream
         return len(data)
 
     def flush(self) -> None:
@@ -208,7 +213,8 @@ class ReadService:
     # ------------------------------------------------ speaking
     def start(self, doc: Document, sents: Sequence[Sentence], loop: asyncio.AbstractEventLoop) -> Job:
         """A new job, spoken by a worker thread that also releases the slot taken by ``acquire``."""
-        job = Job(id=secrets.token_urlsafe(12), doc=doc, sentences=tuple(sents), loop=loop)
+        job = Job(id=secrets.token_urlsafe(12), doc=doc, sentences=tuple(sents), loop=loop,
+                  limits=self.settings.limits)
         self.jobs[job.id] = job
         while len(self.jobs) > KEEP_JOBS:
             oldest = next(iter(self.jobs))
@@ -237,10 +243,10 @@ class ReadService:
             job.episode = Path(ep.path)
             job.state, job.buffer = "done", None
         except ReaderError as e:
-            job.error, job.state = e, "failed"
+            job.error, job.state, job.buffer = e, "failed", None
         except Exception as e:  # a bug: say so in the log, fail the job, keep the server
             log.exception("reading %s failed", subject)
             job.error, job.state = ReaderError(subject, f"internal error: {type(e).__name__}"), "failed"
-            job.error.expected = False
+            job.error.expected, job.buffer = False, None
         finally:
             self.release()

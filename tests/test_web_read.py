@@ -506,3 +506,23 @@ def test_form_refuses_other_sites_and_rebound_names(server, extra, status):
         server.wait(answer)
     else:
         assert "trang nghe của chính máy chủ này" in answer["error"]
+
+
+def test_stream_past_the_minutes_cap_fails_the_job(tmp_path, clips):
+    from reader.limits import Limits
+
+    s = Server(tmp_path, cache=clips, limits=Limits(max_minutes=0.1))  # 6 s of the text's ~60 s
+    text = "\n\n".join(f"Đoạn {i}: giá xăng dầu hôm nay tiếp tục tăng, người dân lo lắng về chi phí đi lại."
+                       for i in range(1, 12))
+    try:
+        status, job = s.read(text=text)
+        assert status == 201
+        status, _, audio = s.request("GET", job["stream_url"])
+        assert status == 200 and 0 < len(audio) < 16 * 64000 / 8  # cut after the sentence that passed 6 s
+        failed = s.wait(job)
+        assert failed["state"] == "failed" and failed["error"] == "Bài quá dài để đọc trên máy chủ này."
+        status, _, page = s.request("GET", job["stream_url"])
+        assert status == 410 and "Bài quá dài" in page.decode()
+        assert list(tmp_path.glob("*.mp3")) == []
+    finally:
+        s.close()
