@@ -380,9 +380,19 @@ def cmd_run(a) -> int:
 
 
 def cmd_serve(a) -> int:
+    from reader import pipeline
+    from reader.webread import ReadSettings
     from reader.web import serve
 
-    serve(Path(a.dir), host=a.host, port=a.port, token=a.token)
+    reading = None
+    if a.max_renders <= 0:
+        raise UsageError("--max-renders", f"must be positive, not {a.max_renders}")
+    if not a.no_form:
+        reading = ReadSettings(out_dir=Path(a.dir), engine=a.engine or "espeak", voice=a.voice, rate=a.rate,
+                               cache=None if a.no_cache else pipeline.default_cache(), limits=_limits(a),
+                               max_bytes=a.max_bytes, deadline=a.timeout, allow_private_fetch=a.allow_private_fetch,
+                               max_renders=a.max_renders)
+    serve(Path(a.dir), host=a.host, port=a.port, token=a.token, allow_form=a.allow_form, reading=reading)
     return 0
 
 
@@ -527,6 +537,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=port_type, default=8000, help="TCP port, 1–65535 (default 8000)")
     p.add_argument("--token", default=None, help="private feed: serve only under /TOKEN/")
+    g = p.add_argument_group("reading form", "the listening page's form \"Đọc bài báo\" (POST /read): "
+                             "on for a loopback --host only, unless --allow-form")
+    g.add_argument("--allow-form", action="store_true",
+                   help="turn the form on for a non-loopback --host (anyone who reaches the server can use it)")
+    g.add_argument("--no-form", action="store_true", help="turn the form off")
+    g.add_argument("--allow-private-fetch", action="store_true",
+                   help="let the form fetch loopback, private and link-local addresses (refused by default)")
+    g.add_argument("--max-renders", type=int, default=2, metavar="N",
+                   help="articles read at once; more get 503 (default 2)")
+    _engine_args(g)
+    _max_bytes_arg(g)
+    _limit_args(g)
+    _timeout_arg(g, 30.0)
     p.set_defaults(func=cmd_serve)
     return ap
 

@@ -6,6 +6,7 @@
     ├── FetchError                   a URL, file or feed could not be read
     │   ├── HTTPStatusError          the server answered 4xx/5xx
     │   ├── TooLargeError            the body passed the size cap
+    │   ├── BlockedAddressError      the address is not public (loopback, private, metadata…): not fetched
     │   └── FeedError                not a feed / unreadable feed
     ├── ExtractError                 a page has no article body
     ├── TextError                    text could not be split or normalised
@@ -85,6 +86,18 @@ class HTTPStatusError(FetchError):
 class TooLargeError(FetchError):
     message = "the response is larger than the size cap"
     fix = "raise --max-bytes if the page is really that big"
+
+
+class BlockedAddressError(FetchError):
+    """The server's reading form refused a host: it resolves to a non-public address (reader/netguard.py)."""
+
+    message = "the address is not a public one"
+    fix = "give the URL of a public news page (`vnreader serve --allow-private-fetch` lifts this)"
+
+    def __init__(self, subject: object = None, detail: str | None = None, *, reason: str = "",
+                 fix: str | None = None):
+        self.reason = reason  #: netguard; "loopback", "private network", "cloud metadata", "unresolved", …
+        super().__init__(subject, detail, fix=fix)
 
 
 class FeedError(FetchError):

@@ -442,6 +442,113 @@ SCRIPT = r"""
 """.strip()
 
 
+#: The reading form's script: POST read as JSON, play the stream at once, show the saved episode's link.
+#: Appended to the page script (one inline block, one CSP hash). It does nothing without ``fetch``
+#: (and hides the form when the page is not served by a ``vnreader serve`` whose form is on).
+FORM_SCRIPT = r"""
+(function () {
+  "use strict";
+  var form = document.getElementById("read-form");
+  if (!form || typeof fetch !== "function" || typeof FormData !== "function") return;
+  var box = document.getElementById("read"), result = document.getElementById("read-result");
+  var status = document.getElementById("status"), button = form.querySelector("button");
+  var JSON_ONLY = {Accept: "application/json"};
+  function say(text) { status.textContent = text; }
+  fetch("read", {headers: JSON_ONLY}).then(function (r) { if (!r.ok) box.hidden = true; },
+                                            function () { box.hidden = true; });
+
+  function answer(r) {
+    return r.json().then(function (j) { return {ok: r.ok, job: j}; },
+                         function () { return {ok: false, job: {}}; });
+  }
+
+  function audio() {
+    var a = result.querySelector("audio");
+    if (!a) {
+      a = document.createElement("audio");
+      a.controls = true;
+      a.preload = "auto";
+      result.insertBefore(a, result.querySelector("p"));
+    }
+    return a;
+  }
+
+  function ready(job) {
+    var link = document.getElementById("read-saved");
+    link.href = job.episode_url;
+    link.hidden = false;
+    say("Đã đọc xong: " + job.title + ". Bài đã được lưu, có thể tải về.");
+  }
+
+  function watch(job) {
+    setTimeout(function () {
+      fetch(job.status_url, {headers: JSON_ONLY}).then(answer).then(function (x) {
+        if (!x.ok) return;
+        if (x.job.state === "done") ready(x.job);
+        else if (x.job.state === "failed") say(x.job.error || "Không đọc được bài.");
+        else watch(job);
+      }, function () { watch(job); });
+    }, 1000);
+  }
+
+  function play(job) {
+    var a = audio();
+    document.getElementById("read-title").textContent = job.title;
+    document.getElementById("read-saved").hidden = true;
+    a.setAttribute("aria-label", "Nghe bài: " + job.title);
+    result.hidden = false;
+    a.src = job.stream_url;
+    var p = a.play();
+    if (p && p.catch) p.catch(function () {});
+    say("Đang đọc: " + job.title);
+    watch(job);
+  }
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    button.disabled = true;
+    say("Đang tải bài…");
+    fetch(form.getAttribute("action"), {method: "POST", headers: JSON_ONLY,
+                                        body: new URLSearchParams(new FormData(form))})
+      .then(answer).then(function (x) {
+        button.disabled = false;
+        if (x.ok) play(x.job);
+        else say(x.job.error || "Không đọc được bài.");
+      }, function () {
+        button.disabled = false;
+        say("Không kết nối được máy chủ.");
+      });
+  });
+})();
+""".strip()
+
+
+def read_form() -> list[str]:
+    """The section "Đọc bài báo": an article URL or pasted text, read aloud by ``vnreader serve``.
+
+    Without JavaScript the form posts to ``read`` and the server answers with a page holding a
+    player for the stream; with it, ``FORM_SCRIPT`` plays the stream on this page. Relative
+    URLs, so it works under a private ``/TOKEN/`` too.
+    """
+    return [
+        '<section id="read" class="settings" aria-labelledby="read-h">',
+        '<h2 id="read-h">Đọc bài báo</h2>',
+        '<form id="read-form" method="post" action="read">',
+        '<p><label for="read-url">Địa chỉ bài báo</label>',
+        '<input id="read-url" name="url" type="url" inputmode="url" autocomplete="url" '
+        'placeholder="https://…" size="40"></p>',
+        '<p><label for="read-text">Hoặc dán nội dung bài</label><br>',
+        '<textarea id="read-text" name="text" rows="4" cols="40"></textarea></p>',
+        '<p><button type="submit">Nghe ngay</button></p>',
+        "</form>",
+        '<div id="read-result" hidden>',
+        '<h3 id="read-title"></h3>',
+        '<p><a id="read-saved" href="#read" download hidden>Tải bài đã đọc</a></p>',
+        "</div>",
+        "</section>",
+    ]
+
+
 def _script() -> str:
     return SCRIPT % {"key": json.dumps(STORAGE_KEY), "speeds": json.dumps([s for s, _ in SPEEDS]),
                      "default": json.dumps(DEFAULT_SPEED), "keys_key": json.dumps(SHORTCUTS_KEY),
@@ -524,9 +631,9 @@ def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str
     feed = quote(feed_file, safe="/")
     speeds = "".join(f'<option value="{rate:g}"{" selected" if rate == DEFAULT_SPEED else ""}>{label}</option>'
                      for rate, label in SPEEDS)
-    css, script = _css(), _script()
+    css, script = _css(), _script() + "\n" + FORM_SCRIPT
     policy = (f"script-src '{_sha256(script)}'; style-src '{_sha256(css)}'; object-src 'none'; base-uri 'none'; "
-              "form-action 'none'")
+              "form-action 'self'")
     keys = "".join(f"<li><kbd>{escape(k)}</kbd>: {escape(what)}</li>" for k, what in SHORTCUTS)
     toc = "".join(f'<li><a href="#{a}">{_e(ep.title)}</a></li>' for a, ep in zip(anchors, eps))
     lines = [
@@ -567,6 +674,7 @@ def build_page(episodes: Sequence[Episode], out_dir: Path, *, channel_title: str
         "chuyển câu, chuyển đoạn, tốc độ đọc, phím tắt và nghe tiếp cần JavaScript.</p></noscript>",
         '<p id="status" role="status" aria-live="polite"></p>',
     ]
+    lines += read_form()
     if eps:
         lines += [f'<p>{len(eps)} bài, mới nhất ở trên. Mỗi bài là một tiêu đề cấp 2.</p>',
                   f'<nav aria-label="Các bài"><ol>{toc}</ol></nav>']
