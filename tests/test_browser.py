@@ -144,7 +144,8 @@ def pause_by_keyboard(page) -> None:
 
 
 def switch_shortcuts_off(page) -> None:
-    tab_to(page, "e.id === 'shortcuts'", back=True)
+    # from a player, back to the switch; from a fresh page, forward from the top
+    tab_to(page, "e.id === 'shortcuts'", back=page.evaluate("document.activeElement !== document.body"))
     page.keyboard.press("Space")
     page.wait_for_function("!document.getElementById('shortcuts').checked")
 
@@ -259,7 +260,7 @@ def test_current_sentence_is_kept_in_view_without_moving_focus(page):
     page.evaluate(f"{A}.currentTime = {late}")
     page.wait_for_function(f"{FIRST}.querySelector('button[aria-current]')?.dataset.start === '{late:.3f}'")
     page.wait_for_function("(() => { const r = document.querySelector('[data-episode] button[aria-current]')"
-                           ".getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; })()")
+                           ".getBoundingClientRect(); return r.top >= -1 && r.bottom <= innerHeight + 1; })()")  # ±1 px: subpixel layout
     assert focused(page) == "audio"
 
 
