@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= audio_out
 
-.PHONY: demo test install dev clean
+.PHONY: demo test lint install dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,10 @@ dev: $(VENV)/.dev-installed
 demo: $(VENV)/.installed
 	$(BIN)/vnreader demo --out $(OUT)
 
-test: $(VENV)/.dev-installed
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check reader bench tests
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 clean:

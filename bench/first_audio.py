@@ -128,9 +128,9 @@ def main(argv=None) -> int:
     ready, first, last, whole = [], [], [], []
     for _ in range(a.repeat):
         ready.append(text_ready_to_first_audio(a.source))
-        f, l = stdout_stream(a.source)
+        f, end = stdout_stream(a.source)
         first.append(f)
-        last.append(l)
+        last.append(end)
         whole.append(whole_file(a.source))
     print(f"source: {a.source.relative_to(ROOT) if a.source.is_relative_to(ROOT) else a.source}")
     print(f"text ready -> first audio (stream):        {spread(ready)}   target < 0.3 s")

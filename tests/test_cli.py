@@ -58,7 +58,7 @@ def test_expected_failures_are_one_line_with_exit_code(args, code, words, tmp_pa
     p = cli(*args, tmp=tmp_path)
     assert p.returncode == code, p.stderr
     assert "Traceback" not in p.stderr
-    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    lines = [line for line in p.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "error" in lines[0]
     assert all(w in lines[0] for w in words), lines[0]
     assert not (tmp_path / "x.mp3").exists()

@@ -61,7 +61,7 @@ def test_feedparser_reads_every_field(out):
     assert c.publisher_detail.name == "Ban biên tập" and c.publisher_detail.email == "podcast@example.vn"
     assert [t.term for t in c.tags] == ["News", "Daily News"]
     assert not c.itunes_explicit  # feedparser 6: "yes" → True, anything else falsy
-    assert any(l.rel == "self" and l.href == BASE + "feed.xml" for l in c.links)
+    assert any(link.rel == "self" and link.href == BASE + "feed.xml" for link in c.links)
     assert calendar.timegm(c.updated_parsed) == int(new.published.timestamp())
 
     first, second = fp.entries

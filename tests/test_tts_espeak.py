@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from reader.errors import EngineError, EngineUnavailable, UnknownVoice, UsageError
+from reader.errors import EngineError, UnknownVoice, UsageError
 from reader.tts import ENGINES, get_engine
 from reader.tts.base import Engine
 from reader.tts.espeak import EspeakEngine, rate_to_wpm

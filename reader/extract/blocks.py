@@ -172,18 +172,22 @@ class Walker:
             if tag is None or ch in self._dropped or is_furniture_el(ch):
                 pass
             elif ch in self._captions or tag == "figcaption" or _STANDALONE_CAPTION.search(ch.get("class") or ""):
-                self._emit(buf, kind, right, links[0]); links = [0]
+                self._emit(buf, kind, right, links[0])
+                links = [0]
                 self._caption(ch)
             elif tag == "figure" or self._is_photo_box(ch):
-                self._emit(buf, kind, right, links[0]); links = [0]
+                self._emit(buf, kind, right, links[0])
+                links = [0]
                 self._figure(ch)
             elif tag == "br":
                 buf.append(BR)
             elif tag == "table" and self._is_data_table(ch):
-                self._emit(buf, kind, right, links[0]); links = [0]
+                self._emit(buf, kind, right, links[0])
+                links = [0]
                 self._table(ch)
             elif tag in BLOCK_TAGS or self._has_block(ch):
-                self._emit(buf, kind, right, links[0]); links = [0]
+                self._emit(buf, kind, right, links[0])
+                links = [0]
                 self._walk(ch, self._kind(tag, kind), right or bool(_RIGHT.search(ch.get("style") or "")
                                                                   or (ch.get("align") or "").lower() == "right"))
             else:
