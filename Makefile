@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= audio_out
 
-.PHONY: demo test install dev clean
+.PHONY: demo test soak install dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -q
+
+soak: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -q -m soak
 
 clean:
 	rm -rf $(VENV) build *.egg-info
