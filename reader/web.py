@@ -66,6 +66,10 @@ BUSY_ANSWER = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; c
                b"Content-Length: 22\r\nRetry-After: 5\r\nConnection: close\r\n\r\ntoo many connections\r\n")
 
 
+#: the first folder of the path in a logged request line (with a token, where the token goes)
+_FIRST_SEGMENT = re.compile(r'^("[A-Z]+ /)[^/ "]+(?=/)')
+
+
 def _etag(st: os.stat_result) -> str:
     return f'"{st.st_size:x}-{st.st_mtime_ns:x}"'
 
@@ -292,6 +296,7 @@ class Handler(BaseHTTPRequestHandler):
         line = format % args
         if self.server.token:
             line = line.replace(self.server.token, "TOKEN")
+            line = _FIRST_SEGMENT.sub(r"\1TOKEN", line)  # an encoded token or a near miss is the secret too
         sys.stderr.write(f"{self.address_string()} {line}\n")
 
 
