@@ -13,7 +13,7 @@ folder a finished run already published ("continuing"). After each kill:
   no guid or title twice, no leftovers; and the run after it changes nothing.
 
 ``make test`` kills at every point of ``POINTS`` (15 fresh + 9 continuing = 24 kills);
-``make soak`` (``pytest -m soak``) at every point 5 times, each later (120 kills).
+``make soak`` (``pytest -m soak``) at every point with 5 other MP3 write times (120 kills).
 """
 from __future__ import annotations
 
@@ -34,10 +34,10 @@ DELAY = 0.3  #: seconds the fake renderer takes to write one MP3
 
 
 def _points(mp3s: int, records_: int) -> list[tuple[str, str, int, float]]:
-    """(name, kind, k, after): kill ``after`` seconds once the k-th event of that kind is seen."""
+    """(name, kind, k, after): kill ``after`` MP3 write times once the k-th event of that kind is seen."""
     out = [("lock", "lock", 1, 0.0), ("state", "state", 1, 0.0)]
     for k in range(1, mp3s + 1):
-        out += [(f"mp3-{k}-start", "mp3", k, 0.0), (f"mp3-{k}-middle", "mp3", k, DELAY / 2)]
+        out += [(f"mp3-{k}-start", "mp3", k, 0.0), (f"mp3-{k}-middle", "mp3", k, 0.5)]
     out += [(f"record-{k}", "record", k, 0.0) for k in range(1, records_ + 1)]
     return out + [("feed", "feed", 1, 0.0)]
 
@@ -45,7 +45,7 @@ def _points(mp3s: int, records_: int) -> list[tuple[str, str, int, float]]:
 #: a fresh run renders 3 articles and the digest; a continuing one 1 new article and the grown digest
 POINTS = {"fresh": _points(4, 4), "continuing": _points(2, 2)}
 CASES = [(mode, *pt) for mode, pts in POINTS.items() for pt in pts]
-SOAK_DELAYS = (0.0, 0.02, 0.05, 0.1, 0.2)  #: soak: more seconds between the event and the kill
+SOAK_DELAYS = (0.15, 0.2, 0.25, 0.4, 0.6)  #: soak: other MP3 write times, so each kill lands elsewhere
 
 
 class Watcher:
@@ -77,18 +77,18 @@ class Watcher:
         return int(feed.is_file() and feed.read_bytes() != self.feed_before)
 
 
-def _kill_at(cfg: Path, out: Path, kind: str, k: int, after: float) -> bool:
+def _kill_at(cfg: Path, out: Path, kind: str, k: int, after: float, delay: float) -> bool:
     """Start a run, kill it at the point; True if it was killed (False: it finished first)."""
     feed = out / "feed.xml"
     watcher = Watcher(out, feed.read_bytes() if feed.is_file() else None)
-    proc = _start(cfg, out, delay=DELAY)
+    proc = _start(cfg, out, delay=delay)
     end = time.monotonic() + 60
     while watcher.count(kind) < k:
         if proc.poll() is not None:
             return False
         assert time.monotonic() < end, "the run never reached the kill point"
         time.sleep(0.003)
-    time.sleep(after)
+    time.sleep(after * delay)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=10)
     return proc.returncode == -signal.SIGKILL
@@ -141,14 +141,14 @@ def configs(site, tmp_path_factory):
     return first, both, want
 
 
-def _one_kill(configs, tmp_path: Path, mode: str, kind: str, k: int, after: float) -> None:
+def _one_kill(configs, tmp_path: Path, mode: str, kind: str, k: int, after: float, delay: float = DELAY) -> None:
     first, both, want = configs
     out = tmp_path / "out"
     if mode == "continuing":
         do_run(first, out, FakeRenderer())
     feed = out / "feed.xml"
     before = feed.read_bytes() if feed.is_file() else None
-    assert _kill_at(both, out, kind, k, after), "the run finished before the kill point"
+    assert _kill_at(both, out, kind, k, after, delay), "the run finished before the kill point"
     _check_folder(out, before)
     _finish_and_compare(both, out, want[mode])
 
@@ -166,8 +166,8 @@ def soak(request):
 
 
 @pytest.mark.soak
-@pytest.mark.parametrize("more", SOAK_DELAYS, ids=[f"+{int(a * 1000)}ms" for a in SOAK_DELAYS])
+@pytest.mark.parametrize("delay", SOAK_DELAYS, ids=[f"{int(a * 1000)}ms" for a in SOAK_DELAYS])
 @pytest.mark.parametrize("mode, kind, k, after", [c[:1] + c[2:] for c in CASES],
                          ids=[f"{c[0]}-{c[1]}" for c in CASES])
-def test_soak_killed_runs(soak, configs, tmp_path, mode, kind, k, after, more):
-    _one_kill(configs, tmp_path, mode, kind, k, after + more)
+def test_soak_killed_runs(soak, configs, tmp_path, mode, kind, k, after, delay):
+    _one_kill(configs, tmp_path, mode, kind, k, after, delay)
