@@ -77,7 +77,8 @@ class Deadline:
 
     def error(self, url: str, last: str | None = None) -> FetchError:
         """The deadline passed; ``last``: what the last try met (a reset, HTTP 503), said after it."""
-        return FetchError(url, f"no complete answer within {self.seconds:g} s" + (f"; last try: {last}" if last else ""),
+        detail = f"no complete answer within {self.seconds:g} s" + (f"; last try: {last}" if last else "")
+        return FetchError(url, detail,
                           fix="the server is too slow or not answering; try again later, or raise --timeout")
 
 
@@ -115,7 +116,7 @@ def get_bytes(url: str, *, client: httpx.Client, headers: dict | None = None, ma
     2xx and 304 come back (a 304 has an empty body: use it for conditional GET with
     ``If-None-Match`` / ``If-Modified-Since`` in ``headers``). Timeouts, connection errors
     and 500/502/503/504 are retried ``retries`` times, waiting ``backoff``·2ⁿ seconds.
-    A 429 with ``Retry-After`` (seconds) is retried after that wait when it fits the deadline.
+    A 429 with ``Retry-After`` (seconds or a date) is retried after that wait when it fits the deadline.
     Other 4xx/5xx raise ``HTTPStatusError`` (``.status`` set); a body above ``max_bytes``
     raises ``TooLargeError`` as soon as the stream passes the cap. All of it, retries and
     waits included, must end within ``deadline`` seconds (or a ``Deadline``), else

@@ -66,7 +66,7 @@ def test_a_faulty_page_fails_alone_and_the_next_run_picks_it_up(site, tmp_path, 
     out = tmp_path / "out"
     site.fail(PAGE, fault)
     rep = run(cfg, out)
-    assert list(failed(rep)) == ["VnExpress: " + next(iter(failed(rep))).split(": ", 1)[1]] and len(rep.failed) == 1
+    assert len(rep.failed) == 1 and rep.failed[0][0].startswith("VnExpress: ")  # that article only
     (why,) = failed(rep).values()
     assert words in why.lower(), why
     assert isinstance(rep.failed[0][1], ReaderError) and rep.failed[0][1].expected
