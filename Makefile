@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= audio_out
 
-.PHONY: demo test lint install dev clean
+.PHONY: demo test lint soak install dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ lint: $(VENV)/.dev-installed
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+soak: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -q -m soak
 
 clean:
 	rm -rf $(VENV) build *.egg-info

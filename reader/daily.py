@@ -201,6 +201,12 @@ def _remove_episode(ep: Episode) -> None:
 
 
 # ---------------------------------------------------------------- the run
+def _cannot_write(out_dir: Path, e: OSError) -> PublishError:
+    """A full disk or a read-only folder met while writing an episode: the user's to fix, not a bug."""
+    return PublishError(out_dir, f"cannot write the episode: {e.strerror or e}",
+                        fix="free disk space, or check that the output folder is writable")
+
+
 def _unexpected(label: str, e: Exception) -> ReaderError:
     """A bug met while handling one article, as a ReaderError (``expected`` False)."""
     err = ReaderError(label, f"unexpected {type(e).__name__}: {e}", fix="please report this with the article URL")
@@ -367,6 +373,8 @@ class _Run:
                     yield label, ep
                 except ReaderError as e:
                     yield label, self._failed(entry, label, e)
+                except OSError as e:
+                    yield label, self._failed(entry, label, _cannot_write(self.out_dir, e))
                 except Exception as e:  # a bug must not stop the other articles
                     err = _unexpected(label, e)
                     self.log.debug("traceback", item=label, trace="".join(traceback.format_exception(e)))
@@ -440,7 +448,8 @@ class _Run:
                                                made_at=self.now, made_by=MADE_BY,
                                                limits=self.config.limits)
                 ep = self._stamped(ep)
-            except ReaderError as e:
+            except (ReaderError, OSError) as e:
+                e = _cannot_write(self.out_dir, e) if isinstance(e, OSError) else e
                 self.log.error("digest-failed", item=label, error=str(e))
                 yield label, e
                 continue

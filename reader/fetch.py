@@ -75,8 +75,10 @@ class Deadline:
     def passed(self) -> bool:
         return self._clock() >= self._end
 
-    def error(self, url: str) -> FetchError:
-        return FetchError(url, f"no complete answer within {self.seconds:g} s",
+    def error(self, url: str, last: str | None = None) -> FetchError:
+        """The deadline passed; ``last``: what the last try met (a reset, HTTP 503), said after it."""
+        detail = f"no complete answer within {self.seconds:g} s" + (f"; last try: {last}" if last else "")
+        return FetchError(url, detail,
                           fix="the server is too slow or not answering; try again later, or raise --timeout")
 
 
@@ -114,6 +116,7 @@ def get_bytes(url: str, *, client: httpx.Client, headers: dict | None = None, ma
     2xx and 304 come back (a 304 has an empty body: use it for conditional GET with
     ``If-None-Match`` / ``If-Modified-Since`` in ``headers``). Timeouts, connection errors
     and 500/502/503/504 are retried ``retries`` times, waiting ``backoff``·2ⁿ seconds.
+    A 429 with ``Retry-After`` (seconds or a date) is retried after that wait when it fits the deadline.
     Other 4xx/5xx raise ``HTTPStatusError`` (``.status`` set); a body above ``max_bytes``
     raises ``TooLargeError`` as soon as the stream passes the cap. All of it, retries and
     waits included, must end within ``deadline`` seconds (or a ``Deadline``), else
@@ -128,12 +131,15 @@ def _get(url: str, *, client: httpx.Client, headers: dict | None, max_bytes: int
     if not isinstance(deadline, Deadline):
         deadline = Deadline(deadline)
     attempt = 0
+    last = None  # what the last try met, for the deadline's message
     while True:
         if deadline.passed():
-            raise deadline.error(url)
+            raise deadline.error(url, last)
+        after = None  # the wait a 429 asks for
         try:
             with client.stream("GET", url, headers=headers, timeout=_capped(client.timeout, deadline.left())) as r:
-                if r.status_code in RETRY_STATUSES and attempt < retries:
+                after = _retry_after(r.headers.get("retry-after")) if r.status_code == 429 else None
+                if (r.status_code in RETRY_STATUSES or after is not None) and attempt < retries:
                     raise _Retry(f"HTTP {r.status_code}")
                 if r.status_code >= 400:
                     raise HTTPStatusError(url, f"the server answered HTTP {r.status_code} {r.reason_phrase}",
@@ -152,15 +158,17 @@ def _get(url: str, *, client: httpx.Client, headers: dict | None, max_bytes: int
                     if deadline.passed():
                         raise deadline.error(url)
                 return Response(r.status_code, resp_headers, bytes(body)), str(r.url)
-        except _Retry:
-            pass
+        except _Retry as e:
+            last = str(e)
         except httpx.TimeoutException as e:
+            last = _TIMEOUT_WORDS.get(type(e), "timed out")
             if deadline.passed():
                 raise deadline.error(url) from e
             if attempt >= retries:
                 raise FetchError(url, f"timed out after {_tries(retries + 1)} ({_TIMEOUT_WORDS.get(type(e), 'timed out')})",
                                  fix="check the network, or try again later") from e
         except httpx.TransportError as e:
+            last = describe(e)
             if attempt >= retries:
                 raise FetchError(url, f"could not connect after {_tries(retries + 1)}: {describe(e)}",
                                  fix="check the URL and the network") from e
@@ -169,10 +177,28 @@ def _get(url: str, *, client: httpx.Client, headers: dict | None, max_bytes: int
         except httpx.HTTPError as e:
             raise FetchError(url, f"HTTP failed: {describe(e)}") from e
         attempt += 1
-        wait = backoff * 2 ** (attempt - 1)
+        wait = max(backoff * 2 ** (attempt - 1), after or 0.0)
         if wait >= deadline.left():
-            raise deadline.error(url)
+            if after is not None:
+                raise HTTPStatusError(url, f"the server answered HTTP 429 and asks to wait {after:g} s", status=429,
+                                      fix=_status_fix(429))
+            raise deadline.error(url, last)
         sleep(wait)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delay-seconds or an HTTP date); None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 _TIMEOUT_WORDS = {httpx.ConnectTimeout: "while connecting", httpx.ReadTimeout: "waiting for the answer",

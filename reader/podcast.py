@@ -81,7 +81,8 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
 TRANSCRIPT_TYPES = (("transcript_vtt", "text/vtt"), ("transcript_srt", "application/x-subrip"))
 CHAPTERS_TYPE = "application/json+chapters"
 
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: Characters XML 1.0 forbids, and lone surrogates (a JSON record can hold one; UTF-8 cannot encode it)
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,11 @@ def normalize_base_url(base_url: str) -> str:
 def clean_text(text: str | None) -> str:
     """NFC text with the characters XML 1.0 forbids removed (escaping is lxml's job)."""
     return _XML_INVALID.sub("", unicodedata.normalize("NFC", text or ""))
+
+
+def _shown(*values: str | None) -> str:
+    """The first value with visible text once cleaned (a name of only spaces or control characters is none)."""
+    return next((v for v in values if clean_text(v).strip()), values[-1] or "")
 
 
 def _resolve(path: str | os.PathLike, out_dir: Path) -> Path:
@@ -267,10 +273,10 @@ def build_feed(episodes: Sequence[Episode], out_dir: Path, *, channel: Channel, 
         _sub(cat, "itunes:category", text=channel.subcategory)
     _sub(ch, "itunes:explicit", "true" if channel.explicit else "false")
     owner = _sub(ch, "itunes:owner")
-    _sub(owner, "itunes:name", channel.owner_name or channel.author or channel.title)
+    _sub(owner, "itunes:name", _shown(channel.owner_name, channel.author, channel.title))
     if channel.owner_email:
         _sub(owner, "itunes:email", channel.owner_email)
-    _sub(ch, "itunes:author", channel.author or channel.owner_name or channel.title)
+    _sub(ch, "itunes:author", _shown(channel.author, channel.owner_name, channel.title))
     _sub(ch, "itunes:summary", channel.description)
     _sub(ch, "itunes:type", "episodic")
     _sub(ch, "podcast:guid", channel.guid or podcast_guid(feed_url))

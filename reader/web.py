@@ -132,6 +132,10 @@ def visitor_message(e: ReaderError) -> tuple[int, str]:
     return 500, "Có lỗi khi đọc bài."
 
 
+#: the first folder of the path in a logged request line (with a token, where the token goes)
+_FIRST_SEGMENT = re.compile(r'^("[A-Z]+ /)[^/ "]+(?=/)')
+
+
 def _etag(st: os.stat_result) -> str:
     return f'"{st.st_size:x}-{st.st_mtime_ns:x}"'
 
@@ -280,9 +284,13 @@ class ReaderApp:
     def _log(self, scope, status: int) -> None:
         if self.quiet:
             return
-        line = f'{scope["method"]} {scope["raw_path"].decode("latin-1")} {status}'
+        target = scope["raw_path"].decode("latin-1")
+        if scope.get("query_string"):
+            target += "?" + scope["query_string"].decode("latin-1")
+        line = f'"{scope["method"]} {target} HTTP/{scope.get("http_version", "1.1")}" {status}'
         if self.token:
             line = line.replace(self.token, "TOKEN")
+            line = _FIRST_SEGMENT.sub(r"\1TOKEN", line)  # an encoded token or a near miss is the secret too
         client = scope.get("client") or ("-", 0)
         sys.stderr.write(f"{client[0]} {line}\n")
 

@@ -34,6 +34,11 @@ class EpisodeMeta:
     voice: str = ""  #: pipeline; voice used
 
 
+def _one(text: str) -> str:
+    """Text for one ID3 value: v2.4 separates values with NUL, so a NUL inside would split it."""
+    return text.replace("\x00", "")
+
+
 def language_code(lang: str) -> str:
     lang = (lang or "").strip().lower()
     if len(lang) == 3:
@@ -58,11 +63,11 @@ def id3_bytes(meta: EpisodeMeta, chapters: Sequence[Chapter], *, subject: object
     utf8 = Encoding.UTF8
     lang = language_code(meta.language)
     tags = ID3()
-    tags.add(TIT2(encoding=utf8, text=[meta.title]))
+    tags.add(TIT2(encoding=utf8, text=[_one(meta.title)]))
     if meta.artist:
-        tags.add(TPE1(encoding=utf8, text=[meta.artist]))
+        tags.add(TPE1(encoding=utf8, text=[_one(meta.artist)]))
     if meta.album:
-        tags.add(TALB(encoding=utf8, text=[meta.album]))
+        tags.add(TALB(encoding=utf8, text=[_one(meta.album)]))
     if meta.date is not None:
         tags.add(TDRC(encoding=utf8, text=[meta.date.strftime("%Y-%m-%dT%H:%M:%S")]))
     tags.add(TLAN(encoding=utf8, text=[lang]))
@@ -70,7 +75,7 @@ def id3_bytes(meta: EpisodeMeta, chapters: Sequence[Chapter], *, subject: object
         tags.add(WOAS(url=meta.url))
         tags.add(WXXX(encoding=utf8, desc="article", url=meta.url))
     if meta.description:
-        tags.add(COMM(encoding=utf8, lang=lang, desc="", text=[meta.description]))
+        tags.add(COMM(encoding=utf8, lang=lang, desc="", text=[_one(meta.description)]))
     if meta.engine:
         tags.add(TSSE(encoding=utf8, text=[f"vnreader; {meta.engine} {meta.voice}".strip()]))
     if meta.cover:
@@ -79,10 +84,10 @@ def id3_bytes(meta: EpisodeMeta, chapters: Sequence[Chapter], *, subject: object
     ids = [f"chp{i}" for i in range(len(chapters))]
     for cid, ch in zip(ids, chapters):
         tags.add(CHAP(element_id=cid, start_time=round(ch.start * 1000), end_time=round(ch.end * 1000),
-                      sub_frames=[TIT2(encoding=utf8, text=[ch.title])]))
+                      sub_frames=[TIT2(encoding=utf8, text=[_one(ch.title)])]))
     if ids:
         tags.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED, child_element_ids=ids,
-                      sub_frames=[TIT2(encoding=utf8, text=[meta.album or meta.title])]))
+                      sub_frames=[TIT2(encoding=utf8, text=[_one(meta.album or meta.title)])]))
     buf = io.BytesIO()
     try:
         tags.save(buf, v2_version=4, padding=lambda info: 1024)

@@ -869,8 +869,8 @@ RULES = (
     split_words_digits,
     dimensions,
     numbers,
+    symbols,  # before acronyms: the words it adds count in the capitals share (idempotent)
     acronyms,
-    symbols,
     tidy_spaces,
 )
 

@@ -20,9 +20,12 @@ from reader.text.normalize import normalize, table
 _CLOSERS = "\"'”’»)]}"
 _OPENERS = "\"'“‘«([{"
 # A candidate end: the marks, then closing quotes/brackets, then whitespace or the end.
-_END = re.compile(r"(\.{3}|…|[.!?]+)([" + re.escape(_CLOSERS) + r"]*)(?=\s|$)")
+# A run of marks is tried from its first mark only (the lookbehinds): trying every later mark
+# of a long run again made the search quadratic in the run's length.
+_END = re.compile(r"((?<![.!?])\.{3}|…|(?<![.!?])[.!?]+)([" + re.escape(_CLOSERS) + r"]*)(?=\s|$)")
 _NEXT = re.compile(r"\s+([" + re.escape(_OPENERS) + r"\-–—•*]*)\s*(\S)")
 _WORD_BEFORE = re.compile(r"([^\s" + re.escape(_OPENERS) + r"]*)$")
+_INITIAL_BEFORE = re.compile(r"(?:^|\s)[A-ZĐ][a-z]?\.$")
 
 
 @lru_cache(maxsize=None)
@@ -73,9 +76,25 @@ def _western_middle_initial(para: str, start: int, end: int) -> bool:
 
 def _segment_start(para: str, pos: int, starts: list[int]) -> bool:
     """True when ``pos`` opens a segment: paragraph start, after a boundary, or after ``:`` / ``;``."""
-    before = para[:pos].rstrip()
-    return not before or pos in starts or before[-1] in ":;" or any(
-        para[s:pos].strip() == "" for s in starts)
+    j = _end_of_text_before(para, pos)
+    return j == 0 or bool(starts and starts[-1] >= j) or para[j - 1] in ":;"
+
+
+def _end_of_text_before(para: str, pos: int) -> int:
+    """``len(para[:pos].rstrip())`` without copying the paragraph (linear time on long ones)."""
+    j = pos
+    while j > 0 and para[j - 1].isspace():
+        j -= 1
+    return j
+
+
+def _word_before(para: str, end: int) -> str:
+    """The word (no spaces, no opening quotes) that ends at ``end``, searched in a window first."""
+    lo = max(0, end - 64)
+    m = _WORD_BEFORE.search(para, lo, end)
+    if lo and m.start(1) == lo:  # the word may go on before the window
+        m = _WORD_BEFORE.search(para, 0, end)
+    return m.group(1)
 
 
 def _boundary(para: str, m: re.Match, starts: list[int]) -> int | None:
@@ -94,7 +113,7 @@ def _boundary(para: str, m: re.Match, starts: list[int]) -> int | None:
         return nxt.start(1) if upper else None
     if mark != "." or closers:
         return nxt.start(1)
-    core = _WORD_BEFORE.search(para, 0, m.start()).group(1).lstrip(_OPENERS)
+    core = _word_before(para, m.start()).lstrip(_OPENERS)
     if not core:  # "công nghệ ." — a spaced full stop
         return nxt.start(1) if upper else None
     if upper and core.rsplit(".", 1)[-1] in _nonfinal() and not _opens_sentence(para, nxt.start(2)):
@@ -103,7 +122,7 @@ def _boundary(para: str, m: re.Match, starts: list[int]) -> int | None:
         return None  # a list marker "1." / "II." / "a." opening a segment
     if _is_initial(core):
         if ("(" in opener or re.match(r"[A-ZĐ][a-z]?\.", para[nxt.start(2):nxt.start(2) + 3])
-                or re.search(r"(?:^|\s)[A-ZĐ][a-z]?\.\s*$", para[:m.start() - len(core)])):
+                or _initial_before(para, m.start() - len(core))):
             return None  # "Ph. (28 tuổi)", "J. K. Rowling"
         if len(core) == 1 and core.isascii() and _western_middle_initial(para, m.start() - 1, m.end()):
             return None  # "John F. Kennedy"
@@ -111,6 +130,12 @@ def _boundary(para: str, m: re.Match, starts: list[int]) -> int | None:
     if digit and not re.search(r"[^\W\d_]{2,}$|\d{3,}$|[)%]$", core):
         return None  # "số 1. 2 ..." — a digit after a short number or a letter is no new sentence
     return nxt.start(1)
+
+
+def _initial_before(para: str, end: int) -> bool:
+    """``para[:end]`` ends with an initial like ``J.`` (then spaces); looks only near ``end``."""
+    j = _end_of_text_before(para, end)
+    return _INITIAL_BEFORE.search(para, max(0, j - 4), j) is not None
 
 
 @lru_cache(maxsize=None)
@@ -121,7 +146,7 @@ def _names_with_marks() -> tuple[str, ...]:
 def _inside_name(para: str, pos: int) -> bool:
     """The mark at ``pos`` belongs to a name like ``Hi! Café`` or ``Yahoo! News``."""
     for name in _names_with_marks():
-        i = para.find(name, max(0, pos - len(name)))
+        i = para.find(name, max(0, pos - len(name)), pos + len(name))
         if i != -1 and i <= pos < i + len(name) - 1:
             return True
     return False
