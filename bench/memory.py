@@ -43,9 +43,9 @@ def child(repeat: int) -> None:
         ep = render_document(doc, Path(d), engine="espeak", cache=None, limits=big)
         took = time.perf_counter() - t0
         size = Path(ep.path).stat().st_size
-    print(json.dumps({"repeat": repeat, "minutes": ep.duration / 60, "sentences": ep.extra["sentences"],
+    print(json.dumps({"repeat": repeat, "minutes": ep.duration / 60, "sentences": ep.stats.sentences,
                       "chars": sum(len(p) for p in doc.paragraphs), "seconds": took, "mp3_bytes": size,
-                      "sample_rate": ep.extra["sample_rate"]}))
+                      "sample_rate": ep.loudness.sample_rate}))
 
 
 def run_child(repeat: int) -> tuple[dict, float]:

@@ -181,7 +181,7 @@ def _report_stream(target: Path | None):
 
 def _verb(ep) -> str:
     """ "unchanged" for an episode reused as it was (same render key), else "wrote"."""
-    return "unchanged" if ep.extra.get("reused") else "wrote"
+    return "unchanged" if ep.reused else "wrote"
 
 
 def _shown(output: str, target: Path | None) -> str:

@@ -22,7 +22,7 @@ from typing import BinaryIO, Iterator, Sequence
 from reader import episodes as records
 from reader.errors import ReaderError, UsageError
 from reader.limits import DEFAULT_LIMITS, Limits
-from reader.models import Article, Document, Episode, Sentence
+from reader.models import Article, Document, Episode, RenderStats, Sentence
 from reader.tts.spill import SpillFile
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -66,7 +66,7 @@ def _reuse(out_path: Path, key: str, *, named: bool) -> Episode | None:
 
     An output the caller named (``-o bai.mp3``) is reused only when its record holds the same
     render key; an output named by its own hash also when an older record has no key. The
-    episode returned carries ``extra["reused"] = True`` (not saved), so callers can say so.
+    episode returned has ``reused`` set (never saved), so callers can say so.
     """
     record = records.record_path(out_path)
     if not (record.is_file() and out_path.is_file()):
@@ -75,10 +75,10 @@ def _reuse(out_path: Path, key: str, *, named: bool) -> Episode | None:
         ep = records.load(record)
     except (ValueError, TypeError, KeyError):
         return None  # a damaged record: render again
-    stored = ep.extra.get("render_key")
+    stored = ep.render_key
     if stored != key and (named or stored is not None):
         return None
-    return replace(ep, extra={**ep.extra, "reused": True})
+    return replace(ep, reused=True)
 
 
 def _chapter_title(sentence: Sentence, limit: int = 60) -> str:
@@ -157,13 +157,10 @@ def _build(segments, *, title, out_path, guid, description, link, published, aut
     if result.fell_back_from:
         _note_fallback(ep, result)
     speech = sum(c.duration for c in result.clips)
-    extra = dict(ep.extra)
-    extra.update({"speech_seconds": round(speech, 3), "sentences": len(result.clips),
-                  "synthesized": result.synthesized, "cached": result.cached})
-    if key is not None:
-        extra["render_key"] = key
+    stats = RenderStats(sentences=len(result.clips), synthesized=result.synthesized, cached=result.cached,
+                        requests=result.requests, speech_seconds=round(speech, 3))
     return replace(ep, title=title, guid=guid, description=description, link=link, published=published,
-                   author=author, image=image, extra=extra,
+                   author=author, image=image, stats=stats, render_key=key,
                    made_at=made_at or datetime.now(timezone.utc).replace(microsecond=0), made_by=made_by,
                    fell_back_from=result.fell_back_from,
                    fallback_reason=str(result.error) if result.fell_back_from and result.error else None)

@@ -44,7 +44,7 @@ def test_render_then_rerun_speaks_nothing(tmp_path, cache):
     out = tmp_path / "out"
     ep = render_document(DOC, out, cache=cache)
     assert Path(ep.path).is_file() and records.record_path(ep.path).is_file()
-    assert ep.extra["synthesized"] == ep.extra["sentences"] > 3
+    assert ep.stats.synthesized == ep.stats.sentences > 3
     assert ep.title == DOC.title and ep.author == "LÊ HÀ" and ep.link == DOC.url
     assert ep.chapters[0].title == DOC.title
     mtime = Path(ep.path).stat().st_mtime_ns
@@ -61,8 +61,8 @@ def test_changed_text_gets_a_new_file_same_guid_and_only_new_sentences_spoken(tm
     assert second.path != first.path
     assert second.guid == first.guid
     assert second.published == first.published
-    assert second.extra["synthesized"] == 1
-    assert second.extra["cached"] == second.extra["sentences"] - 1
+    assert second.stats.synthesized == 1
+    assert second.stats.cached == second.stats.sentences - 1
 
 
 def test_digest_has_one_chapter_per_article_plus_intro_and_outro(tmp_path, cache):
