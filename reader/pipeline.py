@@ -259,7 +259,7 @@ def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: 
                         limits=limits, subject=title, spill=spill)
         segments, i = [], 0
         for name, ss in parts:
-            segments.append(Segment(name, tuple(result.clips[i:i + len(ss)])))
+            segments.append(Segment(name, result.clips[i:i + len(ss)]))
             i += len(ss)
         lead = "; ".join(d.title for d in docs)
         ep = _build(segments, title=title, out_path=out_path, guid=guid, description=lead, link=None,
@@ -305,7 +305,7 @@ def speak_text(text: str, out_path: str | Path | None, *, engine=None, voice=Non
     with _output(out_path, stream) as path, SpillFile(path.parent) as spill:
         result = _speak(sents, get_engine(engine), voice=voice, rate=rate, pitch=pitch, cache=cache,
                         fallback=None, limits=limits, subject=subject, spill=spill)
-        return _build([Segment(title, tuple(result.clips))], title=title, out_path=path, guid=guid,
+        return _build([Segment(title, result.clips)], title=title, out_path=path, guid=guid,
                       description="", link=None, published=datetime.now(timezone.utc).replace(microsecond=0),
                       author=None, feed_title=FEED_TITLE, rate=rate, result=result, cover=None)
 
