@@ -66,11 +66,11 @@ def main() -> None:
         ep = build_episode(segments, EpisodeMeta(title="memory bench"), Path(d) / "long.mp3")
         took = time.perf_counter() - t0
     after = peak_mb()
-    samples = ep.extra["timeline_seconds"] * ep.extra["sample_rate"]
+    samples = ep.loudness.timeline_seconds * ep.loudness.sample_rate
     pcm16, pcm64 = samples * 2 / 2**20, samples * 8 / 2**20
     print(f"episode: {ep.duration / 3600:.2f} h at {a.rate} Hz, {n_clips} clips in {len(segments)} chapters, "
           f"{ep.size / 2**20:.1f} MiB MP3, built in {took:.1f} s ({ep.duration / took:.0f}x real time)")
-    print(f"loudness {ep.extra['lufs']} LUFS before encoding, gain {ep.extra['gain_db']} dB")
+    print(f"loudness {ep.loudness.lufs} LUFS before encoding, gain {ep.loudness.gain_db} dB")
     print(f"PCM of the episode: {pcm16:.0f} MiB as int16, {pcm64:.0f} MiB as float64")
     print(f"peak RSS: {before:.0f} MiB before build_episode, {after:.0f} MiB after "
           f"(growth {after - before:.0f} MiB = {(after - before) / pcm16:.1%} of the int16 PCM, "

@@ -33,19 +33,19 @@ def child(repeat: int) -> None:
     from reader.extract import extract
     from reader.fetch import load
     from reader.limits import Limits
-    from reader.pipeline import render_document
+    from reader.pipeline import RenderOptions, render_document
 
     doc = extract(load(str(SEED)))
     doc = replace(doc, paragraphs=doc.paragraphs * repeat)
     big = Limits(max_chars=10**9, max_sentences=10**7, max_minutes=10**6)  # measure memory, not the caps
     with tempfile.TemporaryDirectory(dir=ROOT / "audio_out" if (ROOT / "audio_out").is_dir() else None) as d:
         t0 = time.perf_counter()
-        ep = render_document(doc, Path(d), engine="espeak", cache=None, limits=big)
+        ep = render_document(doc, Path(d), RenderOptions(engine="espeak", limits=big))
         took = time.perf_counter() - t0
         size = Path(ep.path).stat().st_size
-    print(json.dumps({"repeat": repeat, "minutes": ep.duration / 60, "sentences": ep.extra["sentences"],
+    print(json.dumps({"repeat": repeat, "minutes": ep.duration / 60, "sentences": ep.stats.sentences,
                       "chars": sum(len(p) for p in doc.paragraphs), "seconds": took, "mp3_bytes": size,
-                      "sample_rate": ep.extra["sample_rate"]}))
+                      "sample_rate": ep.loudness.sample_rate}))
 
 
 def run_child(repeat: int) -> tuple[dict, float]:

@@ -98,7 +98,7 @@ def main() -> None:
     base, base_audio = baseline(spoken)
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()
-        ep = render_document(doc, Path(d), cache=None)
+        ep = render_document(doc, Path(d))
         ours = time.perf_counter() - t0
     print(f"article: seed x{a.repeat}, {len(spoken)} sentences, {chars} spoken characters, {ep.duration / 60:.1f} min of audio")
     print(f"raw espeak-ng + lameenc: {base:.2f} s ({base_audio / 60:.1f} min of speech)")

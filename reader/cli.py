@@ -165,6 +165,15 @@ def _limits(a):
     return Limits(max_chars=a.max_chars, max_sentences=a.max_sentences, max_minutes=a.max_minutes)
 
 
+def _options(a):
+    """The command's ``pipeline.RenderOptions`` (its engine, voice, rate, pitch, captions, fallback, cache, limits)."""
+    from reader.pipeline import render_options
+
+    return render_options(engine=a.engine, voice=getattr(a, "voice", None), rate=getattr(a, "rate", 1.0),
+                          pitch=getattr(a, "pitch", None), captions=getattr(a, "captions", False),
+                          fallback=getattr(a, "fallback", None), limits=_limits(a), cache=not a.no_cache)
+
+
 def _emit(obj) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
@@ -181,7 +190,7 @@ def _report_stream(target: Path | None):
 
 def _verb(ep) -> str:
     """ "unchanged" for an episode reused as it was (same render key), else "wrote"."""
-    return "unchanged" if ep.extra.get("reused") else "wrote"
+    return "unchanged" if ep.reused else "wrote"
 
 
 def _shown(output: str, target: Path | None) -> str:
@@ -271,9 +280,7 @@ def cmd_speak(a) -> int:
     text = a.text if a.text is not None else _read_input(a.file or "-")
     if not text.strip():
         raise UsageError(a.file or "TEXT", "nothing to say", fix="give some Vietnamese text")
-    ep = pipeline.speak_text(text, target, engine=a.engine, voice=a.voice, rate=a.rate, pitch=a.pitch,
-                             cache=None if a.no_cache else pipeline.default_cache(), stream=_stdout_stream(target),
-                             limits=_limits(a), subject="TEXT" if a.text is not None else "stdin" if a.file in (None, "-") else a.file)
+    ep = pipeline.speak_text(text, target, _options(a), stream=_stdout_stream(target), subject="TEXT" if a.text is not None else "stdin" if a.file in (None, "-") else a.file)
     print(f"wrote {_shown(a.output, target)} ({ep.duration:.1f} s, {ep.size} bytes)", file=_report_stream(target))
     return 0
 
@@ -288,10 +295,8 @@ def cmd_read(a) -> int:
     _check_input(a.source)
     _check_voice(a)
     target = output_target(a.output, (a.source,))
-    ep = pipeline.read_source(a.source, target, engine=a.engine, voice=a.voice, rate=a.rate,
-                              captions=a.captions, cache=None if a.no_cache else pipeline.default_cache(),
-                              fallback=a.fallback, stream=_stdout_stream(target), max_bytes=a.max_bytes,
-                              limits=_limits(a), timeout=a.timeout)
+    ep = pipeline.read_source(a.source, target, _options(a), stream=_stdout_stream(target), max_bytes=a.max_bytes,
+                              timeout=a.timeout)
     print(f"{_verb(ep)} {_shown(a.output, target)} ({ep.duration:.1f} s, {ep.size} bytes): {ep.title}",
           file=_report_stream(target))
     return 0
@@ -313,11 +318,9 @@ def _listen(a) -> int:
         if sys.stdout.isatty():
             raise UsageError("--stdout", "standard output is a terminal, not an audio player",
                              fix="pipe it to a player: vnreader read SOURCE --stdout | mpv -   (or use --play)")
-    doc, report = pipeline.listen(a.source, out=None if player else sys.stdout.buffer, player=player,
-                                  engine=a.engine, voice=a.voice, rate=a.rate, pitch=getattr(a, "pitch", None), captions=a.captions,
-                                  cache=None if a.no_cache else pipeline.default_cache(),
+    doc, report = pipeline.listen(a.source, _options(a), out=None if player else sys.stdout.buffer, player=player,
                                   fmt=player.fmt if player else (a.format or "mp3"), started=started,
-                                  max_bytes=a.max_bytes, limits=_limits(a), timeout=a.timeout)
+                                  max_bytes=a.max_bytes, timeout=a.timeout)
     how = f"played through {player.name}" if player else "streamed"
     print(f"{how} {report.sentences} sentences ({report.seconds:.1f} s): {doc.title}", file=sys.stderr)
     return 0
@@ -328,8 +331,7 @@ def cmd_demo(a) -> int:
 
     out = Path(a.out)
     before = {name: _stamp(out / name) for name in ("feed.xml", "index.html")}
-    report = pipeline.demo(out, base_url=a.base_url, engine=a.engine,
-                           cache=None if a.no_cache else pipeline.default_cache(), limits=_limits(a))
+    report = pipeline.demo(out, _options(a), base_url=a.base_url)
     for ep in report.episodes:
         print(f"{_verb(ep)} {ep.path} ({ep.duration:.1f} s): {ep.title}")
     for item, err in report.failures:

@@ -222,23 +222,9 @@ def load_sources(path: str | Path | None = None) -> Config:
 def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     """Check the text of a sources file (``path`` is only used in messages and for relative paths)."""
     path = Path(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
-        line = int(m.group(1)) if m else getattr(e, "lineno", None)
-        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e)) or "TOML syntax error"
-        raise ConfigError(path, f"not valid TOML: {detail}", line=line,
-                          fix="check quotes, brackets and '=' on that line (see feeds/sources.toml)") from e
+    data = _toml(text, path)
     c = _Checker(path, text)
-    for key, value in data.items():
-        if key not in TABLES:
-            close = difflib.get_close_matches(key, TABLES, n=1)
-            line = c.lines.line(key) or c.lines.line(key, 0) or c.lines.line("", None, key)
-            raise ConfigError(path, f"unknown table or key {key!r}", line=line,
-                              fix=f"did you mean [{close[0]}]?" if close else f"known tables: {', '.join(TABLES)}")
-        if key in ARRAY_TABLES and not isinstance(value, list):
-            raise c.error(key, None, None, f"{key} must be written as [[{key}]]", fix=f"use [[{key}]] for each entry")
+    _check_tables(data, c)
 
     run = c.table(data.get("run", {}), "run")
     retention_t = c.table(data.get("retention", {}), "retention")
@@ -246,6 +232,51 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     channel_t = c.table(data.get("channel", {}), "channel")
     base = path.parent
 
+    default_limit, rate, tz, fetch_timeout, source_budget = _run_settings(run, c)
+    engines = _known_engines()
+    sites = _known_sites()
+    _check_engine(c, engines, run.get("engine"), "run", None)
+    _check_engine(c, engines, run.get("fallback"), "run", None, "fallback")
+
+    groups = _groups(data, c)
+    sources = _sources(data, c, default_limit, {g.name for g in groups}, engines, sites)
+    retention = _retention(retention_t, c)
+    limits = _limits(limits_t, c)
+    channel = _channel(channel_t, c)
+    return Config(path=path, sources=tuple(sources), groups=tuple(groups), channel=channel, retention=retention,
+                  limits=limits,
+                  out=(base / run["out"]) if "out" in run else None, base_url=run.get("base_url"),
+                  state=(base / run["state"]) if "state" in run else None, engine=run.get("engine"),
+                  fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz,
+                  fetch_timeout=fetch_timeout, source_budget=source_budget)
+
+
+def _toml(text: str, path: Path) -> dict:
+    """The parsed TOML; a syntax error names its line."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
+        line = int(m.group(1)) if m else getattr(e, "lineno", None)
+        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e)) or "TOML syntax error"
+        raise ConfigError(path, f"not valid TOML: {detail}", line=line,
+                          fix="check quotes, brackets and '=' on that line (see feeds/sources.toml)") from e
+
+
+def _check_tables(data: dict, c: _Checker) -> None:
+    """Only known top-level tables, and arrays of tables written as such."""
+    for key, value in data.items():
+        if key not in TABLES:
+            close = difflib.get_close_matches(key, TABLES, n=1)
+            line = c.lines.line(key) or c.lines.line(key, 0) or c.lines.line("", None, key)
+            raise ConfigError(c.path, f"unknown table or key {key!r}", line=line,
+                              fix=f"did you mean [{close[0]}]?" if close else f"known tables: {', '.join(TABLES)}")
+        if key in ARRAY_TABLES and not isinstance(value, list):
+            raise c.error(key, None, None, f"{key} must be written as [[{key}]]", fix=f"use [[{key}]] for each entry")
+
+
+def _run_settings(run: dict, c: _Checker) -> tuple[int, float, str, float, float]:
+    """[run]: (default limit, rate, time zone, fetch_timeout, source_budget), checked."""
     default_limit = c.positive(run.get("limit", 5), "run", None, "limit")
     rate = float(run.get("rate", 1.0))
     if not 0.5 <= rate <= 3.0:
@@ -266,64 +297,83 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     if source_budget < 0:
         raise c.error("run", None, "source_budget", f"source_budget must be 0 (no limit) or more, not {source_budget:g}",
                       fix="write source_budget = 300")
-    engines = _known_engines()
-    sites = _known_sites()
+    return default_limit, rate, tz, fetch_timeout, source_budget
 
-    def check_engine(name: str | None, table: str, index: int | None, key: str = "engine") -> None:
-        if name is not None and engines is not None and name not in engines:
-            raise c.error(table, index, key, f"unknown engine {name!r}",
-                          fix=f"use one of: {', '.join(engines)} (see `vnreader engines`)")
 
-    check_engine(run.get("engine"), "run", None)
-    check_engine(run.get("fallback"), "run", None, "fallback")
+def _check_engine(c: _Checker, engines: tuple[str, ...] | None, name: str | None, table: str, index: int | None,
+                  key: str = "engine") -> None:
+    if name is not None and engines is not None and name not in engines:
+        raise c.error(table, index, key, f"unknown engine {name!r}",
+                      fix=f"use one of: {', '.join(engines)} (see `vnreader engines`)")
 
-    groups = []
+
+def _groups(data: dict, c: _Checker) -> list[Group]:
+    """[[groups]], each name once."""
+    groups: list[Group] = []
     for i, g in enumerate(data.get("groups", [])):
         g = c.table(g, "groups", i)
         if any(x.name == g["name"] for x in groups):
             raise c.error("groups", i, "name", f"group {g['name']!r} is defined twice", fix="give each group its own name")
         groups.append(Group(name=g["name"], title=g.get("title", g["name"]), intro=g.get("intro"), outro=g.get("outro")))
-    group_names = {g.name for g in groups}
+    return groups
 
-    sources = []
+
+def _sources(data: dict, c: _Checker, default_limit: int, group_names: set[str], engines, sites) -> list[FeedSource]:
+    """[[sources]]: at least one, each name once."""
     raw_sources = data.get("sources", [])
     if not raw_sources:
-        raise ConfigError(path, "no sources", line=None,
+        raise ConfigError(c.path, "no sources", line=None,
                           fix='add at least one [[sources]] table with name = "…" and url = "https://…"')
+    sources: list[FeedSource] = []
     for i, s in enumerate(raw_sources):
         s = c.table(s, "sources", i)
         if any(x.name == s["name"] for x in sources):
             raise c.error("sources", i, "name", f"source {s['name']!r} is listed twice", fix="give each source its own name")
-        c.url(s["url"], "sources", i, "url")
-        limit = c.positive(s.get("limit", default_limit), "sources", i, "limit")
-        group = s.get("group")
-        if group is not None and group not in group_names:
-            raise c.error("sources", i, "group", f"group {group!r} is not defined",
-                          fix=f"add [[groups]] name = \"{group}\", or use one of: {', '.join(sorted(group_names)) or 'none defined'}")
-        episodes = s.get("episodes", True)
-        if not episodes and group is None:
-            raise c.error("sources", i, "episodes", f"source {s['name']!r} makes no episodes and is in no digest",
-                          fix="set episodes = true, or put it in a group")
-        check_engine(s.get("engine"), "sources", i)
-        if s.get("site") is not None and sites is not None and s["site"] not in sites:
-            close = difflib.get_close_matches(s["site"], sites, n=1)
-            raise c.error("sources", i, "site", f"no site profile {s['site']!r}",
-                          fix=(f"did you mean {close[0]!r}? " if close else "")
-                          + "profiles are the files in feeds/sites/; omit site to pick one by the page's host")
-        sources.append(FeedSource(name=s["name"], url=s["url"], site=s.get("site"), engine=s.get("engine"),
-                                  voice=s.get("voice"), limit=limit, group=group, episodes=episodes))
+        sources.append(_source(s, i, c, default_limit, group_names, engines, sites))
+    return sources
 
-    retention = Retention(days=c.positive(retention_t.get("days", Retention.days), "retention", None, "days", zero=True),
-                          max_episodes=c.positive(retention_t.get("max_episodes", Retention.max_episodes),
-                                                  "retention", None, "max_episodes", zero=True))
-    limits = Limits(max_chars=c.positive(limits_t.get("max_chars", Limits.max_chars), "limits", None, "max_chars"),
-                    max_sentences=c.positive(limits_t.get("max_sentences", Limits.max_sentences), "limits", None,
+
+def _source(s: dict, i: int, c: _Checker, default_limit: int, group_names: set[str], engines, sites) -> FeedSource:
+    """One checked [[sources]] table (index ``i``)."""
+    c.url(s["url"], "sources", i, "url")
+    limit = c.positive(s.get("limit", default_limit), "sources", i, "limit")
+    group = s.get("group")
+    if group is not None and group not in group_names:
+        raise c.error("sources", i, "group", f"group {group!r} is not defined",
+                      fix=f"add [[groups]] name = \"{group}\", or use one of: {', '.join(sorted(group_names)) or 'none defined'}")
+    episodes = s.get("episodes", True)
+    if not episodes and group is None:
+        raise c.error("sources", i, "episodes", f"source {s['name']!r} makes no episodes and is in no digest",
+                      fix="set episodes = true, or put it in a group")
+    _check_engine(c, engines, s.get("engine"), "sources", i)
+    if s.get("site") is not None and sites is not None and s["site"] not in sites:
+        close = difflib.get_close_matches(s["site"], sites, n=1)
+        raise c.error("sources", i, "site", f"no site profile {s['site']!r}",
+                      fix=(f"did you mean {close[0]!r}? " if close else "")
+                      + "profiles are the files in feeds/sites/; omit site to pick one by the page's host")
+    return FeedSource(name=s["name"], url=s["url"], site=s.get("site"), engine=s.get("engine"),
+                      voice=s.get("voice"), limit=limit, group=group, episodes=episodes)
+
+
+def _retention(t: dict, c: _Checker) -> Retention:
+    return Retention(days=c.positive(t.get("days", Retention.days), "retention", None, "days", zero=True),
+                     max_episodes=c.positive(t.get("max_episodes", Retention.max_episodes),
+                                             "retention", None, "max_episodes", zero=True))
+
+
+def _limits(t: dict, c: _Checker) -> Limits:
+    limits = Limits(max_chars=c.positive(t.get("max_chars", Limits.max_chars), "limits", None, "max_chars"),
+                    max_sentences=c.positive(t.get("max_sentences", Limits.max_sentences), "limits", None,
                                              "max_sentences"),
-                    max_minutes=float(limits_t.get("max_minutes", Limits.max_minutes)))
+                    max_minutes=float(t.get("max_minutes", Limits.max_minutes)))
     if limits.max_minutes <= 0:
         raise c.error("limits", None, "max_minutes", f"max_minutes must be positive, not {limits.max_minutes:g}",
                       fix=f"write max_minutes = {Limits.max_minutes:g}")
-    channel = ChannelInfo(**channel_t)
+    return limits
+
+
+def _channel(t: dict, c: _Checker) -> ChannelInfo:
+    channel = ChannelInfo(**t)
     if channel.link is not None:
         c.url(channel.link, "channel", None, "link")
     if channel.guid is not None:
@@ -335,8 +385,4 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     if len(channel.description.encode("utf-8")) > 4000:
         raise c.error("channel", None, "description", "description is longer than 4000 bytes",
                       fix="shorten it (podcast directories reject longer ones)")
-    return Config(path=path, sources=tuple(sources), groups=tuple(groups), channel=channel, retention=retention,
-                  limits=limits, out=(base / run["out"]) if "out" in run else None, base_url=run.get("base_url"),
-                  state=(base / run["state"]) if "state" in run else None, engine=run.get("engine"),
-                  fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz,
-                  fetch_timeout=fetch_timeout, source_budget=source_budget)
+    return channel

@@ -216,7 +216,7 @@ def _unexpected(label: str, e: Exception) -> ReaderError:
 
 class _Run:
     def __init__(self, config: Config, *, out_dir: Path, store: Store, base_url: str, client, stages: Stages,
-                 log: RunLog, rerender: bool, now: datetime, cache=None, clock: Callable[[], float] = monotonic):
+                 log: RunLog, rerender: bool, now: datetime, options, clock: Callable[[], float] = monotonic):
         self.config = config
         self.out_dir = out_dir
         self.store = store
@@ -225,7 +225,7 @@ class _Run:
         self.stages = stages
         self.log = log
         self.rerender = rerender
-        self.cache = cache
+        self.options = options  #: pipeline.RenderOptions for the digests; per source: options.for_source
         self.now = now
         self.report = RunReport()
         self.feeds_failed = 0  #: sources whose feed could not be read this run
@@ -331,12 +331,8 @@ class _Run:
             self.log.warning("profile-drift", message=what, item=url)
 
     def _render(self, source: FeedSource, doc: Document) -> Episode:
-        return self._stamped(self.stages.render(doc, self.out_dir, engine=source.engine or self.config.engine,
-                                                voice=source.voice or self.config.voice, rate=self.config.rate,
-                                                source_name=source.name, feed_title=self.config.channel.title,
-                                                cache=self.cache, fallback=self.config.fallback, made_at=self.now,
-                                                made_by=MADE_BY,
-                                                limits=self.config.limits))
+        return self._stamped(self.stages.render(doc, self.out_dir, options=self.options.for_source(source),
+                                                source_name=source.name))
 
     def _stamped(self, ep: Episode) -> Episode:
         """The episode with this run's time and name as its maker, for a renderer that did not record them."""
@@ -440,13 +436,9 @@ class _Run:
             published = max(e.done_at for e in entries)
             label = f"digest {group.name} {day.isoformat()}"
             try:
-                ep = self.stages.render_digest([e.doc for e in entries], self.out_dir, title=title, guid=guid,
-                                               published=published, engine=self.config.engine,
-                                               voice=self.config.voice, rate=self.config.rate,
-                                               feed_title=self.config.channel.title, intro=group.intro,
-                                               outro=group.outro, cache=self.cache, fallback=self.config.fallback,
-                                               made_at=self.now, made_by=MADE_BY,
-                                               limits=self.config.limits)
+                ep = self.stages.render_digest([e.doc for e in entries], self.out_dir, options=self.options,
+                                               title=title, guid=guid, published=published, intro=group.intro,
+                                               outro=group.outro)
                 ep = self._stamped(ep)
             except (ReaderError, OSError) as e:
                 e = _cannot_write(self.out_dir, e) if isinstance(e, OSError) else e
@@ -593,19 +585,27 @@ def _superseded(eps: list[Episode]) -> set[str]:
 
 def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = None,
         base_url: str = DEFAULT_BASE_URL, client=None, stages: Stages | None = None, log: RunLog | None = None,
-        rerender: bool = False, now: datetime | None = None, cache=None,
+        rerender: bool = False, now: datetime | None = None, cache=None, options=None,
         progress: Callable[[str, Episode | ReaderError | None], None] | None = None,
         clock: Callable[[], float] = monotonic) -> RunReport:
     """One daily run (see the module docstring). Raises ``LockedError`` if another run holds the folder.
 
     ``progress(item, outcome)`` is called for every article and digest as it finishes
     (outcome ``None`` = skipped). ``cache``: a ``reader.tts.cache.ClipCache`` shared by the
-    articles and the digests (a digest then re-speaks nothing already spoken). ``clock``:
+    articles and the digests (a digest then re-speaks nothing already spoken; ``run_command``
+    opens the shared one in ``options``). ``options``: the ``pipeline.RenderOptions`` every
+    render gets (default ``RenderOptions.from_config(config)`` with ``cache``), stamped with
+    ``made_by`` "run" and ``now``; a source's own engine and voice apply to its articles. ``clock``:
     seconds for the per-source time budget (tests pass a fake one).
     """
+    from reader.pipeline import RenderOptions
+
     out_dir = Path(out_dir)
     log = log or RunLog(quiet=True)
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    if options is None:
+        options = replace(RenderOptions.from_config(config, cache=False), cache=cache)
+    options = replace(options, made_by=MADE_BY, made_at=now)
     with run_lock(out_dir):
         swept = sweep(out_dir)
         leftovers = orphans(out_dir)
@@ -620,7 +620,7 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
             with Store(state_path or out_dir / STATE_NAME) as store:
                 r = _Run(config, out_dir=out_dir, store=store, base_url=base_url, client=client,
                          stages=(stages or Stages()).resolved(config.fetch_timeout), log=log, rerender=rerender, now=now,
-                         cache=cache, clock=clock)
+                         options=options, clock=clock)
                 for source in config.sources:
                     r.ingest(source)
                 for item, outcome in _outcomes(r):
@@ -650,17 +650,6 @@ def _outcomes(r: _Run) -> Iterator[tuple[str, Episode | ReaderError | None]]:
 
 
 # ---------------------------------------------------------------- CLI
-def _clip_cache(log: RunLog):
-    """The shared clip cache (``$VNREADER_CACHE`` or ``~/.cache/vnreader/clips``); None if unusable."""
-    try:
-        from reader.tts.cache import ClipCache
-
-        return ClipCache()
-    except (ImportError, OSError) as e:
-        log.warning("no-clip-cache", error=str(e))
-        return None
-
-
 def check_engines(config: Config) -> None:
     """Raise ``ConfigError`` before anything runs when a configured engine cannot run here."""
     from reader.tts import get_engine
@@ -686,8 +675,11 @@ def run_command(args) -> int:
     state = Path(args.state) if args.state else config.state
     base_url = args.base_url or config.base_url or DEFAULT_BASE_URL
     log = RunLog(quiet=args.quiet, verbose=args.verbose, as_json=args.log_json)
+    from reader.pipeline import RenderOptions
+
+    options = RenderOptions.from_config(config, warn=lambda e: log.warning("no-clip-cache", error=str(e)))
     report = run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
-                 rerender=args.rerender, cache=_clip_cache(log))
+                 rerender=args.rerender, options=options)
     lines = summary_lines(report)
     if report.failed:
         for line in lines:

@@ -7,12 +7,12 @@ unreferenced (the record is written last, atomically).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from datetime import datetime
 from pathlib import Path
 
 from reader.fsutil import atomic_write_text
-from reader.models import Chapter, Cue, Episode
+from reader.models import Chapter, Cue, Episode, LoudnessReport, RenderStats
 
 SUFFIX = ".episode.json"
 
@@ -25,6 +25,7 @@ def record_path(mp3_path: str | Path) -> Path:
 def to_dict(ep: Episode, base: Path | None = None) -> dict:
     """Plain JSON-able dict; paths are stored relative to ``base`` when given."""
     d = asdict(ep)
+    del d["reused"]  # says what one call did, not what the episode is
     d["published"] = ep.published.isoformat() if ep.published else None
     d["made_at"] = ep.made_at.isoformat() if ep.made_at else None
     if base is not None:
@@ -35,9 +36,13 @@ def to_dict(ep: Episode, base: Path | None = None) -> dict:
 
 
 def from_dict(d: dict, base: Path | None = None) -> Episode:
-    d = dict(d)
-    known = {f.name for f in fields(Episode)}
+    d = _from_extra(dict(d))
+    known = {f.name for f in fields(Episode)} - {"reused"}
     d = {k: v for k, v in d.items() if k in known}
+    d["stats"] = _typed(RenderStats, d.get("stats"))
+    d["loudness"] = _typed(LoudnessReport, d.get("loudness"))
+    if d["loudness"] is not None:
+        d["loudness"] = replace(d["loudness"], limiter_ms=tuple(d["loudness"].limiter_ms))
     d["published"] = datetime.fromisoformat(d["published"]) if d.get("published") else None
     d["made_at"] = datetime.fromisoformat(d["made_at"]) if d.get("made_at") else None
     d["chapters"] = tuple(Chapter(**c) for c in d.get("chapters") or ())
@@ -47,6 +52,34 @@ def from_dict(d: dict, base: Path | None = None) -> Episode:
             if d.get(key) and not Path(d[key]).is_absolute():
                 d[key] = str(base / d[key])
     return Episode(**d)
+
+
+def _from_extra(d: dict) -> dict:
+    """A record older than the typed fields keeps its notes in ``extra``: map the known keys, drop the rest."""
+    extra = d.pop("extra", None)
+    if not isinstance(extra, dict):
+        return d
+    if "stats" not in d and "sentences" in extra:
+        d["stats"] = {k: extra[k] for k in _names(RenderStats) if k in extra}
+    if "loudness" not in d and "lufs" in extra:
+        d["loudness"] = {k: extra[k] for k in _names(LoudnessReport) if k in extra}
+    if "render_key" not in d and "render_key" in extra:
+        d["render_key"] = extra["render_key"]
+    return d
+
+
+def _names(cls) -> set[str]:
+    return {f.name for f in fields(cls)}
+
+
+def _typed(cls, value):
+    """``cls`` from a record's dict (unknown keys ignored); None when absent or incomplete."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return cls(**{k: v for k, v in value.items() if k in _names(cls)})
+    except TypeError:
+        return None
 
 
 def save(ep: Episode) -> Path:

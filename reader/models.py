@@ -134,6 +134,31 @@ class Cue:
 
 
 @dataclass(frozen=True)
+class RenderStats:
+    """What rendering an episode's sentences took."""
+
+    sentences: int  #: pipeline; clips in the episode (one per sentence)
+    synthesized: int  #: pipeline (tts.render); sentences the engine spoke; tests and benches read it
+    cached: int  #: pipeline (tts.render); sentences taken from the clip cache
+    requests: int = 0  #: pipeline (tts.render); engine calls, retries included (0 in records older than the field)
+    speech_seconds: float = 0.0  #: pipeline; seconds of speech, pauses not included
+
+
+@dataclass(frozen=True)
+class LoudnessReport:
+    """Loudness figures of an encoded episode (docs/audio.md)."""
+
+    input_lufs: float  #: audio; integrated loudness of the joined clips
+    gain_db: float  #: audio; gain applied before the limiter
+    lufs: float  #: audio; loudness measured on what went into the encoder
+    limited_samples: int  #: audio; samples the limiter turned down
+    limiter_min_gain_db: float  #: audio; the limiter's deepest cut
+    sample_rate: int  #: audio; the timeline's sample rate; benches read it
+    timeline_seconds: float  #: audio; clips plus pauses, summed while joining
+    limiter_ms: tuple[int, ...] = ()  #: audio; limiter (attack, release) in milliseconds
+
+
+@dataclass(frozen=True)
 class Episode:
     """An encoded MP3 with everything the feed needs."""
 
@@ -158,4 +183,9 @@ class Episode:
     fell_back_from: str | None = None  #: pipeline (tts.render RenderResult); the configured engine that failed, when the fallback (``engine``) spoke the whole episode. daily logs and counts it; the record and the WebVTT NOTE keep it
     fallback_reason: str | None = None  #: pipeline; why that engine failed (its error message)
     made_by: str | None = None  #: pipeline / daily run; the command that made it: "demo", "run", "read". daily retention and the feed's owner; None: records older than the field (counted as the run's)
-    extra: dict = field(default_factory=dict, compare=False, hash=False)  #: free-form notes (not hashed)
+    stats: RenderStats | None = field(default=None, compare=False)  #: pipeline; what rendering did (the record keeps it)
+    loudness: LoudnessReport | None = field(default=None, compare=False)  #: audio; loudness figures (the record keeps it)
+    render_key: str | None = field(default=None, compare=False)  #: pipeline; hash of every rendering input; pipeline
+    #: reuses a recorded episode only for the same key (None: records older than the key, or ``speak``)
+    reused: bool = field(default=False, compare=False)  #: pipeline; returned as recorded, nothing rendered. The CLI
+    #: prints "unchanged" for it. Never saved in the record

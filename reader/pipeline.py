@@ -17,12 +17,12 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Iterator, Sequence
+from typing import BinaryIO, Callable, Iterator, Sequence
 
 from reader import episodes as records
 from reader.errors import ReaderError, UsageError
 from reader.limits import DEFAULT_LIMITS, Limits
-from reader.models import Article, Document, Episode, Sentence
+from reader.models import Article, Document, Episode, RenderStats, Sentence
 from reader.tts.spill import SpillFile
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -66,7 +66,7 @@ def _reuse(out_path: Path, key: str, *, named: bool) -> Episode | None:
 
     An output the caller named (``-o bai.mp3``) is reused only when its record holds the same
     render key; an output named by its own hash also when an older record has no key. The
-    episode returned carries ``extra["reused"] = True`` (not saved), so callers can say so.
+    episode returned has ``reused`` set (never saved), so callers can say so.
     """
     record = records.record_path(out_path)
     if not (record.is_file() and out_path.is_file()):
@@ -75,10 +75,10 @@ def _reuse(out_path: Path, key: str, *, named: bool) -> Episode | None:
         ep = records.load(record)
     except (ValueError, TypeError, KeyError):
         return None  # a damaged record: render again
-    stored = ep.extra.get("render_key")
+    stored = ep.render_key
     if stored != key and (named or stored is not None):
         return None
-    return replace(ep, extra={**ep.extra, "reused": True})
+    return replace(ep, reused=True)
 
 
 def _chapter_title(sentence: Sentence, limit: int = 60) -> str:
@@ -118,53 +118,102 @@ def _cover_bytes(out_dir: Path | None) -> bytes | None:
     return None
 
 
-def default_cache():
-    """The shared clip cache (``$VNREADER_CACHE`` or ``~/.cache/vnreader/clips``); None if unusable."""
-    from reader.tts.cache import ClipCache
+def default_cache(warn: Callable[[Exception], None] | None = None):
+    """The shared clip cache (``$VNREADER_CACHE`` or ``~/.cache/vnreader/clips``); None if unusable.
 
+    ``warn(error)`` is told why, when there is none (the daily run logs it)."""
     try:
+        from reader.tts.cache import ClipCache
+
         return ClipCache()
-    except (OSError, ReaderError):
+    except (ImportError, OSError, ReaderError) as e:
+        if warn is not None:
+            warn(e)
         return None
 
 
-def _speak(sentences, eng, *, voice, rate, pitch, cache, fallback, limits: Limits = DEFAULT_LIMITS,
-           subject: object = None, spill=None):
+@dataclass(frozen=True)
+class RenderOptions:
+    """How to render: the settings every episode of one command or run shares.
+
+    Built by :func:`render_options` (the CLI) or :meth:`from_config` (the daily run); read by
+    ``render_document``, ``render_digest``, ``speak_text``, ``read_source``, ``listen`` and ``demo``.
+    """
+
+    engine: str | None = None  #: cli / config [run]; engine name from tts.ENGINES, None = default
+    voice: str | None = None  #: cli / config; None = the engine's default voice
+    rate: float = 1.0  #: cli / config; speaking rate
+    pitch: float | None = None  #: cli; None = the engine's default
+    captions: bool = False  #: cli; read image captions too
+    cache: object = field(default=None, compare=False)  #: factory; a ClipCache shared by every render (None: none)
+    fallback: str | None = None  #: cli / config; engine that re-renders a whole episode when ``engine`` fails
+    limits: Limits = DEFAULT_LIMITS  #: cli / config [limits]; checked before and while speaking
+    feed_title: str | None = None  #: config [channel] / demo; album tag and artist fallback, None = FEED_TITLE
+    made_by: str | None = None  #: the command ("demo", "run", "read", "serve"); kept in the record
+    made_at: datetime | None = None  #: daily run; when it rendered (None: now, per episode)
+
+    @classmethod
+    def from_config(cls, config, *, cache: bool = True, warn: Callable[[Exception], None] | None = None,
+                    made_by: str | None = None, made_at: datetime | None = None) -> RenderOptions:
+        """The daily run's options from a ``reader.config.Config`` (per source: :meth:`for_source`)."""
+        return render_options(engine=config.engine, voice=config.voice, rate=config.rate, fallback=config.fallback,
+                              limits=config.limits, feed_title=config.channel.title, cache=cache, warn=warn,
+                              made_by=made_by, made_at=made_at)
+
+    def for_source(self, source) -> RenderOptions:
+        """These options with a ``FeedSource``'s own engine and voice, when it names them."""
+        return replace(self, engine=source.engine or self.engine, voice=source.voice or self.voice)
+
+
+def render_options(*, engine: str | None = None, voice: str | None = None, rate: float = 1.0,
+                   pitch: float | None = None, captions: bool = False, fallback: str | None = None,
+                   limits: Limits = DEFAULT_LIMITS, feed_title: str | None = None, cache: bool = True,
+                   warn: Callable[[Exception], None] | None = None, made_by: str | None = None,
+                   made_at: datetime | None = None) -> RenderOptions:
+    """The one place render options are built: ``cache`` True opens the shared clip cache
+    (:func:`default_cache`, ``warn`` told when it is unusable), False renders without one."""
+    return RenderOptions(engine=engine, voice=voice, rate=rate, pitch=pitch, captions=captions,
+                         cache=default_cache(warn) if cache else None, fallback=fallback, limits=limits,
+                         feed_title=feed_title, made_by=made_by, made_at=made_at)
+
+
+DEFAULT_OPTIONS = RenderOptions()
+
+
+def _speak(sentences, eng, options: RenderOptions, *, subject: object = None, spill=None):
     """Render every sentence with one engine (or, by policy, all of them with the fallback).
 
-    Rendering stops with :class:`LimitError` as soon as the clips pass ``limits.max_minutes``.
+    Rendering stops with :class:`LimitError` as soon as the clips pass ``options.limits.max_minutes``.
     With ``spill`` (a SpillFile) every clip's PCM goes to disk as it is ready.
     """
     from reader.tts import get_engine
     from reader.tts.render import render
 
-    fb = get_engine(fallback) if fallback else None
-    return render(sentences, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fb,
-                  on_clip=limits.minutes_meter(subject), spill=spill)
+    fb = get_engine(options.fallback) if options.fallback else None
+    return render(sentences, eng, voice=options.voice, rate=options.rate, pitch=options.pitch, cache=options.cache,
+                  fallback=fb, on_clip=options.limits.minutes_meter(subject), spill=spill)
 
 
-def _build(segments, *, title, out_path, guid, description, link, published, author, feed_title, rate,
-           result, cover, image=None, made_at: datetime | None = None, made_by: str | None = None,
-           key: str | None = None) -> Episode:
+def _build(segments, options: RenderOptions, *, title, out_path, guid, description, link, published, author,
+           result, cover, image=None, key: str | None = None) -> Episode:
     from reader.audio import EpisodeMeta, build_episode
 
+    feed_title = options.feed_title or FEED_TITLE
     meta = EpisodeMeta(title=title, artist=author or feed_title, album=feed_title, date=published, language="vi",
                        url=link, description=description, cover=cover, guid=guid,
                        engine=result.engine.name if hasattr(result.engine, "name") else str(result.engine),
                        voice=result.voice)
-    ep = build_episode(segments, meta, out_path, rate=rate, bitrate=AUDIO_SETTINGS["bitrate"],
+    ep = build_episode(segments, meta, out_path, rate=options.rate, bitrate=AUDIO_SETTINGS["bitrate"],
                        target_lufs=AUDIO_SETTINGS["target_lufs"], true_peak=AUDIO_SETTINGS["true_peak"])
     if result.fell_back_from:
         _note_fallback(ep, result)
     speech = sum(c.duration for c in result.clips)
-    extra = dict(ep.extra)
-    extra.update({"speech_seconds": round(speech, 3), "sentences": len(result.clips),
-                  "synthesized": result.synthesized, "cached": result.cached})
-    if key is not None:
-        extra["render_key"] = key
+    stats = RenderStats(sentences=len(result.clips), synthesized=result.synthesized, cached=result.cached,
+                        requests=result.requests, speech_seconds=round(speech, 3))
     return replace(ep, title=title, guid=guid, description=description, link=link, published=published,
-                   author=author, image=image, extra=extra,
-                   made_at=made_at or datetime.now(timezone.utc).replace(microsecond=0), made_by=made_by,
+                   author=author, image=image, stats=stats, render_key=key,
+                   made_at=options.made_at or datetime.now(timezone.utc).replace(microsecond=0),
+                   made_by=options.made_by,
                    fell_back_from=result.fell_back_from,
                    fallback_reason=str(result.error) if result.fell_back_from and result.error else None)
 
@@ -180,21 +229,17 @@ def _note_fallback(ep: Episode, result) -> None:
             f"Spoken by the fallback engine {spoken_by}: {result.fell_back_from} failed ({result.error})")))
 
 
-def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, voice: str | None = None,
-                    rate: float = 1.0, pitch: float | None = None, captions: bool = False, cache=None,
-                    source_name: str | None = None, feed_title: str | None = None, fallback: str | None = None,
-                    guid: str | None = None, published: datetime | None = None,
-                    out_path: Path | None = None, made_at: datetime | None = None,
-                    made_by: str | None = None, limits: Limits = DEFAULT_LIMITS,
-                    subject: object = None) -> Episode:
+def render_document(doc: Document, out_dir: Path, options: RenderOptions = DEFAULT_OPTIONS, *,
+                    source_name: str | None = None, guid: str | None = None, published: datetime | None = None,
+                    out_path: Path | None = None, subject: object = None) -> Episode:
     """Render one article into ``out_dir/<slug>-<hash>.mp3`` with its sidecars and record.
 
     The hash covers everything that changes the audio (engine, version, voice, rate and every
     sentence), so changed text gets a new file name and podcast apps fetch it anew. When that
     file and its record already exist the recorded episode is returned and nothing is spoken.
-    ``made_at`` (default: now) and ``made_by`` (the command: "demo", "run", "read") go into
-    the record; the daily run's retention touches only what a run made.
-    ``limits`` are checked before anything is spoken (characters, sentences) and while
+    ``options.made_at`` (default: now) and ``options.made_by`` (the command: "demo", "run", "read")
+    go into the record; the daily run's retention touches only what a run made.
+    ``options.limits`` are checked before anything is spoken (characters, sentences) and while
     speaking (minutes); ``subject`` names the input in a :class:`LimitError` (default the URL or title).
     """
     from reader.text import sentences as split_document
@@ -202,40 +247,36 @@ def render_document(doc: Document, out_dir: Path, *, engine: str | None = None, 
 
     out_dir = Path(out_dir)
     subject = subject or doc.url or doc.title
-    limits.check_document(doc, subject, captions=captions)
-    sents = split_document(doc, captions=captions)
+    limits = options.limits
+    limits.check_document(doc, subject, captions=options.captions)
+    sents = split_document(doc, captions=options.captions)
     limits.check_sentences(len(sents), subject)
-    eng = get_engine(engine)
-    voice_id = voice or eng.default_voice
-    key = _render_key(eng, voice_id, rate, pitch, sents, extra=doc.title)
+    eng = get_engine(options.engine)
+    voice_id = options.voice or eng.default_voice
+    key = _render_key(eng, voice_id, options.rate, options.pitch, sents, extra=doc.title)
     named = out_path is not None
     out_path = Path(out_path) if named else out_dir / f"{slugify(doc.title)}-{key[:10]}.mp3"
     if (ep := _reuse(out_path, _record_key(key), named=named)) is not None:
         return ep
     guid = guid or article_guid(doc)
     published = published or doc.published or _previous_date(out_dir, guid) or datetime.now(timezone.utc).replace(microsecond=0)
-    feed_title = feed_title or FEED_TITLE
     with SpillFile(Path(out_path).parent) as spill:
-        result = _speak(sents, eng, voice=voice, rate=rate, pitch=pitch, cache=cache, fallback=fallback,
-                        limits=limits, subject=subject, spill=spill)
-        ep = _build(_segments(doc.title, result.clips), title=doc.title, out_path=Path(out_path), guid=guid,
-                    description=doc.lead or (doc.paragraphs[0] if doc.paragraphs else ""), link=doc.url,
-                    published=published, author=doc.author or source_name, feed_title=feed_title, rate=rate,
-                    result=result, cover=_cover_bytes(out_dir), image=doc.image, made_at=made_at,
-                    made_by=made_by, key=_record_key(key))
+        result = _speak(sents, eng, options, subject=subject, spill=spill)
+        ep = _build(_segments(doc.title, result.clips), options=options, title=doc.title, out_path=Path(out_path),
+                    guid=guid, description=doc.lead or (doc.paragraphs[0] if doc.paragraphs else ""), link=doc.url,
+                    published=published, author=doc.author or source_name, result=result,
+                    cover=_cover_bytes(out_dir), image=doc.image, key=_record_key(key))
     records.save(ep)
     return ep
 
 
-def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: str, published: datetime,
-                  engine: str | None = None, voice: str | None = None, rate: float = 1.0, cache=None,
-                  feed_title: str | None = None, intro: str | None = None, outro: str | None = None,
-                  captions: bool = False, fallback: str | None = None, made_at: datetime | None = None,
-                  made_by: str | None = None,
-                  limits: Limits = DEFAULT_LIMITS) -> Episode:
+def render_digest(docs: Sequence[Document], out_dir: Path, options: RenderOptions = DEFAULT_OPTIONS, *,
+                  title: str, guid: str, published: datetime, intro: str | None = None,
+                  outro: str | None = None) -> Episode:
     """Several articles in one episode: an intro line, one chapter per article, a short outro.
 
-    Only ``limits.max_minutes`` applies (per episode); the character and sentence caps are per article.
+    Only ``options.limits.max_minutes`` applies (per episode); the character and sentence caps are
+    per article. ``options.pitch`` is not used: a digest is spoken at the engine's pitch.
     """
     from reader.audio import Segment
     from reader.text import normalize, sentences as split_document
@@ -248,26 +289,25 @@ def render_digest(docs: Sequence[Document], out_dir: Path, *, title: str, guid: 
     outro = outro or "Hết bản tin. Cảm ơn quý vị đã lắng nghe."
     parts: list[tuple[str, list[Sentence]]] = [("Giới thiệu", [Sentence(intro, normalize(intro), -1)])]
     for doc in docs:
-        parts.append((doc.title, split_document(doc, captions=captions)))
+        parts.append((doc.title, split_document(doc, captions=options.captions)))
     parts.append(("Kết thúc", [Sentence(outro, normalize(outro), 1)]))
     flat = [s for _, ss in parts for s in ss]
-    eng = get_engine(engine)
-    voice_id = voice or eng.default_voice
-    key = _render_key(eng, voice_id, rate, None, flat, extra=title)
+    options = replace(options, pitch=None)
+    eng = get_engine(options.engine)
+    voice_id = options.voice or eng.default_voice
+    key = _render_key(eng, voice_id, options.rate, None, flat, extra=title)
     out_path = out_dir / f"{slugify(title)}-{key[:10]}.mp3"
     if (ep := _reuse(out_path, _record_key(key), named=False)) is not None:
         return ep
     with SpillFile(out_dir) as spill:
-        result = _speak(flat, eng, voice=voice, rate=rate, pitch=None, cache=cache, fallback=fallback,
-                        limits=limits, subject=title, spill=spill)
+        result = _speak(flat, eng, options, subject=title, spill=spill)
         segments, i = [], 0
         for name, ss in parts:
-            segments.append(Segment(name, tuple(result.clips[i:i + len(ss)])))
+            segments.append(Segment(name, result.clips[i:i + len(ss)]))
             i += len(ss)
         lead = "; ".join(d.title for d in docs)
-        ep = _build(segments, title=title, out_path=out_path, guid=guid, description=lead, link=None,
-                    published=published, author=None, feed_title=feed_title or FEED_TITLE, rate=rate,
-                    result=result, cover=_cover_bytes(out_dir), made_at=made_at, made_by=made_by,
+        ep = _build(segments, options=options, title=title, out_path=out_path, guid=guid, description=lead, link=None,
+                    published=published, author=None, result=result, cover=_cover_bytes(out_dir),
                     key=_record_key(key))
     records.save(ep)
     return ep
@@ -282,17 +322,18 @@ def _previous_date(out_dir: Path, guid: str) -> datetime | None:
 
 
 # ---------------------------------------------------------------- CLI helpers
-def speak_text(text: str, out_path: str | Path | None, *, engine=None, voice=None, rate=1.0, pitch=None,
-               cache=None, stream: BinaryIO | None = None, limits: Limits = DEFAULT_LIMITS,
-               subject: object = "TEXT") -> Episode:
+def speak_text(text: str, out_path: str | Path | None, options: RenderOptions = DEFAULT_OPTIONS, *,
+               stream: BinaryIO | None = None, subject: object = "TEXT") -> Episode:
     """Free text to one MP3 (no feed, no record); ``out_path`` None = the MP3 alone to ``stream``.
 
-    ``subject`` names the input in errors.
+    ``subject`` names the input in errors. No fallback engine, no feed title: a file, not an episode.
     """
     from reader.audio import Segment
     from reader.text import normalize, split_sentences
     from reader.tts import get_engine
 
+    limits = options.limits
+    options = replace(options, fallback=None, feed_title=None)
     limits.check_chars(len(text), subject)
     sents = []
     for i, para in enumerate(p for p in text.splitlines() if p.strip()):
@@ -306,11 +347,10 @@ def speak_text(text: str, out_path: str | Path | None, *, engine=None, voice=Non
     title = _chapter_title(sents[0])
     guid = str(uuid.uuid5(uuid.NAMESPACE_URL, "vnreader:text:" + text))
     with _output(out_path, stream) as path, SpillFile(path.parent) as spill:
-        result = _speak(sents, get_engine(engine), voice=voice, rate=rate, pitch=pitch, cache=cache,
-                        fallback=None, limits=limits, subject=subject, spill=spill)
-        return _build([Segment(title, tuple(result.clips))], title=title, out_path=path, guid=guid,
+        result = _speak(sents, get_engine(options.engine), options, subject=subject, spill=spill)
+        return _build([Segment(title, result.clips)], options=options, title=title, out_path=path, guid=guid,
                       description="", link=None, published=datetime.now(timezone.utc).replace(microsecond=0),
-                      author=None, feed_title=FEED_TITLE, rate=rate, result=result, cover=None)
+                      author=None, result=result, cover=None)
 
 
 @contextlib.contextmanager
@@ -330,27 +370,25 @@ def _output(out_path: str | Path | None, stream: BinaryIO | None) -> Iterator[Pa
         stream.flush()
 
 
-def read_source(source: str, out_path: str | Path | None, *, engine=None, voice=None, rate=1.0, captions=False,
-                cache=None, fallback=None, stream: BinaryIO | None = None, max_bytes: int | None = None,
-                limits: Limits = DEFAULT_LIMITS, timeout: float | None = None) -> Episode:
+def read_source(source: str, out_path: str | Path | None, options: RenderOptions = DEFAULT_OPTIONS, *,
+                stream: BinaryIO | None = None, max_bytes: int | None = None,
+                timeout: float | None = None) -> Episode:
     """One article (URL, file or stdin) to one MP3; ``out_path`` None = the MP3 alone to ``stream``.
 
-    ``timeout``: total seconds for a URL's fetch, retries included.
+    ``timeout``: total seconds for a URL's fetch, retries included. The record says ``made_by`` "read".
     """
     from reader.extract import extract
     from reader.fetch import DEFAULT_DEADLINE, MAX_BYTES, load
 
     doc = extract(load(source, max_bytes=max_bytes or MAX_BYTES, deadline=timeout or DEFAULT_DEADLINE),
-                  captions=captions)
+                  captions=options.captions)
     with _output(out_path, stream) as path:
-        return render_document(doc, path.parent, engine=engine, voice=voice, rate=rate, captions=captions,
-                               cache=cache, fallback=fallback, out_path=path, made_by="read",
-                               limits=limits, subject="stdin" if source == "-" else source)
+        return render_document(doc, path.parent, replace(options, made_by="read"), out_path=path,
+                               subject="stdin" if source == "-" else source)
 
 
-def listen(source: str, *, out=None, player=None, engine=None, voice=None, rate=1.0, pitch=None, captions=False,
-           cache=None, fmt: str = "mp3", started: float | None = None, max_bytes: int | None = None,
-           limits: Limits = DEFAULT_LIMITS, timeout: float | None = None):
+def listen(source: str, options: RenderOptions = DEFAULT_OPTIONS, *, out=None, player=None, fmt: str = "mp3",
+           started: float | None = None, max_bytes: int | None = None, timeout: float | None = None):
     """One article streamed as it is spoken: into ``out`` (a binary file) or through ``player``.
 
     Returns (document, StreamReport). Nothing is written to disk but the clip cache.
@@ -362,6 +400,8 @@ def listen(source: str, *, out=None, player=None, engine=None, voice=None, rate=
     from reader.tts import get_engine
 
     streaming.check_format(fmt)
+    engine, voice, rate, pitch, captions, cache, limits = (options.engine, options.voice, options.rate, options.pitch,
+                                                           options.captions, options.cache, options.limits)
     eng = get_engine(engine)
     if voice is not None and hasattr(eng, "check_voice"):
         eng.check_voice(voice)
@@ -410,8 +450,7 @@ def load_samples() -> list[tuple[Article, dict]]:
     return out
 
 
-def demo(out_dir: Path, *, base_url: str, engine: str | None = None, cache=None,
-         limits: Limits = DEFAULT_LIMITS) -> DemoReport:
+def demo(out_dir: Path, options: RenderOptions = DEFAULT_OPTIONS, *, base_url: str) -> DemoReport:
     """Render the bundled samples into ``out_dir`` and write ``feed.xml`` beside them."""
     from reader.artwork import make_cover
     from reader.extract import extract
@@ -425,14 +464,13 @@ def demo(out_dir: Path, *, base_url: str, engine: str | None = None, cache=None,
     if not cover.is_file():
         make_cover(cover, "vnreader", "Tin tức đọc bằng giọng nói")
     report = DemoReport()
+    options = replace(options, feed_title=channel.title, made_by="demo")
     for art, sample in load_samples():
         try:
             doc = extract(art)
             if doc.published is None and art.published is not None:
                 doc = replace(doc, published=art.published)
-            ep = render_document(doc, out_dir, engine=engine, cache=cache, source_name=sample.get("source"),
-                                 feed_title=channel.title, made_by="demo",
-                                 limits=limits, subject=sample["file"])
+            ep = render_document(doc, out_dir, options, source_name=sample.get("source"), subject=sample["file"])
             report.episodes.append(ep)
         except ReaderError as e:
             report.failures.append((sample["file"], e))

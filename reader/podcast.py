@@ -231,18 +231,7 @@ def build_feed(episodes: Sequence[Episode], out_dir: Path, *, channel: Channel, 
     base_url = normalize_base_url(base_url)
     feed_url = base_url + quote(feed_name, safe="/")
     link = channel.link or base_url
-
-    items = []
-    for ep in episodes:
-        mp3 = _resolve(ep.path, out_dir)
-        if not mp3.is_file():
-            raise PublishError(str(ep.path), "episode MP3 is missing", fix="render the episode again or drop its record")
-        items.append((_published(ep, mp3), ep, mp3))
-    items.sort(key=lambda t: (t[0], t[1].guid), reverse=True)
-    dupes = sorted(g for g, n in Counter(ep.guid for _, ep, _ in items).items() if n > 1)
-    if dupes:
-        raise PublishError(dupes[0], "two episodes share this guid",
-                           fix="give every episode its own guid (apps show only one of them)")
+    items = _feed_items(episodes, out_dir)
 
     rss = etree.Element("rss", nsmap=NS, version="2.0")
     ch = _sub(rss, "channel")
@@ -256,18 +245,49 @@ def build_feed(episodes: Sequence[Episode], out_dir: Path, *, channel: Channel, 
         _sub(ch, "pubDate", newest)
         _sub(ch, "lastBuildDate", newest)
     _sub(ch, "atom:link", href=feed_url, rel="self", type="application/rss+xml")
-    art = None
-    if channel.image:
-        art_path = out_dir / channel.image
-        if not art_path.is_file():
-            raise PublishError(str(art_path), "channel artwork is missing",
-                               fix="make it with reader.artwork.make_cover, or set Channel.image=None")
-        art = _url_for(art_path, out_dir, base_url)
-        img = _sub(ch, "image")
-        _sub(img, "url", art)
-        _sub(img, "title", channel.title)
-        _sub(img, "link", link)
-        _sub(ch, "itunes:image", href=art)
+    art = _channel_art(ch, channel, out_dir, base_url, link)
+    _channel_itunes(ch, channel, feed_url)
+    for published, ep, mp3 in items:
+        _item(_sub(ch, "item"), published, ep, mp3, channel=channel, art=art, out_dir=out_dir, base_url=base_url,
+              link=link)
+    return etree.tostring(rss, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _feed_items(episodes: Sequence[Episode], out_dir: Path) -> list[tuple[datetime, Episode, Path]]:
+    """(published, episode, MP3) newest first; every MP3 present, every guid once."""
+    items = []
+    for ep in episodes:
+        mp3 = _resolve(ep.path, out_dir)
+        if not mp3.is_file():
+            raise PublishError(str(ep.path), "episode MP3 is missing", fix="render the episode again or drop its record")
+        items.append((_published(ep, mp3), ep, mp3))
+    items.sort(key=lambda t: (t[0], t[1].guid), reverse=True)
+    dupes = sorted(g for g, n in Counter(ep.guid for _, ep, _ in items).items() if n > 1)
+    if dupes:
+        raise PublishError(dupes[0], "two episodes share this guid",
+                           fix="give every episode its own guid (apps show only one of them)")
+    return items
+
+
+def _channel_art(ch, channel: Channel, out_dir: Path, base_url: str, link: str) -> str | None:
+    """The channel's <image> and itunes:image; returns the artwork URL (None without artwork)."""
+    if not channel.image:
+        return None
+    art_path = out_dir / channel.image
+    if not art_path.is_file():
+        raise PublishError(str(art_path), "channel artwork is missing",
+                           fix="make it with reader.artwork.make_cover, or set Channel.image=None")
+    art = _url_for(art_path, out_dir, base_url)
+    img = _sub(ch, "image")
+    _sub(img, "url", art)
+    _sub(img, "title", channel.title)
+    _sub(img, "link", link)
+    _sub(ch, "itunes:image", href=art)
+    return art
+
+
+def _channel_itunes(ch, channel: Channel, feed_url: str) -> None:
+    """The channel's category, owner, author and Podcasting 2.0 elements."""
     cat = _sub(ch, "itunes:category", text=channel.category)
     if channel.subcategory:
         _sub(cat, "itunes:category", text=channel.subcategory)
@@ -284,36 +304,36 @@ def build_feed(episodes: Sequence[Episode], out_dir: Path, *, channel: Channel, 
     if channel.owner_email:
         locked.set("owner", channel.owner_email)
 
-    for published, ep, mp3 in items:
-        it = _sub(ch, "item")
-        _sub(it, "title", ep.title)
-        _sub(it, "description", ep.description or ep.title)
-        if ep.description:
-            _sub(it, "content:encoded", _html_paragraph(ep.description))
-        _sub(it, "link", ep.link or link)  # local text has no article page: link the podcast's
-        _sub(it, "guid", ep.guid).set("isPermaLink", "false")
-        _sub(it, "pubDate", rfc2822(published))
-        _sub(it, "enclosure", url=_url_for(mp3, out_dir, base_url), length=str(mp3.stat().st_size),
-             type="audio/mpeg")
-        _sub(it, "itunes:title", ep.title)
-        _sub(it, "itunes:duration", format_duration(ep.duration))
-        _sub(it, "itunes:episodeType", "full")
-        _sub(it, "itunes:explicit", "true" if channel.explicit else "false")
-        if ep.author:
-            _sub(it, "itunes:author", ep.author)
-        image = _item_image(ep, art, out_dir, base_url)
-        if image:
-            _sub(it, "itunes:image", href=image)
-        for attr, mime in TRANSCRIPT_TYPES:
-            side = getattr(ep, attr)
-            if side and _resolve(side, out_dir).is_file():
-                _sub(it, "podcast:transcript", url=_url_for(_resolve(side, out_dir), out_dir, base_url),
-                     type=mime, language=channel.language)
-        if ep.chapters_json and _resolve(ep.chapters_json, out_dir).is_file():
-            _sub(it, "podcast:chapters", url=_url_for(_resolve(ep.chapters_json, out_dir), out_dir, base_url),
-                 type=CHAPTERS_TYPE)
 
-    return etree.tostring(rss, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+def _item(it, published: datetime, ep: Episode, mp3: Path, *, channel: Channel, art: str | None, out_dir: Path,
+          base_url: str, link: str) -> None:
+    """One episode's <item> children."""
+    _sub(it, "title", ep.title)
+    _sub(it, "description", ep.description or ep.title)
+    if ep.description:
+        _sub(it, "content:encoded", _html_paragraph(ep.description))
+    _sub(it, "link", ep.link or link)  # local text has no article page: link the podcast's
+    _sub(it, "guid", ep.guid).set("isPermaLink", "false")
+    _sub(it, "pubDate", rfc2822(published))
+    _sub(it, "enclosure", url=_url_for(mp3, out_dir, base_url), length=str(mp3.stat().st_size),
+         type="audio/mpeg")
+    _sub(it, "itunes:title", ep.title)
+    _sub(it, "itunes:duration", format_duration(ep.duration))
+    _sub(it, "itunes:episodeType", "full")
+    _sub(it, "itunes:explicit", "true" if channel.explicit else "false")
+    if ep.author:
+        _sub(it, "itunes:author", ep.author)
+    image = _item_image(ep, art, out_dir, base_url)
+    if image:
+        _sub(it, "itunes:image", href=image)
+    for attr, mime in TRANSCRIPT_TYPES:
+        side = getattr(ep, attr)
+        if side and _resolve(side, out_dir).is_file():
+            _sub(it, "podcast:transcript", url=_url_for(_resolve(side, out_dir), out_dir, base_url),
+                 type=mime, language=channel.language)
+    if ep.chapters_json and _resolve(ep.chapters_json, out_dir).is_file():
+        _sub(it, "podcast:chapters", url=_url_for(_resolve(ep.chapters_json, out_dir), out_dir, base_url),
+             type=CHAPTERS_TYPE)
 
 
 def _html_paragraph(text: str) -> str:

@@ -226,7 +226,7 @@ class ReadService:
 
     def _run(self, job: Job) -> None:
         from reader import stream as streaming
-        from reader.pipeline import render_document
+        from reader.pipeline import RenderOptions, render_document
         from reader.tts import get_engine
 
         s = self.settings
@@ -238,8 +238,9 @@ class ReadService:
                                  subject=subject)
             finally:
                 job.end_stream()
-            ep = render_document(job.doc, s.out_dir, engine=s.engine, voice=s.voice, rate=s.rate, cache=s.cache,
-                                 made_by="serve", limits=s.limits, subject=subject)
+            options = RenderOptions(engine=s.engine, voice=s.voice, rate=s.rate, cache=s.cache, limits=s.limits,
+                                    made_by="serve")
+            ep = render_document(job.doc, s.out_dir, options, subject=subject)
             job.episode = Path(ep.path)
             job.state, job.buffer = "done", None
         except ReaderError as e:

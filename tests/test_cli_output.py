@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import json
 import stat
 import subprocess
 import sys
@@ -132,5 +133,5 @@ def test_named_output_is_reused_only_for_the_same_render_key(second, extra, verb
     now = load(record_path(out))
     assert (now.title != first.title) == other_title
     assert line.rstrip().endswith(now.title)
-    assert (now.extra["render_key"] == first.extra["render_key"]) == (verb == "unchanged")
-    assert "reused" not in now.extra
+    assert (now.render_key == first.render_key) == (verb == "unchanged")
+    assert not now.reused and "reused" not in json.loads(record_path(out).read_text(encoding="utf-8"))

@@ -583,7 +583,7 @@ def test_real_pipeline_end_to_end(site, tmp_path):
     assert article.title.startswith("PNJ") and article.duration > 10 and site.hits[path] == 1
     assert digest.title == "Bản tin ngày 1/9/2017" and digest.duration > article.duration
     assert [c.title for c in digest.chapters][1] == article.title
-    assert digest.extra["cached"] > 0  # the article's sentences were not spoken twice
+    assert digest.stats.cached > 0  # the article's sentences were not spoken twice
     items = feed_items(out)
     assert sorted(e.title for e in items) == sorted([article.title, digest.title])
     assert (out / "cover.jpg").is_file()

@@ -44,7 +44,7 @@ def run(cfg: Path, out: Path, *, now=NOW, stream=None):
 def demo_out(tmp_path_factory) -> Path:
     """The real `vnreader demo` (espeak) once; tests copy its folder."""
     out = tmp_path_factory.mktemp("demo") / "audio_out"
-    report = pipeline.demo(out, base_url=BASE, cache=None)
+    report = pipeline.demo(out, base_url=BASE)
     assert len(report.episodes) == 3 and not report.failures
     return out
 

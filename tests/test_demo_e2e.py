@@ -77,8 +77,8 @@ def test_every_episode_decodes_with_expected_duration_and_sound(demo_dir):
         mp3 = demo_dir / meta["path"]
         samples, sr = soundfile.read(str(mp3), dtype="float32")
         duration = len(samples) / sr
-        expected = meta["extra"]["timeline_seconds"]       # clips + pauses, summed while joining
-        assert 0.7 * expected < meta["extra"]["speech_seconds"] < expected
+        expected = meta["loudness"]["timeline_seconds"]       # clips + pauses, summed while joining
+        assert 0.7 * expected < meta["stats"]["speech_seconds"] < expected
         assert abs(duration - expected) <= 0.02 * expected, (mp3.name, duration, expected)
         rms = float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
         assert rms > 0.02, (mp3.name, rms)          # speech, not silence

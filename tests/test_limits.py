@@ -189,7 +189,8 @@ def test_daily_run_too_long_article_fails_others_publish(tmp_path):
 def test_render_document_checks_sentences_before_speaking(tmp_path, no_synthesis):
     doc = Document(title="Tiêu đề", paragraphs=tuple(f"Câu {i}. Câu nữa {i}." for i in range(10)))
     with pytest.raises(LimitError) as e:
-        pipeline.render_document(doc, tmp_path, limits=Limits(max_sentences=5), subject="bai.html")
+        pipeline.render_document(doc, tmp_path, pipeline.RenderOptions(limits=Limits(max_sentences=5)),
+                                 subject="bai.html")
     assert "bai.html" in str(e.value) and "sentences" in str(e.value)
     assert list(tmp_path.iterdir()) == []
 

@@ -9,7 +9,7 @@ import pytest
 
 from reader import episodes as records
 from reader.models import Document
-from reader.pipeline import article_guid, render_digest, render_document, slugify
+from reader.pipeline import RenderOptions, article_guid, render_digest, render_document, slugify
 from reader.tts.cache import ClipCache
 
 DOC = Document(
@@ -42,34 +42,34 @@ def cache(tmp_path):
 
 def test_render_then_rerun_speaks_nothing(tmp_path, cache):
     out = tmp_path / "out"
-    ep = render_document(DOC, out, cache=cache)
+    ep = render_document(DOC, out, RenderOptions(cache=cache))
     assert Path(ep.path).is_file() and records.record_path(ep.path).is_file()
-    assert ep.extra["synthesized"] == ep.extra["sentences"] > 3
+    assert ep.stats.synthesized == ep.stats.sentences > 3
     assert ep.title == DOC.title and ep.author == "LÊ HÀ" and ep.link == DOC.url
     assert ep.chapters[0].title == DOC.title
     mtime = Path(ep.path).stat().st_mtime_ns
-    again = render_document(DOC, out, cache=cache)
+    again = render_document(DOC, out, RenderOptions(cache=cache))
     assert again.path == ep.path and Path(ep.path).stat().st_mtime_ns == mtime
     assert again == records.load(records.record_path(ep.path))
 
 
 def test_changed_text_gets_a_new_file_same_guid_and_only_new_sentences_spoken(tmp_path, cache):
     out = tmp_path / "out"
-    first = render_document(DOC, out, cache=cache)
+    first = render_document(DOC, out, RenderOptions(cache=cache))
     changed = replace(DOC, paragraphs=DOC.paragraphs[:2] + ("Một câu hoàn toàn mới được thêm vào.",))
-    second = render_document(changed, out, cache=cache)
+    second = render_document(changed, out, RenderOptions(cache=cache))
     assert second.path != first.path
     assert second.guid == first.guid
     assert second.published == first.published
-    assert second.extra["synthesized"] == 1
-    assert second.extra["cached"] == second.extra["sentences"] - 1
+    assert second.stats.synthesized == 1
+    assert second.stats.cached == second.stats.sentences - 1
 
 
 def test_digest_has_one_chapter_per_article_plus_intro_and_outro(tmp_path, cache):
     other = replace(DOC, title="Quảng Ninh mở rộng cảng biển", url="https://baoquangninh.vn/cang.html",
                     paragraphs=("Cảng Cái Lân được mở rộng thêm 3 bến.",))
-    ep = render_digest([DOC, other], tmp_path, title="Bản tin sáng 9/1", guid="digest-2021-01-09",
-                       published=datetime(2021, 1, 9, 12, tzinfo=timezone.utc), cache=cache)
+    ep = render_digest([DOC, other], tmp_path, RenderOptions(cache=cache), title="Bản tin sáng 9/1", guid="digest-2021-01-09",
+                       published=datetime(2021, 1, 9, 12, tzinfo=timezone.utc))
     titles = [c.title for c in ep.chapters]
     assert titles == ["Giới thiệu", DOC.title, other.title, "Kết thúc"]
     starts = [c.start for c in ep.chapters]

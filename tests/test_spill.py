@@ -97,7 +97,7 @@ def test_pipeline_hands_the_audio_stage_spilled_clips(tmp_path, monkeypatch):
 
     monkeypatch.setattr(pipeline, "_build", spy)
     doc = Document(title="Tiêu đề bài", paragraphs=("Câu một. Câu hai.", "Câu ba."))
-    ep = pipeline.render_document(doc, tmp_path, engine="espeak")
+    ep = pipeline.render_document(doc, tmp_path, pipeline.RenderOptions(engine="espeak"))
     assert seen and all(c.pcm == b"" and c.spilled is not None for c in seen)
     assert ep.duration > 1 and Path(ep.path).is_file()
     assert not any(p.name.startswith(".vnreader-spill") for p in tmp_path.iterdir())

@@ -21,6 +21,11 @@ def sents(texts=TEXTS) -> list[Sentence]:
     return [Sentence(text=t, spoken=t.lower(), paragraph=i // 2) for i, t in enumerate(texts)]
 
 
+def test_clips_are_a_tuple():
+    result = render(sents(), ToneEngine())
+    assert isinstance(result.clips, tuple) and len(result.clips) == len(TEXTS)
+
+
 def test_clips_in_order_with_their_sentences():
     engine = ToneEngine()
     ss = sents()

@@ -21,7 +21,7 @@ from reader.audio.tags import EpisodeMeta, id3_bytes
 from reader.audio.timeline import DEFAULT_PAUSES, Pauses, Segment, Timeline, layout
 from reader.errors import AudioError
 from reader.fsutil import atomic_path
-from reader.models import Episode
+from reader.models import Episode, LoudnessReport
 from reader.transcripts import write_sidecars
 
 #: Headroom kept under the true-peak limit before encoding: MP3 coding adds overshoot.
@@ -56,7 +56,7 @@ def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str 
         description=meta.description, link=meta.url, published=meta.date, author=meta.artist or None,
         engine=meta.engine or ",".join(sorted(engines)), voice=meta.voice or ",".join(sorted(voices)),
         chapters=chapters, cues=cues, transcript_vtt=str(vtt), transcript_srt=str(srt), chapters_json=str(chap),
-        extra={**_notes(timeline, loudness, gain, result), "limiter_ms": [round(t * 1000) for t in plan.times]},
+        loudness=_report(timeline, loudness, gain, result, plan),
     )
 
 
@@ -109,10 +109,12 @@ def _mp3_duration(path: Path, subject: Path) -> float:
         raise AudioError(subject, f"the encoded MP3 does not read back: {e}") from e
 
 
-def _notes(timeline: Timeline, loudness: float, gain: float, result: PassResult) -> dict:
-    return {"sample_rate": timeline.rate, "timeline_seconds": round(timeline.duration, 3),
-            "input_lufs": round(loudness, 2), "gain_db": round(gain, 2), "lufs": round(result.lufs, 2),
-            "limited_samples": result.limited, "limiter_min_gain_db": round(20 * math.log10(result.min_gain), 2)}
+def _report(timeline: Timeline, loudness: float, gain: float, result: PassResult, plan: GainPlan) -> LoudnessReport:
+    return LoudnessReport(sample_rate=timeline.rate, timeline_seconds=round(timeline.duration, 3),
+                          input_lufs=round(loudness, 2), gain_db=round(gain, 2), lufs=round(result.lufs, 2),
+                          limited_samples=result.limited,
+                          limiter_min_gain_db=round(20 * math.log10(result.min_gain), 2),
+                          limiter_ms=tuple(round(t * 1000) for t in plan.times))
 
 
 __all__ = ["DEFAULT_PAUSES", "EpisodeMeta", "Pauses", "Segment", "build_episode"]

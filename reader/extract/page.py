@@ -39,33 +39,82 @@ def read_page(article: Article, profile: SiteProfile | None, *, root=None,
               captions: bool = False) -> tuple[Document, str]:
     """``extract_page``, and where its paragraphs came from (``BODY_*``)."""
     subject = article.url or article.origin or "page"
-    try:
-        root = root if root is not None else parse(article.html or "")
-    except (etree.LxmlError, ValueError) as e:
-        raise ExtractError(subject, f"the HTML cannot be parsed: {e}") from e
+    root = _root(article, root, subject)
     prof = profile or GENERIC
     meta = PageMeta(root)
     title = meta.title(prof.title) or (squash(article.title) if article.title else None)
 
-    body = (select(root, prof.body) or [None])[0]
-    body_from, why = BODY_PROFILE if body is not None else BODY_GENERIC, None
-    if body is None:
-        if profile is not None and prof.body:
-            why = "body selector matched nothing"
-            if prof.fallback == "none":
-                raise ExtractError(subject, f"{prof.name}: {why} (fallback = \"none\")",
-                                   fix="update the profile's select.body (vnreader extract --explain shows what "
-                                       "matches), or set fallback = \"generic\"")
-        body = generic.find_body(root)
+    body, body_from, why = _pick_body(root, profile, prof, subject)
     blocks = Walker(drop=prof.drop, captions=prof.captions).run(body) if body is not None else []
-
     desc = meta.description()
+    lead = _page_lead(meta, root, prof, desc)
+    paras, caps, body, body_from, why = _body_lines(article, root, profile, prof, blocks, body, body_from, why)
+    # the site changed its markup: the daily run says so once per site (Document.drift)
+    drift = f"{why}; {'trafilatura' if body_from == BODY_TRAFILATURA else 'generic extraction'} used" if why else None
+
+    lead = _split_lead(lead, paras, desc)
+    credited = _pop_credit_line(paras)
+    trailing, source = _pop_byline(paras, prof)
+    author = _page_author(meta, prof, credited, trailing, source)
+
+    # a caption shown twice (figcaption, then the same words as a paragraph) is read once, as a caption
+    cap_keys = {fold_key(c[0]) for c in caps}
+    paras = [(t, b) for t, b in paras if fold_key(t) not in cap_keys]
+    kept = _dedupe(paras, drop=(title or "", lead or "", author or ""))
+    texts = [t for t, _ in kept]
+    caption_list = _place_captions(caps, kept)
+
+    cap_words = sum(len(c.text.split()) for c in caption_list)
+    if prof.speak_captions or (caption_list and cap_words > 2 * sum(len(x.split()) for x in texts)):
+        # a photo story: the narrative lives in the captions
+        texts, caption_list = _captions_as_body(texts, caption_list)
+    _check_body(texts, title, root, prof, subject)
+    if captions:
+        texts, caption_list = _captions_as_body(texts, caption_list)
+    url = meta.canonical() or article.url
+    return Document(title=title, paragraphs=tuple(texts), lead=lead or None, author=author,
+                    published=meta.published(prof.published) or article.published,
+                    url=url, site=prof.name, section=meta.section(prof.section),
+                    image=meta.image() or body_image(body, url), captions=tuple(caption_list), drift=drift), body_from
+
+
+def _root(article: Article, root, subject: str):
+    """The parsed page (``root`` when the caller parsed it already)."""
+    try:
+        return root if root is not None else parse(article.html or "")
+    except (etree.LxmlError, ValueError) as e:
+        raise ExtractError(subject, f"the HTML cannot be parsed: {e}") from e
+
+
+def _pick_body(root, profile: SiteProfile | None, prof: SiteProfile, subject: str):
+    """(body element or None, BODY_*, why the profile's selector was not used or None)."""
+    body = (select(root, prof.body) or [None])[0]
+    if body is not None:
+        return body, BODY_PROFILE, None
+    why = None
+    if profile is not None and prof.body:
+        why = "body selector matched nothing"
+        if prof.fallback == "none":
+            raise ExtractError(subject, f"{prof.name}: {why} (fallback = \"none\")",
+                               fix="update the profile's select.body (vnreader extract --explain shows what "
+                                   "matches), or set fallback = \"generic\"")
+    return generic.find_body(root), BODY_GENERIC, why
+
+
+def _page_lead(meta: PageMeta, root, prof: SiteProfile, desc: str | None) -> str | None:
+    """The sapo: the profile's selector, else the generic guess; None when short or furniture."""
     lead = meta.lead(prof.lead) if prof.lead else None
     if not lead:  # no profile, or its sapo selector no longer matches
         lead = generic.find_lead(root, desc, strict=bool(prof.lead))
     if lead and (len(lead) < 30 or is_furniture(lead)):
-        lead = None
+        return None
+    return lead
 
+
+def _body_lines(article: Article, root, profile: SiteProfile | None, prof: SiteProfile, blocks: list[Block], body,
+                body_from: str, why: str | None):
+    """The body's (paragraphs, captions) from its ``blocks``, read generically when the profile's body is a
+    stub and through the trafilatura net when the profile asks; with the (body, BODY_*, why) finally used."""
     paras, caps = _lines(blocks, prof)
     if profile is not None and prof.fallback != "none" and _words(paras, caps) < MIN_WORDS:
         # the profile's body selector matched a stub (the site changed its markup): read it generically
@@ -81,66 +130,73 @@ def read_page(article: Article, profile: SiteProfile | None, *, root=None,
         if netted[0] is not paras:
             body_from = BODY_TRAFILATURA
         paras, caps = netted
-    # the site changed its markup: the daily run says so once per site (Document.drift)
-    drift = f"{why}; {'trafilatura' if body_from == BODY_TRAFILATURA else 'generic extraction'} used" if why else None
+    return paras, caps, body, body_from, why
 
-    # lead: the sapo element, else a first paragraph that the page describes as its summary
+
+def _split_lead(lead: str | None, paras: list, desc: str | None) -> str | None:
+    """The lead, cleaned: the sapo element, else a first paragraph that the page describes as its
+    summary (popped from ``paras``); without one the first paragraph loses its dateline."""
     if not lead and paras and desc and _same_start(paras[0][0], desc):
         lead = paras.pop(0)[0]
     if lead:
-        lead = strip_dateline(strip_widgets(lead))
-    elif paras:
+        return strip_dateline(strip_widgets(lead))
+    if paras:
         paras[0] = (strip_dateline(paras[0][0]), paras[0][1])
+    return lead
 
-    # credit lines: "Bài và ảnh: NGỌC MAI" at the top or the bottom
-    credited = None
+
+def _pop_credit_line(paras: list) -> str | None:
+    """Credit lines: "Bài và ảnh: NGỌC MAI" at the top or the bottom; popped, its name returned."""
     for i in [0, 1, -1, -2, -3]:
         if len(paras) > 2 and -len(paras) <= i < len(paras):
             name = credit_line_author(paras[i][0])
             if name:
-                credited = credited or name
                 paras.pop(i)
-                break
+                return name
+    return None
 
-    # byline: trailing short lines ("LÊ HÀ", right-aligned "Đức Hùng", "Theo TTXVN")
+
+def _pop_byline(paras: list, prof: SiteProfile) -> tuple[str | None, str | None]:
+    """Byline: trailing short lines ("LÊ HÀ", right-aligned "Đức Hùng", "Theo TTXVN"), popped;
+    returns (author, source)."""
     trailing, source = None, None
-    if prof.byline_last:
-        for _ in range(3):
-            if not paras:
-                break
-            text, block = paras[-1]
-            src = source_of(text)
-            if src:
-                source = source or src
-                paras.pop()
-                continue
-            name = byline_of(text) or (tidy_author(text) if block.right and len(text.split()) <= 8
-                                       and not text.endswith(".") else None)
-            if name and block.kind in ("p", "li", "quote") and len(paras) > 1:
-                trailing = trailing or name
-                paras.pop()
-                continue
+    if not prof.byline_last:
+        return trailing, source
+    for _ in range(3):
+        if not paras:
             break
+        text, block = paras[-1]
+        src = source_of(text)
+        if src:
+            source = source or src
+            paras.pop()
+            continue
+        name = byline_of(text) or (tidy_author(text) if block.right and len(text.split()) <= 8
+                                   and not text.endswith(".") else None)
+        if name and block.kind in ("p", "li", "quote") and len(paras) > 1:
+            trailing = trailing or name
+            paras.pop()
+            continue
+        break
+    return trailing, source
+
+
+def _page_author(meta: PageMeta, prof: SiteProfile, credited: str | None, trailing: str | None,
+                 source: str | None) -> str | None:
+    """The byline, with the source it was taken from ("LÊ HÀ, TTXVN")."""
     author = meta.author(prof.author) if prof.author else None
     if not author:
         author = meta.author_ld() or credited or trailing or meta.author(())
     source = source or meta.source(prof.source)
     if author and source and fold_key(source) not in fold_key(author):
-        author = f"{author}, {source}"
-    elif not author and source:
-        author = source
+        return f"{author}, {source}"
+    if not author and source:
+        return source
+    return author
 
-    # a caption shown twice (figcaption, then the same words as a paragraph) is read once, as a caption
-    cap_keys = {fold_key(c[0]) for c in caps}
-    paras = [(t, b) for t, b in paras if fold_key(t) not in cap_keys]
-    kept = _dedupe(paras, drop=(title or "", lead or "", author or ""))
-    texts = [t for t, _ in kept]
-    caption_list = _place_captions(caps, kept)
 
-    cap_words = sum(len(c.text.split()) for c in caption_list)
-    if prof.speak_captions or (caption_list and cap_words > 2 * sum(len(x.split()) for x in texts)):
-        # a photo story: the narrative lives in the captions
-        texts, caption_list = _captions_as_body(texts, caption_list)
+def _check_body(texts: list[str], title: str | None, root, prof: SiteProfile, subject: str) -> None:
+    """Refuse a page without an article: too few words, a paywall teaser, no headline."""
     words = sum(len(t.split()) for t in texts)
     if words < MIN_WORDS or not any(looks_like_text(t) for t in texts):
         raise ExtractError(subject, f"{prof.name}: no article body (only {words} words of text)")
@@ -149,13 +205,6 @@ def read_page(article: Article, profile: SiteProfile | None, *, root=None,
                            fix="save the page from a logged-in browser and pass the file")
     if not title:
         raise ExtractError(subject, f"{prof.name}: the page has no headline")
-    if captions:
-        texts, caption_list = _captions_as_body(texts, caption_list)
-    url = meta.canonical() or article.url
-    return Document(title=title, paragraphs=tuple(texts), lead=lead or None, author=author,
-                    published=meta.published(prof.published) or article.published,
-                    url=url, site=prof.name, section=meta.section(prof.section),
-                    image=meta.image() or body_image(body, url), captions=tuple(caption_list), drift=drift), body_from
 
 
 def body_image(body, base: str | None) -> str | None:

@@ -49,7 +49,7 @@ WINDOW_PER_WORKER = 2
 class RenderResult:
     """What ``render`` hands the audio stage."""
 
-    clips: list[Clip]  #: one per sentence, in sentence order, each with ``.sentence`` set
+    clips: tuple[Clip, ...]  #: one per sentence, in sentence order, each with ``.sentence`` set
     engine: Engine  #: the engine that spoke every clip
     voice: str  #: the voice that spoke every clip
     synthesized: int  #: sentences the engine spoke in this call
@@ -207,7 +207,7 @@ def _render(sentences, engine, *, voice, rate, pitch, cache, concurrency, on_cli
     for i in silent:
         done(i, Clip(pcm=b"", sample_rate=sample_rate, engine=engine.name,
                      voice=spoken[0].voice if spoken else voice_id, sentence=sentences[i]))
-    return RenderResult(clips=list(clips), engine=engine, voice=spoken[0].voice if spoken else voice_id,
+    return RenderResult(clips=tuple(clips), engine=engine, voice=spoken[0].voice if spoken else voice_id,
                         synthesized=len(pieces), cached=cached, requests=job.requests)
 
 
