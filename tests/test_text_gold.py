@@ -134,10 +134,11 @@ NORMALIZATION_SETS = [
     ("batch_01.jsonl", 0.98, 0.9),
     ("batch_02.jsonl", 0.98, 0.9),
     ("batch_03.jsonl", 0.98, 0.9),
+    ("batch_04.jsonl", 0.98, 0.9),
 ]
 
 
-@pytest.mark.parametrize("name, min_all, min_cat", NORMALIZATION_SETS, ids=["gold", "heldout", "batch-01", "batch-02", "batch-03"])
+@pytest.mark.parametrize("name, min_all, min_cat", NORMALIZATION_SETS, ids=["gold", "heldout", "batch-01", "batch-02", "batch-03", "batch-04"])
 def test_normalization_scores(data_dir, monkeypatch, repo_root, name, min_all, min_cat):
     monkeypatch.setenv("VNREADER_LEXICON", str(repo_root / "feeds" / "lexicon.tsv"))
     overall, per_cat, misses = _normalization_scores(_load(data_dir, name))

@@ -318,6 +318,17 @@ RULE_CASES = {
         ("english-letters", "Calvin, CEO của Sephora", "Calvin, xi i ô của Sephora"),
         ("english-mc", "MC Thảo Vân", "em xi Thảo Vân"),
         ("led-word", "bóng đèn LED hành lang", "bóng đèn lét hành lang"),
+        ("storm-name", "bão YAGI (bão số 3)", "bão Yagi (bão số 3)"),
+        ("storm-name-capital-cue", "Bão WIPHA cấp 9", "Bão Wipha cấp 9"),
+        ("two-letters-after-cue-spelled", "bão VN", "bão vê en"),
+    ],
+    N.initials: [
+        ("person-before-bracket", "ông T.V.M. (SN 1972); T.V.T. (SN", "ông tê vê em (SN 1972); tê vê tê (SN"),
+        ("no-last-dot", "anh N.V.A, 30 tuổi", "anh en vê a, 30 tuổi"),
+        ("text-end-keeps-dot", "cho ông B.V.T.", "cho ông bê vê tê."),
+        ("one-initial-untouched", "cho bà P. Do", "cho bà P. Do"),
+        ("place-prefix-untouched", "P.Cô Giang, Q.1", "P.Cô Giang, Q.1"),
+        ("inside-word-untouched", "TP.HCM", "TP.HCM"),
     ],
     N.symbols: [
         ("and", "A & B", "A  và  B"),

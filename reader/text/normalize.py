@@ -286,6 +286,20 @@ def abbreviations(text: str) -> str:
     return _abbr_re().sub(lambda m: words[m.group(1)] + (" " if m.group(2) else ""), text)
 
 
+_INITIALS = _Guarded(r"((?:[A-ZĐ]\.)+[A-ZĐ]\.?)(?=[\s,;:)]|$)", bad=".")
+
+
+@when(r"[A-ZĐ]\.[A-ZĐ]\.")
+def initials(text: str) -> str:
+    """A person's dotted initials (``ông T.V.M.``, ``B.V.T. (SN 1976``, ``anh N.V.A,``), as crime and crash
+    reports write a name: each letter spelled (*tê vê em*); the last dot is kept only where
+    the text ends. Risk: a dotted short form not in ``abbreviations.tsv`` (``U.S.``) is spelled."""
+    def one(m: re.Match) -> str:
+        end = "." if not text[m.end():].strip() else ""
+        return spell(m.group(1).replace(".", "")) + end
+    return _INITIALS.sub(one, text)
+
+
 @lru_cache(maxsize=None)
 def _admin_re() -> re.Pattern:
     return _Guarded(r"(" + _alt(table("admin")) + r")\.(?:(?=\d)|(?=[A-ZĐ][^\W\d_])|\s(?=\d))", bad=".")
@@ -803,15 +817,23 @@ _ACRONYM = _Guarded(r"([A-ZĐ]{2,6})(?![\w])", bad="-")
 def acronyms(text: str) -> str:
     """Capitals not in the dictionary (``SJC``, ``DOHC``) spelled with letter names; a few
     (``ASEAN``, ``COVID``, ``LED``) read as words, and English ones said the English way
-    (``english_acronyms.tsv``: ``CEO`` → *xi i ô*, ``MC`` → *em xi*). A line mostly in capitals
-    is left alone."""
+    (``english_acronyms.tsv``: ``CEO`` → *xi i ô*, ``MC`` → *em xi*); after a name cue
+    (``name_cues.tsv``: ``bão YAGI``) one of three or more letters is a name, said as a word
+    (*Yagi*). A line mostly in capitals is left alone. Risk: a real acronym after *bão* is read
+    as a word."""
     if sum(map(str.isupper, text)) > 0.6 * sum(map(str.isalpha, text)):
         return text
-    words, english = table("word_acronyms"), table("english_acronyms")
+    words, english, names = table("word_acronyms"), table("english_acronyms"), table("name_cues")
 
     def one(m: re.Match) -> str:
         w = m.group(1)
-        return words.get(w) or (spell_english(w) if w in english else spell(w))
+        if w in words:
+            return words[w]
+        if w in english:
+            return spell_english(w)
+        if len(w) > 2 and _prev_word(text, m.start()) in names:
+            return w.capitalize()
+        return spell(w)
     return _ACRONYM.sub(one, text)
 
 
@@ -846,6 +868,7 @@ RULES = (
     licence_plates,
     document_codes,
     abbreviations,
+    initials,
     admin_prefixes,
     times,
     quarters,
