@@ -32,6 +32,11 @@ RULE_CASES = {
         ("two-letter-series", "biển 51LD-678.90", "biển năm mươi mốt e lờ dê sáu bảy tám chín không"),
         ("masked", "xe 14A-130... 23 lần", "xe mười bốn a một ba không... 23 lần"),
     ],
+    N.boat_numbers: [
+        ("spaced", "tàu cá QNg 90123 TS bị nạn", "tàu cá quy en giê chín không một hai ba tê ét bị nạn"),
+        ("dashed", "tàu BĐ-97567-TS", "tàu bê đê chín bảy năm sáu bảy tê ét"),
+        ("not-a-boat", "giảm 90123 tấn", "giảm 90123 tấn"),
+    ],
     N.document_codes: [
         ("law-legislature-number", "Luật số 32/2024/QH15", "Luật số ba mươi hai trên hai nghìn không trăm hai mươi bốn trên quy hát mười lăm"),
         ("law-older-legislature", "Luật 100/2015/QH13 sửa", "Luật một trăm trên hai nghìn không trăm mười lăm trên quy hát mười ba sửa"),
@@ -230,6 +235,9 @@ RULE_CASES = {
         ("number-over-year", "số 3/2017", "số ba trên hai nghìn không trăm mười bảy"),
         ("ratio-over", "24/7", "hai mươi bốn trên bảy"),
         ("ratio-decimal-denominator", "cao nhất với 1/2,91.", "cao nhất với một trên 2,91."),
+        ("count-out-of-count", "thắng 12/30 trận", "thắng mười hai trên ba mươi trận"),
+        ("delegates-out-of", "45/50 đại biểu tán thành", "bốn mươi lăm trên năm mươi đại biểu tán thành"),
+        ("fraction-before-other-noun", "3/4 dân số", "ba phần bốn dân số"),
     ],
     N.percents: [
         ("glued", "10%", "10 phần trăm"),

@@ -242,6 +242,19 @@ def licence_plates(text: str) -> str:
     return _PLATE.sub(one, text)
 
 
+_BOAT = _Guarded(r"([A-ZĐ][A-ZĐa-z]{0,3})[ .-]?(\d{4,5})[ .-]?(TS)(?![\w])")
+
+
+@when(r"\d[ .-]?TS", digit=True)
+def boat_numbers(text: str) -> str:
+    """Fishing-boat registrations ``QNg 90123 TS``, ``BĐ-97567-TS``: a code, never a quantity.
+
+    The province letters and ``TS`` (thủy sản) spelled, the number digit by digit."""
+    def one(m: re.Match) -> str:
+        return f"{spell(m.group(1))} {read_digits(m.group(2))} {spell(m.group(3))}"
+    return _BOAT.sub(one, text)
+
+
 _LETTERS = r"[A-ZĐ][A-ZĐa-z]*\d*"
 _DOC_CODE = _Guarded(r"(\d+(?:/\d+)*)([-/])(" + _LETTERS + r"(?:[-/&]" + _LETTERS + r")*)(?![\w-])")
 
@@ -632,7 +645,8 @@ _FRACTION = _Guarded(r"(\d{1,4})/(\d{1,4}(?:,\d+)?)" + _END)
 @when(r"\d/\d", digit=True)
 def fractions(text: str) -> str:
     """``a/b`` left after dates: a fraction *a phần b* when a < b ≤ 100 (``1/3``, ``3/4``), else
-    *a trên b* (scales ``1/500``, numbers ``số 3/2017``, ``24/7``, ratios ``1/2,91``); two years in a
+    *a trên b* (scales ``1/500``, numbers ``số 3/2017``, ``24/7``, ratios ``1/2,91``, a count out of a
+    count before a counted word of ``ratio_nouns.tsv``: ``thắng 12/30 trận``); two years in a
     row are a season (``V-League 2023/2024`` → *hai nghìn … hai mươi ba – hai nghìn … hai mươi bốn*)."""
     def one(m: re.Match) -> str:
         if "," in m.group(2):  # a ratio "1/2,91": the decimal is read by the numbers rule
@@ -640,7 +654,8 @@ def fractions(text: str) -> str:
         a, b = int(m.group(1)), int(m.group(2))
         if 1900 <= a <= 2099 and b == a + 1 and _prev_word(m.string, m.start()) != "số":  # a season "2023/2024": two years, a pause between
             return f"{read_int(a)} – {read_int(b)}"
-        return f"{read_int(a)} {'phần' if a < b <= 100 else 'trên'} {read_int(b)}"
+        fraction = a < b <= 100 and _next_word(m.string, m.end()) not in table("ratio_nouns")
+        return f"{read_int(a)} {'phần' if fraction else 'trên'} {read_int(b)}"
     return _FRACTION.sub(one, text)
 
 
@@ -866,6 +881,7 @@ RULES = (
     phone_numbers,
     senses,
     licence_plates,
+    boat_numbers,
     document_codes,
     abbreviations,
     initials,
