@@ -98,27 +98,12 @@ class Stages:
             if fetch_timeout is not None:
                 fetch_page = functools.partial(fetch_page, deadline=fetch_timeout)
         if extract is None:
-            extract = extract_article
+            from reader.extract import extract  # site= picks the source's profile for pages no profile claims
         if render is None or digest is None:
             from reader import pipeline
             render = render or pipeline.render_document
             digest = digest or pipeline.render_digest
         return Stages(fetch_page, extract, render, digest)
-
-
-def extract_article(article: Article, *, site: str | None = None) -> Document:
-    """``reader.extract.extract``, with the source's site profile for pages no profile claims by host."""
-    from reader.extract import extract, load_profiles, pick_profile
-
-    named = [p for p in load_profiles() if p.name == site] if site else []
-    if not named or not (article.html and article.html.strip()):
-        return extract(article)
-    from reader.extract.blocks import parse
-    from reader.extract.page import extract_page
-
-    root = parse(article.html)
-    profile = pick_profile(article, root, load_profiles()) or named[0]
-    return extract_page(article, profile, root=root)
 
 
 # ---------------------------------------------------------------- lock

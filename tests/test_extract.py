@@ -537,10 +537,10 @@ def test_profile_drift_is_noted_on_the_document(page, body, drift, tmp_path):
 
 def test_daily_extract_carries_the_drift_note():
     """The daily run's extract stage (a feed's site profile) keeps the note its log reads."""
-    from reader.daily import extract_article
+    from reader.daily import Stages
 
     html = (SYN / "dantri-new-body.html").read_text(encoding="utf-8")
-    doc = extract_article(Article(url="https://dantri.com.vn/xa-hoi/a.htm", html=html), site="dantri")
+    doc = Stages().resolved().extract(Article(url="https://dantri.com.vn/xa-hoi/a.htm", html=html), site="dantri")
     assert doc.site == "dantri" and doc.drift == "body selector matched nothing; generic extraction used"
 
 
