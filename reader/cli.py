@@ -376,9 +376,47 @@ def cmd_engines(a) -> int:
 
 
 def cmd_run(a) -> int:
-    from reader.daily import run_command
+    """``vnreader run``: exit 0 all done, 1 some items failed, 2 configuration, 3 locked."""
+    from reader.daily import run_from_args
 
-    return run_command(a)
+    report = run_from_args(a)
+    lines = run_summary(report)
+    if report.failed:
+        for line in lines:
+            print(line, file=sys.stderr)
+    elif report.changed or not a.quiet:
+        print(lines[0] if a.quiet else "\n".join(lines))
+    return run_exit_code(report)
+
+
+def run_exit_code(report) -> int:
+    """A daily run's exit code: 1 when some items failed, else 0."""
+    return 1 if report.failed else 0
+
+
+def run_summary(report) -> list[str]:
+    """The end-of-run summary: one count line, then one line per failure and per skipped reason."""
+    line = (f"new {len(report.new)}, skipped {len(report.skipped)}, failed {len(report.failed)}, "
+            f"removed {len(report.removed)}")
+    fallbacks: dict[str, int] = {}
+    for ep in report.new:
+        if getattr(ep, "fell_back_from", None):
+            fallbacks[ep.engine] = fallbacks.get(ep.engine, 0) + 1
+    line += "".join(f", {n} fell back to {engine}" for engine, n in sorted(fallbacks.items()))
+    if report.feed is not None:
+        state = ("kept (every source failed)" if getattr(report, "feed_kept", False)
+                 else "updated" if report.feed_changed else "unchanged")
+        line += f"; feed {state}: {report.feed}"
+    out = [line]
+    reasons: dict[str, int] = {}
+    for _, reason in report.skipped:
+        reasons[reason] = reasons.get(reason, 0) + 1
+    out += [f"  skipped {n}: {reason}" for reason, n in sorted(reasons.items())]
+    out += [f"  {what} ({n} page{'s' if n > 1 else ''})"
+            for what, n in sorted(getattr(report, "profile_drift", {}).items())]
+    out += [f"  failed {err}" if str(err).startswith(item) else f"  failed {item}: {err}" for item, err in report.failed]
+    return out
+
 
 
 def cmd_serve(a) -> int:

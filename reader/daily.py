@@ -32,7 +32,6 @@ import contextlib
 import fcntl
 import functools
 import os
-import sys
 import traceback
 import uuid
 from dataclasses import dataclass, field, fields, replace
@@ -45,7 +44,7 @@ from zoneinfo import ZoneInfo
 from reader import episodes as records
 from reader.config import Config, load_sources
 from reader.errors import ConfigError, LockedError, PublishError, ReaderError, UsageError
-from reader.logs import RunLog, summary_lines
+from reader.logs import RunLog
 from reader.models import Article, Document, Episode, FeedSource
 from reader.store import STATE_NAME, Entry, Store, text_hash
 
@@ -74,10 +73,6 @@ class RunReport:
     @property
     def changed(self) -> bool:
         return bool(self.new or self.removed or self.feed_changed)
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failed else 0
 
 
 @dataclass(frozen=True)
@@ -592,7 +587,7 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
 
     ``progress(item, outcome)`` is called for every article and digest as it finishes
     (outcome ``None`` = skipped). ``cache``: a ``reader.tts.cache.ClipCache`` shared by the
-    articles and the digests (a digest then re-speaks nothing already spoken; ``run_command``
+    articles and the digests (a digest then re-speaks nothing already spoken; ``run_from_args``
     opens the shared one in ``options``). ``options``: the ``pipeline.RenderOptions`` every
     render gets (default ``RenderOptions.from_config(config)`` with ``cache``), stamped with
     ``made_by`` "run" and ``now``; a source's own engine and voice apply to its articles. ``clock``:
@@ -665,8 +660,9 @@ def check_engines(config: Config) -> None:
                               fix="install what it needs, or choose another engine (see `vnreader engines`)")
 
 
-def run_command(args) -> int:
-    """``vnreader run``: exit 0 all done, 1 some items failed, 2 configuration, 3 locked."""
+def run_from_args(args) -> RunReport:
+    """``vnreader run``'s work: the sources file and options in, the report out (``cli.py`` prints
+    the summary and picks the exit code)."""
     config = load_sources(args.config)
     if getattr(args, "timeout", None):
         config = replace(config, fetch_timeout=args.timeout)
@@ -678,12 +674,5 @@ def run_command(args) -> int:
     from reader.pipeline import RenderOptions
 
     options = RenderOptions.from_config(config, warn=lambda e: log.warning("no-clip-cache", error=str(e)))
-    report = run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
-                 rerender=args.rerender, options=options)
-    lines = summary_lines(report)
-    if report.failed:
-        for line in lines:
-            print(line, file=sys.stderr)
-    elif report.changed or not args.quiet:
-        print(lines[0] if args.quiet else "\n".join(lines))
-    return report.exit_code
+    return run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
+               rerender=args.rerender, options=options)

@@ -7,9 +7,8 @@
 * ``--quiet``: nothing at all when nothing changed; only errors and the one-line summary
   otherwise. ``--verbose``: debug lines too (each feed's HTTP outcome, skipped entries).
 
-The summary (stdout) is one line — ``new 3, skipped 22, failed 1, removed 0`` — followed by
-one line per failure with its reason, and one per site profile whose body selector failed
-(``profile dantri: body selector matched nothing; generic extraction used (3 pages)``).
+The end-of-run summary and the exit code are ``reader/cli.py``'s (``run_summary``): this
+module only writes the run's own log lines.
 """
 from __future__ import annotations
 
@@ -103,27 +102,3 @@ def _tqdm():
     except ImportError:
         return None
     return tqdm
-
-
-def summary_lines(report) -> list[str]:
-    """The end-of-run summary: one count line, then one line per failure and per skipped reason."""
-    line = (f"new {len(report.new)}, skipped {len(report.skipped)}, failed {len(report.failed)}, "
-            f"removed {len(report.removed)}")
-    fallbacks: dict[str, int] = {}
-    for ep in report.new:
-        if getattr(ep, "fell_back_from", None):
-            fallbacks[ep.engine] = fallbacks.get(ep.engine, 0) + 1
-    line += "".join(f", {n} fell back to {engine}" for engine, n in sorted(fallbacks.items()))
-    if report.feed is not None:
-        state = ("kept (every source failed)" if getattr(report, "feed_kept", False)
-                 else "updated" if report.feed_changed else "unchanged")
-        line += f"; feed {state}: {report.feed}"
-    out = [line]
-    reasons: dict[str, int] = {}
-    for _, reason in report.skipped:
-        reasons[reason] = reasons.get(reason, 0) + 1
-    out += [f"  skipped {n}: {reason}" for reason, n in sorted(reasons.items())]
-    out += [f"  {what} ({n} page{'s' if n > 1 else ''})"
-            for what, n in sorted(getattr(report, "profile_drift", {}).items())]
-    out += [f"  failed {err}" if str(err).startswith(item) else f"  failed {item}: {err}" for item, err in report.failed]
-    return out
