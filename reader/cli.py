@@ -8,6 +8,9 @@ Every command exits with one of these codes:
          --base-url, --port, --max-bytes, --engine), a missing input file, an output path that
          cannot be written, an unknown voice, a wrong sources file
     3    another run holds the output folder's lock
+    70   a bug in vnreader (an unexpected exception): one line and "please report this"; the
+         traceback only with --verbose or VNREADER_DEBUG=1. A daily run whose failed items
+         include a bug exits 70 too (the other items still finish)
     130  interrupted (SIGINT, Ctrl-C)
     141  standard output closed by its reader (`| head`): quiet, like other Unix tools
     143  terminated (SIGTERM)
@@ -28,6 +31,7 @@ import math
 import os
 import re
 import sys
+import traceback
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -390,7 +394,9 @@ def cmd_run(a) -> int:
 
 
 def run_exit_code(report) -> int:
-    """A daily run's exit code: 1 when some items failed, else 0."""
+    """A daily run's exit code: 70 when a failed item was a bug, 1 when some items failed, else 0."""
+    if any(not err.expected for _, err in report.failed):
+        return EX_SOFTWARE
     return 1 if report.failed else 0
 
 
@@ -688,6 +694,29 @@ def _discard_stdout(stream) -> None:
         pass
 
 
+#: A bug in vnreader (sysexits.h EX_SOFTWARE).
+EX_SOFTWARE = 70
+
+
+def _debug(a) -> bool:
+    """The traceback of a bug is wanted: ``--verbose`` (where a command has it) or ``VNREADER_DEBUG=1``."""
+    return bool(getattr(a, "verbose", False)) or os.environ.get("VNREADER_DEBUG") == "1"
+
+
+def _bug(a, e: Exception) -> int:
+    """An unexpected exception (not a ReaderError, or one with ``expected`` False): one line and
+    "please report this"; the traceback only when asked for (``_debug``)."""
+    what = str(e) if isinstance(e, ReaderError) else f"unexpected {type(e).__name__}: {e}"
+    if "please report this" not in what:
+        what += " (a bug in vnreader: please report this)"
+    print(f"vnreader {a.command}: internal error: {what}", file=sys.stderr)
+    if _debug(a):
+        traceback.print_exception(e, file=sys.stderr)
+    else:
+        print("vnreader: run again with VNREADER_DEBUG=1 (or --verbose) to see the traceback", file=sys.stderr)
+    return EX_SOFTWARE
+
+
 def _main(argv: list[str] | None) -> int:
     ap = build_parser()
     a = ap.parse_args(argv)
@@ -699,6 +728,8 @@ def _main(argv: list[str] | None) -> int:
         _check_pitch(ap.commands[a.command], a)
         return a.func(a)
     except ReaderError as e:
+        if not e.expected:
+            return _bug(a, e)
         print(f"vnreader {a.command}: error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
@@ -707,6 +738,8 @@ def _main(argv: list[str] | None) -> int:
     except Terminated:
         print("vnreader: terminated", file=sys.stderr)
         return 143
+    except Exception as e:  # a bug: said in one line, not as a traceback
+        return _bug(a, e)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
