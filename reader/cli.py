@@ -401,7 +401,8 @@ def run_exit_code(report) -> int:
 
 
 def run_summary(report) -> list[str]:
-    """The end-of-run summary: one count line, then one line per failure and per skipped reason."""
+    """The end-of-run summary: one count line, then one line per skipped reason, the warnings
+    (what was lost without failing an item), then one line per failure."""
     line = (f"new {len(report.new)}, skipped {len(report.skipped)}, failed {len(report.failed)}, "
             f"removed {len(report.removed)}")
     fallbacks: dict[str, int] = {}
@@ -418,6 +419,9 @@ def run_summary(report) -> list[str]:
     for _, reason in report.skipped:
         reasons[reason] = reasons.get(reason, 0) + 1
     out += [f"  skipped {n}: {reason}" for reason, n in sorted(reasons.items())]
+    warnings = getattr(report, "warnings", [])
+    if warnings:
+        out.append(f"  {len(warnings)} warning{'s' if len(warnings) > 1 else ''}: " + "; ".join(warnings))
     out += [f"  {what} ({n} page{'s' if n > 1 else ''})"
             for what, n in sorted(getattr(report, "profile_drift", {}).items())]
     out += [f"  failed {err}" if str(err).startswith(item) else f"  failed {item}: {err}" for item, err in report.failed]

@@ -69,6 +69,7 @@ class RunReport:
     feed_changed: bool = False
     feed_kept: bool = False  #: every source failed: the last feed was left as it was (no retention either)
     profile_drift: dict[str, int] = field(default_factory=dict)  #: "profile X: why" → pages read without X's body selector
+    warnings: list[str] = field(default_factory=list)  #: what was lost without failing an item (RunLog.lost), once each
 
     @property
     def changed(self) -> bool:
@@ -325,6 +326,9 @@ class _Run:
         if first:
             self.log.warning("profile-drift", message=what, item=url)
 
+    def _damaged(self, what: str) -> None:
+        self.log.lost("damaged-record", what)
+
     def _render(self, source: FeedSource, doc: Document) -> Episode:
         return self._stamped(self.stages.render(doc, self.out_dir, options=self.options.for_source(source),
                                                 source_name=source.name))
@@ -382,7 +386,7 @@ class _Run:
 
     def rerender_changed(self, source: FeedSource) -> Iterator[tuple[str, Episode | ReaderError | None]]:
         """Re-fetch rendered articles still in the feed; render those whose text changed."""
-        live = {Path(ep.path).name: ep for ep in records.load_all(self.out_dir)}
+        live = {Path(ep.path).name: ep for ep in records.load_all(self.out_dir, warn=self._damaged)}
         for entry in self.store.rendered(source.name):
             old = live.get(entry.episode or "")
             if old is None:
@@ -420,7 +424,7 @@ class _Run:
         day = self.now.astimezone(tz).date()
         start = datetime.combine(day, time(0), tzinfo=tz)
         end = start + timedelta(days=1)
-        live = records.load_all(self.out_dir)
+        live = records.load_all(self.out_dir, warn=self._damaged)
         for group in self.config.groups:
             names = [s.name for s in self.config.sources if s.group == group.name]
             entries = self.store.done_between(names, start, end)
@@ -512,7 +516,7 @@ class _Run:
         from reader.player import write_player
         from reader.podcast import normalize_base_url, write_feed
 
-        eps = records.load_all(self.out_dir)
+        eps = records.load_all(self.out_dir, warn=self._damaged)
         ours = [ep for ep in eps if _made_by_a_run(ep)]
         feed = self.out_dir / FEED_NAME
         if self.feeds_failed and self.feeds_failed == len(self.config.sources) and not self.report.new \
@@ -601,7 +605,7 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
     if options is None:
         options = replace(RenderOptions.from_config(config, cache=False), cache=cache)
     options = replace(options, made_by=MADE_BY, made_at=now)
-    with run_lock(out_dir):
+    with run_lock(out_dir), log.capture():
         swept = sweep(out_dir)
         leftovers = orphans(out_dir)
         if swept or leftovers:
@@ -630,6 +634,7 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
                         progress(item, outcome)
                 r.publish()
                 remove_orphans(out_dir, leftovers)
+                r.report.warnings = list(log.warnings)
                 return r.report
         finally:
             if own_client:
@@ -673,6 +678,6 @@ def run_from_args(args) -> RunReport:
     log = RunLog(quiet=args.quiet, verbose=args.verbose, as_json=args.log_json)
     from reader.pipeline import RenderOptions
 
-    options = RenderOptions.from_config(config, warn=lambda e: log.warning("no-clip-cache", error=str(e)))
+    options = RenderOptions.from_config(config, warn=lambda e: log.lost("no-clip-cache", f"clip cache unusable, every clip is spoken again: {e}"))
     return run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
                rerender=args.rerender, options=options)

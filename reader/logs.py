@@ -13,6 +13,7 @@ module only writes the run's own log lines.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -42,6 +43,29 @@ class RunLog:
         self.show_progress = progress and _tqdm() is not None
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self._bar = None
+        self.warnings: list[str] = []  #: what the run lost without failing an item, once each; the summary counts them
+
+    def lost(self, event: str, what: str, **fields) -> None:
+        """Something was lost without failing an item (a damaged record, an unusable cache): one
+        warning line the first time, and one entry in ``warnings`` for the summary."""
+        if what in self.warnings:
+            return
+        self.warnings.append(what)
+        self.warning(event, message=what, **fields)
+
+    @contextmanager
+    def capture(self, name: str = "reader") -> Iterator[None]:
+        """While the run lasts, ``logging`` warnings of ``name`` and below come here (``lost``)
+        instead of the root logger: modules the run cannot hand its log to still speak through it."""
+        logger = logging.getLogger(name)
+        handler = _Forward(self)
+        logger.addHandler(handler)
+        propagate, logger.propagate = logger.propagate, False
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.propagate = propagate
 
     # ------------------------------------------------------------ lines
     def log(self, level: str, event: str, **fields) -> None:
@@ -86,6 +110,17 @@ class RunLog:
         finally:
             self._bar = None
             bar.close()
+
+
+class _Forward(logging.Handler):
+    """A ``logging`` handler that hands warnings to a RunLog (``RunLog.capture``)."""
+
+    def __init__(self, log: RunLog):
+        super().__init__(logging.WARNING)
+        self.runlog = log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.runlog.lost(record.name.rsplit(".", 1)[-1], record.getMessage())
 
 
 class _NoBar:

@@ -22,10 +22,9 @@ import feedparser
 import pytest
 
 from daily_support import ROOT, FakeRenderer, Site, fake_stages, write_config
-from reader.cli import run_exit_code
 from reader import daily
 from reader import episodes as records
-from reader.cli import build_parser, main as cli_main
+from reader.cli import build_parser, main as cli_main, run_exit_code
 from reader.config import load_sources
 from reader.errors import FeedError, LockedError
 from reader.logs import RunLog
