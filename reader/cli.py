@@ -8,6 +8,9 @@ Every command exits with one of these codes:
          --base-url, --port, --max-bytes, --engine), a missing input file, an output path that
          cannot be written, an unknown voice, a wrong sources file
     3    another run holds the output folder's lock
+    70   a bug in vnreader (an unexpected exception): one line and "please report this"; the
+         traceback only with --verbose or VNREADER_DEBUG=1. A daily run whose failed items
+         include a bug exits 70 too (the other items still finish)
     130  interrupted (SIGINT, Ctrl-C)
     141  standard output closed by its reader (`| head`): quiet, like other Unix tools
     143  terminated (SIGTERM)
@@ -28,6 +31,7 @@ import math
 import os
 import re
 import sys
+import traceback
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -376,9 +380,53 @@ def cmd_engines(a) -> int:
 
 
 def cmd_run(a) -> int:
-    from reader.daily import run_command
+    """``vnreader run``: exit 0 all done, 1 some items failed, 2 configuration, 3 locked."""
+    from reader.daily import run_from_args
 
-    return run_command(a)
+    report = run_from_args(a)
+    lines = run_summary(report)
+    if report.failed:
+        for line in lines:
+            print(line, file=sys.stderr)
+    elif report.changed or not a.quiet:
+        print(lines[0] if a.quiet else "\n".join(lines))
+    return run_exit_code(report)
+
+
+def run_exit_code(report) -> int:
+    """A daily run's exit code: 70 when a failed item was a bug, 1 when some items failed, else 0."""
+    if any(not err.expected for _, err in report.failed):
+        return EX_SOFTWARE
+    return 1 if report.failed else 0
+
+
+def run_summary(report) -> list[str]:
+    """The end-of-run summary: one count line, then one line per skipped reason, the warnings
+    (what was lost without failing an item), then one line per failure."""
+    line = (f"new {len(report.new)}, skipped {len(report.skipped)}, failed {len(report.failed)}, "
+            f"removed {len(report.removed)}")
+    fallbacks: dict[str, int] = {}
+    for ep in report.new:
+        if getattr(ep, "fell_back_from", None):
+            fallbacks[ep.engine] = fallbacks.get(ep.engine, 0) + 1
+    line += "".join(f", {n} fell back to {engine}" for engine, n in sorted(fallbacks.items()))
+    if report.feed is not None:
+        state = ("kept (every source failed)" if getattr(report, "feed_kept", False)
+                 else "updated" if report.feed_changed else "unchanged")
+        line += f"; feed {state}: {report.feed}"
+    out = [line]
+    reasons: dict[str, int] = {}
+    for _, reason in report.skipped:
+        reasons[reason] = reasons.get(reason, 0) + 1
+    out += [f"  skipped {n}: {reason}" for reason, n in sorted(reasons.items())]
+    warnings = getattr(report, "warnings", [])
+    if warnings:
+        out.append(f"  {len(warnings)} warning{'s' if len(warnings) > 1 else ''}: " + "; ".join(warnings))
+    out += [f"  {what} ({n} page{'s' if n > 1 else ''})"
+            for what, n in sorted(getattr(report, "profile_drift", {}).items())]
+    out += [f"  failed {err}" if str(err).startswith(item) else f"  failed {item}: {err}" for item, err in report.failed]
+    return out
+
 
 
 def cmd_serve(a) -> int:
@@ -650,6 +698,29 @@ def _discard_stdout(stream) -> None:
         pass
 
 
+#: A bug in vnreader (sysexits.h EX_SOFTWARE).
+EX_SOFTWARE = 70
+
+
+def _debug(a) -> bool:
+    """The traceback of a bug is wanted: ``--verbose`` (where a command has it) or ``VNREADER_DEBUG=1``."""
+    return bool(getattr(a, "verbose", False)) or os.environ.get("VNREADER_DEBUG") == "1"
+
+
+def _bug(a, e: Exception) -> int:
+    """An unexpected exception (not a ReaderError, or one with ``expected`` False): one line and
+    "please report this"; the traceback only when asked for (``_debug``)."""
+    what = str(e) if isinstance(e, ReaderError) else f"unexpected {type(e).__name__}: {e}"
+    if "please report this" not in what:
+        what += " (a bug in vnreader: please report this)"
+    print(f"vnreader {a.command}: internal error: {what}", file=sys.stderr)
+    if _debug(a):
+        traceback.print_exception(e, file=sys.stderr)
+    else:
+        print("vnreader: run again with VNREADER_DEBUG=1 (or --verbose) to see the traceback", file=sys.stderr)
+    return EX_SOFTWARE
+
+
 def _main(argv: list[str] | None) -> int:
     ap = build_parser()
     a = ap.parse_args(argv)
@@ -661,6 +732,8 @@ def _main(argv: list[str] | None) -> int:
         _check_pitch(ap.commands[a.command], a)
         return a.func(a)
     except ReaderError as e:
+        if not e.expected:
+            return _bug(a, e)
         print(f"vnreader {a.command}: error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
@@ -669,6 +742,8 @@ def _main(argv: list[str] | None) -> int:
     except Terminated:
         print("vnreader: terminated", file=sys.stderr)
         return 143
+    except Exception as e:  # a bug: said in one line, not as a traceback
+        return _bug(a, e)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

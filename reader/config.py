@@ -18,6 +18,7 @@ Relative paths (``out``, ``state``) are taken relative to the sources file's fol
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 import tomllib
 import uuid
@@ -201,7 +202,8 @@ def _known_sites() -> tuple[str, ...] | None:
         from reader.extract import load_profiles
 
         return tuple(p.name for p in load_profiles())
-    except Exception:  # profiles unreadable here: the run reports it per article
+    except Exception as e:  # profiles unreadable here: the run reports it per article
+        logging.getLogger(__name__).warning("site profiles could not be loaded, source site names are not checked: %s", e)
         return None
 
 

@@ -32,7 +32,6 @@ import contextlib
 import fcntl
 import functools
 import os
-import sys
 import traceback
 import uuid
 from dataclasses import dataclass, field, fields, replace
@@ -45,7 +44,7 @@ from zoneinfo import ZoneInfo
 from reader import episodes as records
 from reader.config import Config, load_sources
 from reader.errors import ConfigError, LockedError, PublishError, ReaderError, UsageError
-from reader.logs import RunLog, summary_lines
+from reader.logs import RunLog
 from reader.models import Article, Document, Episode, FeedSource
 from reader.store import STATE_NAME, Entry, Store, text_hash
 
@@ -70,14 +69,11 @@ class RunReport:
     feed_changed: bool = False
     feed_kept: bool = False  #: every source failed: the last feed was left as it was (no retention either)
     profile_drift: dict[str, int] = field(default_factory=dict)  #: "profile X: why" → pages read without X's body selector
+    warnings: list[str] = field(default_factory=list)  #: what was lost without failing an item (RunLog.lost), once each
 
     @property
     def changed(self) -> bool:
         return bool(self.new or self.removed or self.feed_changed)
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failed else 0
 
 
 @dataclass(frozen=True)
@@ -315,6 +311,9 @@ class _Run:
         if first:
             self.log.warning("profile-drift", message=what, item=url)
 
+    def _damaged(self, what: str) -> None:
+        self.log.lost("damaged-record", what)
+
     def _render(self, source: FeedSource, doc: Document) -> Episode:
         return self._stamped(self.stages.render(doc, self.out_dir, options=self.options.for_source(source),
                                                 source_name=source.name))
@@ -372,7 +371,7 @@ class _Run:
 
     def rerender_changed(self, source: FeedSource) -> Iterator[tuple[str, Episode | ReaderError | None]]:
         """Re-fetch rendered articles still in the feed; render those whose text changed."""
-        live = {Path(ep.path).name: ep for ep in records.load_all(self.out_dir)}
+        live = {Path(ep.path).name: ep for ep in records.load_all(self.out_dir, warn=self._damaged)}
         for entry in self.store.rendered(source.name):
             old = live.get(entry.episode or "")
             if old is None:
@@ -410,7 +409,7 @@ class _Run:
         day = self.now.astimezone(tz).date()
         start = datetime.combine(day, time(0), tzinfo=tz)
         end = start + timedelta(days=1)
-        live = records.load_all(self.out_dir)
+        live = records.load_all(self.out_dir, warn=self._damaged)
         for group in self.config.groups:
             names = [s.name for s in self.config.sources if s.group == group.name]
             entries = self.store.done_between(names, start, end)
@@ -502,7 +501,7 @@ class _Run:
         from reader.player import write_player
         from reader.podcast import normalize_base_url, write_feed
 
-        eps = records.load_all(self.out_dir)
+        eps = records.load_all(self.out_dir, warn=self._damaged)
         ours = [ep for ep in eps if _made_by_a_run(ep)]
         feed = self.out_dir / FEED_NAME
         if self.feeds_failed and self.feeds_failed == len(self.config.sources) and not self.report.new \
@@ -577,7 +576,7 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
 
     ``progress(item, outcome)`` is called for every article and digest as it finishes
     (outcome ``None`` = skipped). ``cache``: a ``reader.tts.cache.ClipCache`` shared by the
-    articles and the digests (a digest then re-speaks nothing already spoken; ``run_command``
+    articles and the digests (a digest then re-speaks nothing already spoken; ``run_from_args``
     opens the shared one in ``options``). ``options``: the ``pipeline.RenderOptions`` every
     render gets (default ``RenderOptions.from_config(config)`` with ``cache``), stamped with
     ``made_by`` "run" and ``now``; a source's own engine and voice apply to its articles. ``clock``:
@@ -591,7 +590,7 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
     if options is None:
         options = replace(RenderOptions.from_config(config, cache=False), cache=cache)
     options = replace(options, made_by=MADE_BY, made_at=now)
-    with run_lock(out_dir):
+    with run_lock(out_dir), log.capture():
         swept = sweep(out_dir)
         leftovers = orphans(out_dir)
         if swept or leftovers:
@@ -620,6 +619,7 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
                         progress(item, outcome)
                 r.publish()
                 remove_orphans(out_dir, leftovers)
+                r.report.warnings = list(log.warnings)
                 return r.report
         finally:
             if own_client:
@@ -650,8 +650,9 @@ def check_engines(config: Config) -> None:
                               fix="install what it needs, or choose another engine (see `vnreader engines`)")
 
 
-def run_command(args) -> int:
-    """``vnreader run``: exit 0 all done, 1 some items failed, 2 configuration, 3 locked."""
+def run_from_args(args) -> RunReport:
+    """``vnreader run``'s work: the sources file and options in, the report out (``cli.py`` prints
+    the summary and picks the exit code)."""
     config = load_sources(args.config)
     if getattr(args, "timeout", None):
         config = replace(config, fetch_timeout=args.timeout)
@@ -662,13 +663,6 @@ def run_command(args) -> int:
     log = RunLog(quiet=args.quiet, verbose=args.verbose, as_json=args.log_json)
     from reader.pipeline import RenderOptions
 
-    options = RenderOptions.from_config(config, warn=lambda e: log.warning("no-clip-cache", error=str(e)))
-    report = run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
-                 rerender=args.rerender, options=options)
-    lines = summary_lines(report)
-    if report.failed:
-        for line in lines:
-            print(line, file=sys.stderr)
-    elif report.changed or not args.quiet:
-        print(lines[0] if args.quiet else "\n".join(lines))
-    return report.exit_code
+    options = RenderOptions.from_config(config, warn=lambda e: log.lost("no-clip-cache", f"clip cache unusable, every clip is spoken again: {e}"))
+    return run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
+               rerender=args.rerender, options=options)

@@ -7,9 +7,11 @@ unreferenced (the record is written last, atomically).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, fields, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from reader.fsutil import atomic_write_text
 from reader.models import Chapter, Cue, Episode, LoudnessReport, RenderStats
@@ -93,13 +95,18 @@ def load(record: Path) -> Episode:
     return from_dict(json.loads(record.read_text(encoding="utf-8")), record.parent)
 
 
-def load_all(directory: Path) -> list[Episode]:
-    """Every episode recorded in ``directory`` whose MP3 still exists, newest first."""
+def load_all(directory: Path, *, warn: Callable[[str], None] | None = None) -> list[Episode]:
+    """Every episode recorded in ``directory`` whose MP3 still exists, newest first.
+
+    A damaged record is left out (its episode leaves the feed); ``warn(what)`` is told which
+    (default: a ``logging`` warning)."""
     out = []
     for rec in sorted(Path(directory).glob("*" + SUFFIX)):
         try:
             ep = load(rec)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError) as e:
+            what = f"{rec.name}: damaged episode record, its episode is left out of the feed ({type(e).__name__}: {e})"
+            (warn or logging.getLogger(__name__).warning)(what)
             continue
         if Path(ep.path).is_file():
             out.append(ep)

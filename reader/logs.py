@@ -7,13 +7,13 @@
 * ``--quiet``: nothing at all when nothing changed; only errors and the one-line summary
   otherwise. ``--verbose``: debug lines too (each feed's HTTP outcome, skipped entries).
 
-The summary (stdout) is one line — ``new 3, skipped 22, failed 1, removed 0`` — followed by
-one line per failure with its reason, and one per site profile whose body selector failed
-(``profile dantri: body selector matched nothing; generic extraction used (3 pages)``).
+The end-of-run summary and the exit code are ``reader/cli.py``'s (``run_summary``): this
+module only writes the run's own log lines.
 """
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -43,6 +43,29 @@ class RunLog:
         self.show_progress = progress and _tqdm() is not None
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self._bar = None
+        self.warnings: list[str] = []  #: what the run lost without failing an item, once each; the summary counts them
+
+    def lost(self, event: str, what: str, **fields) -> None:
+        """Something was lost without failing an item (a damaged record, an unusable cache): one
+        warning line the first time, and one entry in ``warnings`` for the summary."""
+        if what in self.warnings:
+            return
+        self.warnings.append(what)
+        self.warning(event, message=what, **fields)
+
+    @contextmanager
+    def capture(self, name: str = "reader") -> Iterator[None]:
+        """While the run lasts, ``logging`` warnings of ``name`` and below come here (``lost``)
+        instead of the root logger: modules the run cannot hand its log to still speak through it."""
+        logger = logging.getLogger(name)
+        handler = _Forward(self)
+        logger.addHandler(handler)
+        propagate, logger.propagate = logger.propagate, False
+        try:
+            yield
+        finally:
+            logger.removeHandler(handler)
+            logger.propagate = propagate
 
     # ------------------------------------------------------------ lines
     def log(self, level: str, event: str, **fields) -> None:
@@ -89,6 +112,17 @@ class RunLog:
             bar.close()
 
 
+class _Forward(logging.Handler):
+    """A ``logging`` handler that hands warnings to a RunLog (``RunLog.capture``)."""
+
+    def __init__(self, log: RunLog):
+        super().__init__(logging.WARNING)
+        self.runlog = log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.runlog.lost(record.name.rsplit(".", 1)[-1], record.getMessage())
+
+
 class _NoBar:
     def update(self, n: int = 1) -> None:
         pass
@@ -103,27 +137,3 @@ def _tqdm():
     except ImportError:
         return None
     return tqdm
-
-
-def summary_lines(report) -> list[str]:
-    """The end-of-run summary: one count line, then one line per failure and per skipped reason."""
-    line = (f"new {len(report.new)}, skipped {len(report.skipped)}, failed {len(report.failed)}, "
-            f"removed {len(report.removed)}")
-    fallbacks: dict[str, int] = {}
-    for ep in report.new:
-        if getattr(ep, "fell_back_from", None):
-            fallbacks[ep.engine] = fallbacks.get(ep.engine, 0) + 1
-    line += "".join(f", {n} fell back to {engine}" for engine, n in sorted(fallbacks.items()))
-    if report.feed is not None:
-        state = ("kept (every source failed)" if getattr(report, "feed_kept", False)
-                 else "updated" if report.feed_changed else "unchanged")
-        line += f"; feed {state}: {report.feed}"
-    out = [line]
-    reasons: dict[str, int] = {}
-    for _, reason in report.skipped:
-        reasons[reason] = reasons.get(reason, 0) + 1
-    out += [f"  skipped {n}: {reason}" for reason, n in sorted(reasons.items())]
-    out += [f"  {what} ({n} page{'s' if n > 1 else ''})"
-            for what, n in sorted(getattr(report, "profile_drift", {}).items())]
-    out += [f"  failed {err}" if str(err).startswith(item) else f"  failed {item}: {err}" for item, err in report.failed]
-    return out

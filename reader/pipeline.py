@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import re
 import shutil
 import tempfile
@@ -121,7 +122,8 @@ def _cover_bytes(out_dir: Path | None) -> bytes | None:
 def default_cache(warn: Callable[[Exception], None] | None = None):
     """The shared clip cache (``$VNREADER_CACHE`` or ``~/.cache/vnreader/clips``); None if unusable.
 
-    ``warn(error)`` is told why, when there is none (the daily run logs it)."""
+    ``warn(error)`` is told why, when there is none (the daily run logs it); without ``warn``,
+    a ``logging`` warning says it."""
     try:
         from reader.tts.cache import ClipCache
 
@@ -129,6 +131,8 @@ def default_cache(warn: Callable[[Exception], None] | None = None):
     except (ImportError, OSError, ReaderError) as e:
         if warn is not None:
             warn(e)
+        else:
+            logging.getLogger(__name__).warning("clip cache unusable, every clip is spoken again: %s", e)
         return None
 
 

@@ -219,7 +219,9 @@ def main(argv: list[str]) -> int:
                  stages=fake_stages(renderer), log=RunLog(verbose=True),
                  now=datetime(2017, 9, 1, tzinfo=timezone.utc))
     print(json.dumps({"new": len(report.new), "failed": len(report.failed)}))
-    return report.exit_code
+    from reader.cli import run_exit_code
+
+    return run_exit_code(report)
 
 
 if __name__ == "__main__":

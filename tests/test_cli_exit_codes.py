@@ -1,7 +1,7 @@
 """Every command against the one exit-code table in reader/cli.py (and README "Exit codes").
 
 0 ok, 1 items failed at run time, 2 usage/configuration (found before any work), 3 locked,
-130 interrupted. Bad options are refused while parsing: nothing is created in the folder.
+70 a bug, 130 interrupted. Bad options are refused while parsing: nothing is created in the folder.
 """
 from __future__ import annotations
 
@@ -162,3 +162,79 @@ def test_too_large_fix_names_an_option_the_command_takes(command, tmp_path, monk
     assert _exit([command, PAGE, "--max-bytes", "1000", *out]) == 1
     assert "--max-bytes" in capsys.readouterr().err
     assert _exit([command, PAGE, "--max-bytes", "1000000", *out]) == 0
+
+
+def _raise_runtime(*args, **kwargs):
+    raise RuntimeError("boom in a stage")
+
+
+def _raise_bug_error(*args, **kwargs):
+    from reader.errors import ReaderError
+
+    err = ReaderError("stage", "inconsistent state")
+    err.expected = False
+    raise err
+
+
+# (stage raising, environment, traceback shown)
+BUGS = [
+    (_raise_runtime, {}, False),
+    (_raise_runtime, {"VNREADER_DEBUG": "1"}, True),
+    (_raise_bug_error, {}, False),
+    (_raise_bug_error, {"VNREADER_DEBUG": "1"}, True),
+]
+
+
+@pytest.mark.parametrize("stage, env, traced", BUGS,
+                         ids=["runtime-error", "runtime-error-debug", "unexpected-reader-error",
+                              "unexpected-reader-error-debug"])
+def test_a_bug_exits_70_with_one_line(stage, env, traced, monkeypatch, capsys):
+    import reader.text
+
+    monkeypatch.delenv("VNREADER_DEBUG", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(reader.text, "normalize", stage)
+    assert main(["normalize", PAGE]) == 70
+    err = capsys.readouterr().err
+    assert "vnreader normalize: internal error:" in err and "please report this" in err
+    assert ("Traceback (most recent call last)" in err) == traced
+
+
+def test_a_bug_in_a_run_shows_its_traceback_with_verbose(tmp_path, monkeypatch, capsys):
+    from reader import daily
+
+    monkeypatch.delenv("VNREADER_DEBUG", raising=False)
+    monkeypatch.setattr(daily, "run_from_args", _raise_runtime)
+    assert main(["run", "--out", str(tmp_path / "out")]) == 70
+    assert "Traceback" not in capsys.readouterr().err
+    assert main(["run", "--out", str(tmp_path / "out"), "--verbose"]) == 70
+    err = capsys.readouterr().err
+    assert "internal error: unexpected RuntimeError: boom in a stage" in err and "Traceback" in err
+
+
+def _bug(item: str):
+    from reader.daily import _unexpected
+
+    return item, _unexpected(item, RuntimeError("boom"))
+
+
+def _failure(item: str):
+    from reader.errors import ExtractError
+
+    return item, ExtractError(item)
+
+
+RUN_CODES = [
+    ([], 0),
+    ([_failure("a")], 1),
+    ([_failure("a"), _bug("b")], 70),
+]
+
+
+@pytest.mark.parametrize("failed, code", RUN_CODES, ids=["all-done", "items-failed", "a-failed-item-is-a-bug"])
+def test_run_exit_code(failed, code):
+    from reader.cli import run_exit_code
+    from reader.daily import RunReport
+
+    assert run_exit_code(RunReport(failed=failed)) == code

@@ -24,7 +24,7 @@ import pytest
 from daily_support import ROOT, FakeRenderer, Site, fake_stages, write_config
 from reader import daily
 from reader import episodes as records
-from reader.cli import main as cli_main
+from reader.cli import build_parser, main as cli_main, run_exit_code
 from reader.config import load_sources
 from reader.errors import FeedError, LockedError
 from reader.logs import RunLog
@@ -82,7 +82,7 @@ def test_first_run_then_nothing_new(site, tmp_path):
     r = FakeRenderer()
     rep = do_run(cfg, out, r)
     # VnExpress: 2 newest; VnExpress mới: its newest is the same page (canonical URL) → duplicate
-    assert rep.failed == [] and rep.exit_code == 0
+    assert rep.failed == [] and run_exit_code(rep) == 0
     titles = sorted(ep.title for ep in rep.new)
     assert len(titles) == 4 and "Bản tin ngày 1/9/2017" in titles
     assert r.calls == 3 and r.digest_calls == 1
@@ -163,7 +163,7 @@ def test_not_a_feed_fails_that_source_only(site, tmp_path):
     assert [item for item, _ in rep.failed] == ["Znews"]
     err = rep.failed[0][1]
     assert isinstance(err, FeedError) and "not RSS/Atom" in str(err) and "znews.rss" in str(err)
-    assert len(rep.new) == 3 and rep.exit_code == 1
+    assert len(rep.new) == 3 and run_exit_code(rep) == 1
 
 
 @pytest.fixture
@@ -677,3 +677,15 @@ def test_run_timeout_option_overrides_the_config(site, tmp_path, monkeypatch):
     for extra in ([], ["--timeout", "3.5"]):
         assert cli_main(["run", "--config", str(cfg), "--out", str(tmp_path / "out"), "--quiet", *extra]) == 0
     assert seen == [12.0, 3.5]
+
+
+def test_run_leaves_the_summary_and_exit_code_to_the_cli(site, tmp_path, monkeypatch, capsys):
+    cfg = write_config(tmp_path / "s.toml", site, two_sources())
+    failed = daily.RunReport(failed=[("VnExpress: a", daily.ReaderError("a", "gone"))])
+    monkeypatch.setattr(daily, "check_engines", lambda config: None)
+    monkeypatch.setattr(daily, "run", lambda config, **kw: failed)
+    args = build_parser().parse_args(["run", "--config", str(cfg), "--out", str(tmp_path / "out")])
+    assert daily.run_from_args(args) is failed
+    assert capsys.readouterr() == ("", "")
+    assert cli_main(["run", "--config", str(cfg), "--out", str(tmp_path / "out")]) == 1
+    assert "failed VnExpress: a: a: gone" in capsys.readouterr().err

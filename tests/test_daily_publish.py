@@ -13,6 +13,7 @@ import feedparser
 import pytest
 
 from daily_support import FakeRenderer, Site, fake_stages, write_config
+from reader.cli import run_exit_code
 from reader import daily, pipeline
 from reader import episodes as records
 from reader.config import load_sources
@@ -72,7 +73,7 @@ def test_run_after_demo_offline_keeps_the_demo_episodes_and_the_feed(demo_out, s
     cfg = write_config(tmp_path / "s.toml", site, BROKEN, retention={"days": 7, "max_episodes": 1})
     log = io.StringIO()
     rep = run(cfg, out, now=LATER, stream=log)
-    assert rep.removed == [] and rep.exit_code == 1 and len(rep.failed) == 2
+    assert rep.removed == [] and run_exit_code(rep) == 1 and len(rep.failed) == 2
     assert titles(out) == demo_titles and len(demo_titles) == 3
     assert len(list(out.glob("*.mp3"))) == 3
     lines = [line for line in log.getvalue().splitlines() if "event=foreign-episodes" in line]
@@ -100,7 +101,7 @@ def test_every_source_failing_keeps_the_last_good_feed(site, tmp_path):
     broken = write_config(tmp_path / "broken.toml", site, BROKEN, retention={"days": 7, "max_episodes": 0})
     log = io.StringIO()
     rep = run(broken, out, now=LATER, stream=log)
-    assert rep.exit_code == 1 and rep.removed == [] and not rep.feed_changed
+    assert run_exit_code(rep) == 1 and rep.removed == [] and not rep.feed_changed
     assert (out / "feed.xml").read_bytes() == feed and (out / "index.html").read_bytes() == page
     assert len(list(out.glob("*.mp3"))) == 2
     assert "event=feed-kept" in log.getvalue()
@@ -112,7 +113,7 @@ def test_every_source_failing_keeps_the_last_good_feed(site, tmp_path):
 def test_every_source_failing_on_a_first_run_still_writes_a_feed(site, tmp_path):
     out = tmp_path / "out"
     rep = run(write_config(tmp_path / "s.toml", site, BROKEN), out)
-    assert rep.exit_code == 1 and (out / "feed.xml").is_file() and titles(out) == []
+    assert run_exit_code(rep) == 1 and (out / "feed.xml").is_file() and titles(out) == []
 
 
 # ---------------------------------------------------------------- a configured fallback engine
@@ -120,7 +121,7 @@ def test_fallback_is_logged_counted_and_recorded(site, tmp_path, monkeypatch):
     """The configured engine fails on every sentence; espeak (the fallback) speaks the article."""
     from fakes.engines import ToneEngine
     from reader.errors import EngineError
-    from reader.logs import summary_lines
+    from reader.cli import run_summary as summary_lines
     from reader.transcripts import parse_vtt
     from reader.tts import ENGINES, get_engine
 
@@ -148,7 +149,7 @@ def test_fallback_is_logged_counted_and_recorded(site, tmp_path, monkeypatch):
 
 
 def test_no_fallback_no_mention(site, tmp_path):
-    from reader.logs import summary_lines
+    from reader.cli import run_summary as summary_lines
 
     rep = run(write_config(tmp_path / "s.toml", site, GOOD), tmp_path / "out")
     assert all(ep.fell_back_from is None for ep in rep.new) and "fell back" not in summary_lines(rep)[0]
@@ -175,7 +176,7 @@ DRIFTS = [
 
 @pytest.mark.parametrize("site_of, counts", [c[1:] for c in DRIFTS], ids=[c[0] for c in DRIFTS])
 def test_profile_drift_is_logged_once_per_site_and_counted(site_of, counts, site, tmp_path):
-    from reader.logs import summary_lines
+    from reader.cli import run_summary as summary_lines
 
     cfg = write_config(tmp_path / "s.toml", site, [{"name": "VnExpress", "url": "/feeds/vnexpress-2.xml", "limit": 2}])
     for attempt in ("first run", "second run"):  # once per run: a later run says it again
@@ -195,7 +196,7 @@ def test_profile_drift_is_logged_once_per_site_and_counted(site_of, counts, site
 
 
 def test_no_drift_no_mention(site, tmp_path):
-    from reader.logs import summary_lines
+    from reader.cli import run_summary as summary_lines
 
     log = io.StringIO()
     rep = run(write_config(tmp_path / "s.toml", site, GOOD), tmp_path / "out", stream=log)

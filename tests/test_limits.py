@@ -8,6 +8,7 @@ import pytest
 
 from daily_support import FakeRenderer, Site, fake_stages, write_config
 from fakes.engines import ToneEngine
+from reader.cli import run_exit_code
 from reader import daily
 from reader import pipeline
 from reader.cli import main
@@ -180,7 +181,7 @@ def test_daily_run_too_long_article_fails_others_publish(tmp_path):
         rep = daily.run(load_sources(cfg), out_dir=tmp_path / "out", base_url="http://127.0.0.1:8000/",
                         stages=fake_stages(FakeRenderer()), log=RunLog(quiet=True), now=NOW)
     assert len(rep.new) == 2  # the other two (one article is in both feeds: a duplicate, skipped)
-    assert len(rep.failed) == 1 and rep.exit_code == 1
+    assert len(rep.failed) == 1 and run_exit_code(rep) == 1
     err = rep.failed[0][1]
     assert isinstance(err, LimitError) and LONG_URL in str(err) and "2,238 characters" in str(err)
     assert "max_chars" in str(err)

@@ -8,6 +8,7 @@ cleaning rules).
 """
 from __future__ import annotations
 
+import logging
 import re
 
 from reader.extract.blocks import BR, Block, inline_text, is_furniture_el, select
@@ -149,7 +150,9 @@ def trafilatura_paragraphs(html: str) -> list[Block]:
     try:
         text = trafilatura.extract(html, include_comments=False, include_tables=False, include_images=False,
                                    deduplicate=False) or ""
-    except Exception:  # noqa: BLE001 - trafilatura raises many kinds on odd pages; it is only a fallback
+    except Exception as e:  # noqa: BLE001 - trafilatura raises many kinds on odd pages; it is only a fallback
+        logging.getLogger(__name__).warning("trafilatura failed on a page, its fallback text is lost: %s: %s",
+                                            type(e).__name__, e)
         return []
     out = []
     for line in text.splitlines():

@@ -9,6 +9,7 @@ is ignored. Loaded voices are kept per engine object, so a render loads the mode
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from pathlib import Path
@@ -32,6 +33,7 @@ class PiperEngine:
         self.default_voice = str(voice or os.environ.get(VOICE_ENV) or "")
         self._voices: dict[str, object] = {}
         self._lock = threading.Lock()
+        self._warned_rate = False  #: the unreadable voice config was logged (once per engine)
 
     @property
     def version(self) -> str:
@@ -47,7 +49,11 @@ class PiperEngine:
         try:
             config = json.loads(Path(f"{self.default_voice}.json").read_text(encoding="utf-8"))
             return int(config["audio"]["sample_rate"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            if self.default_voice and not self._warned_rate:
+                self._warned_rate = True
+                logging.getLogger(__name__).warning("piper voice config %s.json unreadable, 22050 Hz assumed: %s: %s",
+                                                    self.default_voice, type(e).__name__, e)
             return 22050
 
     def check(self) -> str | None:
