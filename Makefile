@@ -27,6 +27,7 @@ demo: $(VENV)/.installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check reader bench tests
+	$(BIN)/mypy reader
 
 test: lint
 	$(BIN)/python -m pytest -q
