@@ -62,6 +62,7 @@ def test_errors_are_translated(edge, mode, error):
     assert e.value.__cause__ is not None
 
 
+@pytest.mark.slow
 def test_server_that_never_answers_fails_within_the_timeout(edge):
     edge.mode = "hang"  # the fake holds the request for 60 s, then closes with no audio (that would be EngineBusy)
     with pytest.raises(EngineTimeout):
