@@ -3,7 +3,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= audio_out
 
-.PHONY: demo test lint soak install dev clean
+.PHONY: demo test test-fast lint soak install dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +27,14 @@ demo: $(VENV)/.installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check reader bench tests
+	$(BIN)/mypy reader
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# the edit-run loop: no browser, kill, fault, real-render or e2e tests (pyproject.toml markers)
+test-fast: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest -q -m "not slow and not soak"
 
 soak: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest -q -m soak

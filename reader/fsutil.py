@@ -12,7 +12,7 @@ from typing import Iterator
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temp path beside ``target``; on success fsync it and rename it over ``target``."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -32,13 +32,13 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
-def atomic_write_bytes(target: str | os.PathLike, data: bytes) -> Path:
+def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
     return Path(target)
 
 
-def atomic_write_text(target: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
+def atomic_write_text(target: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
     return atomic_write_bytes(target, text.encode(encoding))
 
 

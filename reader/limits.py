@@ -14,6 +14,7 @@ demo) or in the ``[limits]`` table of the sources file (daily run).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from reader.errors import LimitError
@@ -48,7 +49,7 @@ class Limits:
     def check_document(self, doc: Document, subject: object, *, captions: bool = False) -> None:
         self.check_chars(document_chars(doc, captions=captions), subject)
 
-    def minutes_meter(self, subject: object):
+    def minutes_meter(self, subject: object) -> Callable[[int, Clip], None]:
         """An ``on_clip(index, clip)`` callback for ``render`` that stops it once the clips pass the cap."""
         seconds: dict[int, float] = {}  # by sentence: a fallback engine's clips replace the first engine's
         total = 0.0

@@ -85,7 +85,8 @@ class PcmSpan:
     length: int  #: tts.spill; bytes (even: int16 samples)
 
     def read(self) -> bytes:
-        return self.file.read(self.offset, self.length)
+        data: bytes = self.file.read(self.offset, self.length)
+        return data
 
 
 @dataclass(frozen=True)

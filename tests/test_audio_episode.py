@@ -56,6 +56,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_episode_meets_loudness_and_timing(tmp_path, case):
     segments = two_sections(**case)
@@ -72,6 +73,7 @@ INFO_CASES = [(22050, 64, True), (24000, 64, True), (44100, 64, True), (48000, 1
 
 @pytest.mark.parametrize("rate, bitrate, exact", INFO_CASES,
                          ids=[f"{r}Hz-{b}k" + ("" if e else "-no-room-for-tag") for r, b, e in INFO_CASES])
+@pytest.mark.slow
 def test_info_tag_makes_length_exact(tmp_path, rate, bitrate, exact):
     from mutagen.mp3 import MP3
 
@@ -91,6 +93,7 @@ def test_info_tag_makes_length_exact(tmp_path, rate, bitrate, exact):
         assert len(x) > timeline.samples
 
 
+@pytest.mark.slow
 def test_long_episode_with_loud_and_quiet_parts(tmp_path):
     """Longer than the gain trial's sample (32 blocks): the sampled plan must still hold."""
     clips = tuple(clip(f"Câu {i}.", 1 + i // 4, seconds=3.0, rate=22050, seed=i,
@@ -102,6 +105,7 @@ def test_long_episode_with_loud_and_quiet_parts(tmp_path):
     check_audio(ep, timeline.duration)
 
 
+@pytest.mark.slow
 def test_real_espeak_episode(tmp_path):
     clips = espeak_clips([(-1, "Giữ vững địa bàn an toàn"),
                           (0, "Sáng ngày chín tháng một, tỉnh Quảng Ninh tổ chức hội nghị."),
@@ -151,6 +155,7 @@ def test_resampled_clip_keeps_its_duration():
     assert a.end - a.start == pytest.approx(1.0, abs=1e-4) and b.end - b.start == pytest.approx(2.0, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_tags_read_back(tmp_path):
     from mutagen.id3 import ID3
 

@@ -10,6 +10,7 @@ def speechy(rate: int, seconds: float = 6.0, seed: int = 1) -> np.ndarray:
     return np.frombuffer(burst(seconds, rate, -3.0, seed), dtype="<i2") / 32768.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rate, block", [(8000, 1000), (16000, 4096), (22050, 7777), (24000, 32768),
                                          (44100, 100000), (48000, 513)],
                          ids=["8k", "16k", "22k", "24k", "44k-one-block", "48k-small-blocks"])

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the whole module: see README, "Development"
+
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "data" / "axe" / "axe.min.js"
 ARGS = ["--no-sandbox", "--autoplay-policy=no-user-gesture-required"]

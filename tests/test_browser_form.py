@@ -17,6 +17,8 @@ from reader.tts.cache import ClipCache
 from reader.web import make_server, serve_in_thread
 from reader.webread import ReadSettings
 
+pytestmark = pytest.mark.slow  # the whole module: see README, "Development"
+
 CHROMIUM = "/usr/bin/chromium"
 PAGE = "/vnexpress.net/tin-tuc/the-gioi/pho-tong-tu-lenh-quan-doi-australia-tham-viet-nam-3618888.html"
 

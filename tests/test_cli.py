@@ -64,6 +64,7 @@ def test_expected_failures_are_one_line_with_exit_code(args, code, words, tmp_pa
     assert not (tmp_path / "x.mp3").exists()
 
 
+@pytest.mark.slow
 def test_error_page_is_not_read_aloud(tmp_path):
     page = tmp_path / "404.html"
     page.write_text("<html><head><title>Error 404</title></head><body><h2>HTTP ERROR 404</h2>"
@@ -74,6 +75,7 @@ def test_error_page_is_not_read_aloud(tmp_path):
     assert not (tmp_path / "x.mp3").exists()
 
 
+@pytest.mark.slow
 def test_speak_writes_an_mp3_from_stdin(tmp_path):
     import soundfile
 
@@ -86,6 +88,7 @@ def test_speak_writes_an_mp3_from_stdin(tmp_path):
     assert str(out) in p.stdout
 
 
+@pytest.mark.slow
 def test_read_one_article_writes_mp3_and_transcripts(tmp_path):
     out = tmp_path / "bai.mp3"
     p = cli("read", str(SAMPLES / "tienphong-2.html"), "-o", str(out), "--rate", "1.5", tmp=tmp_path)
@@ -96,6 +99,7 @@ def test_read_one_article_writes_mp3_and_transcripts(tmp_path):
     assert "Chia sẻ" not in vtt
 
 
+@pytest.mark.slow
 def test_faster_rate_gives_shorter_audio(tmp_path):
     import soundfile
 

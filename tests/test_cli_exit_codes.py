@@ -83,6 +83,7 @@ def _exit(argv) -> int:
         return e.code
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, code", CASES, ids=IDS)
 def test_exit_code_table(args, code, tmp_path, monkeypatch, capsys):
     from reader.daily import run_lock

@@ -79,6 +79,7 @@ def test_refused_outputs_are_usage_errors_and_nothing_is_written(command, make_o
     assert page.read_bytes() == PAGE.read_bytes()
 
 
+@pytest.mark.slow
 def test_symlink_output_writes_through_to_its_target(tone, tmp_path, capsys):
     page = _page(tmp_path)
     real = tmp_path / "store" / "bai.mp3"
@@ -92,6 +93,7 @@ def test_symlink_output_writes_through_to_its_target(tone, tmp_path, capsys):
     assert f"{link} -> {real}" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_dash_writes_the_mp3_to_stdout_and_no_sidecars(tmp_path):
     page = _page(tmp_path)
     env = dict(os.environ, VNREADER_CACHE=str(tmp_path / "clips"))

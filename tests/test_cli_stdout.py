@@ -31,6 +31,7 @@ def _run(args, stdout, tmp_path) -> subprocess.CompletedProcess:
                           text=True, cwd=tmp_path, env=env, timeout=300)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 @pytest.mark.parametrize("args", COMMANDS, ids=IDS)
 def test_full_stdout_is_one_line_and_exit_1(args, tmp_path):
@@ -40,6 +41,7 @@ def test_full_stdout_is_one_line_and_exit_1(args, tmp_path):
     assert p.stderr.strip().splitlines() == ["vnreader: standard output: write failed (no space left on device)"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", COMMANDS, ids=IDS)
 def test_closed_pipe_is_a_quiet_exit_141(args, tmp_path):
     r, w = os.pipe()

@@ -76,6 +76,7 @@ def no_leftovers(out: Path) -> None:
 
 
 # ---------------------------------------------------------------- first and second run
+@pytest.mark.slow
 def test_first_run_then_nothing_new(site, tmp_path):
     cfg = write_config(tmp_path / "s.toml", site, two_sources(group="tin"), groups=GROUP)
     out = tmp_path / "out"
@@ -108,6 +109,7 @@ def test_first_run_then_nothing_new(site, tmp_path):
     assert sum(n for p, n in site.hits.items() if not p.startswith("/feeds/")) == page_hits
 
 
+@pytest.mark.slow
 def test_no_conditional_get_still_dedupes(site, tmp_path):
     site.conditional = False
     cfg = write_config(tmp_path / "s.toml", site, two_sources())
@@ -127,6 +129,7 @@ def _with_new_item(feed_xml: str, link: str, title: str) -> str:
     return feed_xml.replace("<item>", item + "<item>", 1)
 
 
+@pytest.mark.slow
 def test_new_article_grows_the_digest(site, tmp_path):
     cfg = write_config(tmp_path / "s.toml", site, two_sources(group="tin"), groups=GROUP)
     out = tmp_path / "out"
@@ -178,6 +181,7 @@ def silent_url():
     sock.close()
 
 
+@pytest.mark.slow
 def test_feed_fetch_is_bounded_by_the_configured_fetch_timeout(site, tmp_path, silent_url):
     cfg = write_config(tmp_path / "s.toml", site, [{"name": "Treo", "url": f"{silent_url}/rss"}, *two_sources()],
                        extra="\n[run]\nfetch_timeout = 2\n")  # the good local feeds answer well within it
@@ -275,6 +279,7 @@ def cli_fakes(monkeypatch, tmp_path):
     return r
 
 
+@pytest.mark.slow
 def test_cli_exit_codes_and_output(site, tmp_path, capsys, cli_fakes):
     cfg = write_config(tmp_path / "s.toml", site, two_sources())
     out = tmp_path / "out"
@@ -354,6 +359,7 @@ def test_retention_by_count_removes_files_and_items(site, tmp_path):
     assert rep2.new == [] and rep2.removed == []
 
 
+@pytest.mark.slow
 def test_retention_by_count_keeps_the_most_recently_made(site, tmp_path):
     """A second run's episodes count first against the cap, even when their pages are dated earlier."""
     cfg = write_config(tmp_path / "s.toml", site, two_sources()[:1], retention={"days": 0, "max_episodes": 2})
@@ -433,6 +439,7 @@ def test_retention_never_removes_what_the_same_run_rendered(site, tmp_path):
     assert feed_items(out) == []
 
 
+@pytest.mark.slow
 def test_rerender_only_when_asked(site, tmp_path):
     cfg = write_config(tmp_path / "s.toml", site, two_sources()[:1])
     out = tmp_path / "out"
@@ -470,6 +477,7 @@ def _wait_for(pred, proc: subprocess.Popen, timeout: float = 20.0) -> None:
         time.sleep(0.01)
 
 
+@pytest.mark.slow
 def test_overlapping_run_is_refused(site, tmp_path, capsys):
     cfg = write_config(tmp_path / "s.toml", site, two_sources()[:1])
     out = tmp_path / "out"
@@ -496,6 +504,7 @@ KILL_POINTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("point", [k[1] for k in KILL_POINTS], ids=[k[0] for k in KILL_POINTS])
 def test_killed_run_resumes(site, tmp_path, point):
     cfg = write_config(tmp_path / "s.toml", site, two_sources(group="tin"), groups=GROUP)
@@ -520,6 +529,7 @@ def test_killed_run_resumes(site, tmp_path, point):
     assert not rep.changed
 
 
+@pytest.mark.slow
 def test_leftovers_of_a_killed_run_are_cleared(site, tmp_path):
     cfg = write_config(tmp_path / "s.toml", site, two_sources()[:1])
     out = tmp_path / "out"
@@ -563,6 +573,7 @@ def test_progress_bars_on_a_terminal(site, tmp_path):
 
 
 # ---------------------------------------------------------------- the real stages
+@pytest.mark.slow
 def test_real_pipeline_end_to_end(site, tmp_path):
     pytest.importorskip("reader.extract")
     from reader.tts import get_engine
@@ -592,6 +603,7 @@ def test_real_pipeline_end_to_end(site, tmp_path):
     assert not rep2.changed and (out / "feed.xml").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_real_run_killed_then_resumed(site, tmp_path):
     """`vnreader run` with the real stages, SIGKILLed after its first episode; the next run completes."""
     pytest.importorskip("reader.extract")
@@ -626,6 +638,7 @@ def test_real_run_killed_then_resumed(site, tmp_path):
     assert (out / "feed.xml").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_an_article_that_crashes_the_voice_fails_alone_and_is_given_up(site, tmp_path, monkeypatch):
     """Real stages; the article's dialogue crashes espeak-ng itself (cleaning switched off to prove the isolation).
 

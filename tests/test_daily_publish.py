@@ -57,6 +57,7 @@ def copy_of(folder: Path, dest: Path) -> Path:
     return dest
 
 
+@pytest.mark.slow
 def test_records_say_which_command_made_them(demo_out, site, tmp_path):
     assert {ep.made_by for ep in records.load_all(demo_out)} == {"demo"}
     out = tmp_path / "out"
@@ -66,6 +67,7 @@ def test_records_say_which_command_made_them(demo_out, site, tmp_path):
     assert one.made_by == "read" and records.load(records.record_path(one.path)).made_by == "read"
 
 
+@pytest.mark.slow
 def test_run_after_demo_offline_keeps_the_demo_episodes_and_the_feed(demo_out, site, tmp_path):
     """`make demo` then `vnreader run` with every feed failing: nothing deleted, the feed kept, exit 1."""
     out = copy_of(demo_out, tmp_path / "audio_out")
@@ -80,6 +82,7 @@ def test_run_after_demo_offline_keeps_the_demo_episodes_and_the_feed(demo_out, s
     assert len(lines) == 1 and "demo=3" in lines[0]
 
 
+@pytest.mark.slow
 def test_run_retention_leaves_other_commands_episodes(demo_out, site, tmp_path):
     """Feeds working: the run's own episodes expire, the demo's stay (said in one line)."""
     out = copy_of(demo_out, tmp_path / "audio_out")
@@ -117,6 +120,7 @@ def test_every_source_failing_on_a_first_run_still_writes_a_feed(site, tmp_path)
 
 
 # ---------------------------------------------------------------- a configured fallback engine
+@pytest.mark.slow
 def test_fallback_is_logged_counted_and_recorded(site, tmp_path, monkeypatch):
     """The configured engine fails on every sentence; espeak (the fallback) speaks the article."""
     from fakes.engines import ToneEngine

@@ -14,6 +14,8 @@ import podcastparser
 import pytest
 import soundfile
 
+pytestmark = pytest.mark.slow  # the whole module: see README, "Development"
+
 BASE = "http://127.0.0.1:8000/podcast/"
 
 

@@ -21,6 +21,8 @@ from reader.errors import ReaderError, UsageError
 from reader.logs import RunLog
 from test_daily import BASE, NOW, VNE2, VNE3, _with_new_item, feed_items, no_leftovers
 
+pytestmark = pytest.mark.slow  # the whole module: see README, "Development"
+
 TIMEOUT = 1.5
 EXTRA = f"\n[run]\nfetch_timeout = {TIMEOUT}\nsource_budget = 20\n"
 PAGE = "/suckhoe.vnexpress.net/tin-tuc/suc-khoe/mot-tuan-ha-noi-co-1-400-nguoi-benh-sot-xuat-huyet-vao-vien-3618863.html"

@@ -30,6 +30,8 @@ from reader import episodes as records
 from reader.store import STATE_NAME
 from test_daily import GROUP, _start, do_run, feed_items, no_leftovers, two_sources
 
+pytestmark = pytest.mark.slow  # the whole module: see README, "Development"
+
 DELAY = 0.3  #: seconds the fake renderer takes to write one MP3
 
 

@@ -75,14 +75,17 @@ def demo_page(request, tmp_path_factory) -> Path:
     return cwd / "audio_out" / "index.html"
 
 
+@pytest.mark.slow
 def test_demo_links_resolve_from_the_page(demo_page):
     check_page(demo_page)
 
 
+@pytest.mark.slow
 def test_demo_links_carry_no_out_prefix(demo_page):
     assert [u for u in local_links(demo_page) if "audio_out" in u] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("relative", [True, False], ids=["relative-out", "absolute-out"])
 def test_daily_run_links_resolve_from_the_page(tmp_path, monkeypatch, relative):
     from daily_support import FakeRenderer, Site, fake_stages, write_config

@@ -40,6 +40,7 @@ def cache(tmp_path):
     return ClipCache(tmp_path / "clips")
 
 
+@pytest.mark.slow
 def test_render_then_rerun_speaks_nothing(tmp_path, cache):
     out = tmp_path / "out"
     ep = render_document(DOC, out, RenderOptions(cache=cache))

@@ -107,6 +107,7 @@ def _extract_or_error(article: Article) -> None:
 
 
 # ---------------------------------------------------------------- extract
+@pytest.mark.slow
 @bounded("extract_html")
 @given(html=mutated_page())
 def test_extract_survives_mutated_pages(html):
@@ -167,6 +168,7 @@ LINEAR = [
 MB = 1_000_000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("unit, fn", [(u, f) for _, u, f in LINEAR], ids=[n for n, _, _ in LINEAR])
 def test_one_megabyte_runs_in_linear_time(unit, fn):
     text = (unit * (MB // len(unit) + 1))[:MB] + ("x" if unit == "." else "")

@@ -18,6 +18,8 @@ import pytest
 
 from reader.tts.espeak import EspeakEngine
 
+pytestmark = pytest.mark.slow  # the whole module: see README, "Development"
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "reader" / "samples" / "quang-ninh-2021-01-09.txt"
 

@@ -54,6 +54,7 @@ def test_spill_file_in_a_missing_folder_uses_the_temp_dir(tmp_path):
     assert not (tmp_path / "nope").exists()
 
 
+@pytest.mark.slow
 def test_episode_from_spilled_clips_is_byte_identical(tmp_path):
     clips = [clip(f"Câu {i}.", 1 + i // 3, seconds=0.6 + 0.1 * i, seed=i) for i in range(8)]
     meta = EpisodeMeta(title="t", guid="g")

@@ -42,6 +42,7 @@ def _lufs(x: np.ndarray, rate: int) -> float:
     return m.integrated()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", [SEED, PAGE], ids=["seed-text", "vnexpress-page"])
 def test_stdout_streams_the_whole_article_at_the_target_loudness(tmp_path, source):
     streamed = subprocess.run(_cmd("read", str(source), "--stdout"), env=_env(tmp_path), capture_output=True,
@@ -57,6 +58,7 @@ def test_stdout_streams_the_whole_article_at_the_target_loudness(tmp_path, sourc
     assert not list(tmp_path.glob("*.part"))
 
 
+@pytest.mark.slow
 def test_wav_stream(tmp_path):
     r = subprocess.run(_cmd("read", str(SEED), "--stdout", "--format", "wav"), env=_env(tmp_path),
                        capture_output=True, check=True)
@@ -65,6 +67,7 @@ def test_wav_stream(tmp_path):
     assert len(pcm) / 22050 > 60 and np.abs(pcm).max() > 1000
 
 
+@pytest.mark.slow
 def test_first_audio_arrives_while_the_rest_is_still_being_spoken(tmp_path):
     long = tmp_path / "long.txt"
     long.write_text(SEED.read_text(encoding="utf-8") * 6, encoding="utf-8")
@@ -98,6 +101,7 @@ def _fake_player(folder: Path, name: str) -> Path:
     return exe
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, head", [("mpv", b"\xff"), ("ffplay", b"\xff"), ("aplay", b"RIFF")],
                          ids=["mpv-mp3", "ffplay-mp3", "aplay-wav"])
 def test_play_feeds_the_first_player_found(tmp_path, name, head):

@@ -83,6 +83,7 @@ def _writer(directory: str, worker: int, count: int, max_bytes: int) -> None:
             assert got.pcm == clip(500, (i * 7) % 40).pcm
 
 
+@pytest.mark.slow
 def test_two_processes_share_one_cache(tmp_path):
     max_bytes = 20 * 1200
     ctx = multiprocessing.get_context("spawn")

@@ -41,6 +41,7 @@ def test_an_unknown_voice_is_a_usage_error_naming_the_voices(tmp_path, capsys):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_a_voice_of_another_language_speaks_with_a_warning(tmp_path, caplog):
     out = tmp_path / "x.mp3"
     assert main(["speak", "Xin chào.", "--voice", "en", "-o", str(out)]) == 0

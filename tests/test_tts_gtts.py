@@ -1,7 +1,6 @@
 """The gTTS engine against a local fake of Google's endpoint (nothing leaves 127.0.0.1)."""
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -58,12 +57,11 @@ def test_errors_are_translated(google, mode, error):
 
 
 def test_server_that_never_answers_fails_within_the_timeout(google):
-    google.mode = "hang"
-    start = time.monotonic()
+    google.mode = "hang"  # the fake holds the request for 60 s, then drops it (that would be EngineBusy)
     with pytest.raises(EngineTimeout) as e:
         GttsEngine(timeout=0.5).synthesize("Xin chào.")
-    assert time.monotonic() - start < 3
     assert "gtts" in str(e.value)
+    assert len(google.requests) == 1  # one request, given up on by the client's own timeout
 
 
 def test_unreachable_host_is_unavailable(monkeypatch):

@@ -117,6 +117,7 @@ def mp3_frames(data: bytes) -> int:
 
 
 # ---------------------------------------------------------------- listen now
+@pytest.mark.slow
 def test_url_streams_while_rendering_then_the_episode_is_saved_and_seekable(tmp_path):
     """A long article with a cold clip cache: the first MP3 frames come while the job still renders."""
     with Site() as site:
@@ -327,6 +328,7 @@ def test_redirect_to_a_private_address_is_refused_end_to_end(tmp_path, clips):
 
 
 # ---------------------------------------------------------------- bounds and switches
+@pytest.mark.slow
 def test_renders_beyond_the_limit_get_503(tmp_path, clips):
     s = Server(tmp_path, cache=clips, allow_private_fetch=True, max_renders=2)
     long_text = "\n\n".join(f"Đoạn {i}: giá xăng dầu hôm nay tiếp tục tăng, người dân lo lắng về chi phí đi lại."
@@ -463,6 +465,7 @@ def test_second_keep_alive_request_gets_the_receipt_deadline_not_the_idle_time(t
         server.server_close()
 
 
+@pytest.mark.slow
 def test_client_that_stops_reading_is_dropped_after_the_send_deadline(tmp_path):
     size = 32 * 2**20
     (tmp_path / "big.mp3").write_bytes(b"\xff" * size)

@@ -74,7 +74,7 @@ class LoudnessMeter:
         y, self._zi = sosfilt(self._sos, x.astype(np.float64), zi=self._zi)
         y *= y
         start, end = self._pos, self._pos + len(y)
-        cuts = []
+        cuts: list[int] = []
         while (b := self._boundary(len(self._sums) + len(cuts) + 1)) <= end:
             cuts.append(b - start)
         if cuts:

@@ -226,10 +226,10 @@ def body_image(body, base: str | None) -> str | None:
     return None
 
 
-def _lines(blocks: list[Block], prof: SiteProfile) -> tuple[list[tuple[str, Block]], list[tuple[str, int]]]:
+def _lines(blocks: list[Block], prof: SiteProfile) -> tuple[list[tuple[str, Block]], list[tuple[str, int, list[Block]]]]:
     """Blocks → (kept paragraphs, captions with the index of the paragraph they follow)."""
     paras: list[tuple[str, Block]] = []
-    caps: list[tuple[str, int]] = []
+    caps: list[tuple[str, int, list[Block]]] = []
     extra = prof.line_regexes
     order: list[Block] = []  # paragraph blocks in page order, shared by every caption entry
     for b in blocks:
@@ -286,7 +286,7 @@ def _dedupe(paras: list[tuple[str, Block]], drop: tuple[str, ...]) -> list[tuple
     return out
 
 
-def _place_captions(caps: list[tuple[str, Block | None]], kept: list[tuple[str, Block]]) -> list[Caption]:
+def _place_captions(caps: list[tuple[str, int, list[Block]]], kept: list[tuple[str, Block]]) -> list[Caption]:
     """Captions once each (a repeated caption, or one equal to a paragraph, is dropped), each placed
     after the last kept paragraph that came before it on the page."""
     out: list[Caption] = []

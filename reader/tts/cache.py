@@ -119,7 +119,7 @@ class ClipCache:
         return removed
 
     def _entries(self) -> list[tuple[Path, os.stat_result]]:
-        out = []
+        out: list[tuple[Path, os.stat_result]] = []
         if not self.directory.is_dir():
             return out
         for sub in os.scandir(self.directory):
