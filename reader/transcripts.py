@@ -35,8 +35,13 @@ def _clock(ms: int, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
+#: lone UTF-16 surrogates (from a broken ``\\ud800`` escape in a page's JSON, say): not text, and
+#: not encodable as UTF-8, so they would stop the transcript being written
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(_SURROGATES.sub("", text).split())
 
 
 def _spans(cues: Sequence[Cue]) -> list[tuple[int, int, str]]:
@@ -79,7 +84,7 @@ def format_srt(cues: Sequence[Cue]) -> str:
 def format_chapters(chapters: Sequence[Chapter]) -> str:
     """Podcasting 2.0 chapters (``application/json+chapters``)."""
     doc = {"version": CHAPTERS_VERSION,
-           "chapters": [{"startTime": round(c.start, 3), "endTime": round(c.end, 3), "title": c.title}
+           "chapters": [{"startTime": round(c.start, 3), "endTime": round(c.end, 3), "title": _SURROGATES.sub("", c.title)}
                         for c in chapters]}
     return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
 

@@ -8,6 +8,7 @@ splitter: a backtracking regex takes hours there, a linear pass a second or two.
 from __future__ import annotations
 
 import json
+import re
 import time
 import unicodedata
 from datetime import datetime, timezone
@@ -243,11 +244,13 @@ cue_lists = st.lists(st.tuples(hostile_text, st.floats(0, 3600), st.floats(0, 60
 @given(cues=cue_lists)
 def test_transcripts_round_trip_hostile_text(cues):
     cues = [Cue(t, s, s + d) for t, s, d in cues]
-    kept = [" ".join(c.text.split()) for c in cues if " ".join(c.text.split())]
+    def said(t: str) -> str:  # lone surrogates are dropped (UTF-8 cannot hold them), whitespace folded
+        return " ".join(re.sub("[\ud800-\udfff]", "", t).split())
+    kept = [said(c.text) for c in cues if said(c.text)]
     vtt = parse_vtt(format_vtt(cues, note=" ".join(c.text for c in cues)))
     assert [c.text for c in vtt] == kept
     assert [c.text for c in parse_srt(format_srt(cues))] == kept or any("-->" in t or "\n" in t for t in kept)
     assert all(a.end <= b.start for a, b in zip(vtt, vtt[1:]))
     chapters = [Chapter(c.text, c.start, c.end) for c in cues]
     doc = json.loads(format_chapters(chapters))
-    assert [c["title"] for c in doc["chapters"]] == [c.title for c in chapters]
+    assert [c["title"] for c in doc["chapters"]] == [re.sub("[\ud800-\udfff]", "", c.title) for c in chapters]

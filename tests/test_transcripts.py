@@ -56,3 +56,15 @@ def test_chapters_json():
 def test_sidecar_names():
     assert [p.name for p in sidecar_paths("/x/2021-01-09-bao.mp3")] == [
         "2021-01-09-bao.vtt", "2021-01-09-bao.srt", "2021-01-09-bao.chapters.json"]
+
+
+def test_a_lone_surrogate_does_not_stop_the_sidecars(tmp_path):
+    """A broken ``\\ud800`` escape in a page's JSON reaches the text as a lone surrogate, which UTF-8
+    cannot encode: the transcripts and chapters drop it instead of failing the episode."""
+    from reader.transcripts import write_sidecars
+
+    bad = "Hà\ud800 Nội\udfff"
+    vtt, srt, chap = write_sidecars(tmp_path / "bai.mp3", [Cue(bad, 0.0, 1.0)], [Chapter(bad, 0.0, 1.0)])
+    assert [c.text for c in parse_vtt(vtt.read_text(encoding="utf-8"))] == ["Hà Nội"]
+    assert [c.text for c in parse_srt(srt.read_text(encoding="utf-8"))] == ["Hà Nội"]
+    assert json.loads(chap.read_text(encoding="utf-8"))["chapters"][0]["title"] == "Hà Nội"
