@@ -349,7 +349,7 @@ class EspeakEngine:
 
     def __init__(self, voice: str | None = None, **_options) -> None:
         self.default_voice = voice or self.default_voice
-        self._warned: set[str] = set()
+        self._checked: set[str] = set()  #: voices espeak-ng has, already looked up
 
     @property
     def version(self) -> str:
@@ -371,15 +371,19 @@ class EspeakEngine:
         return None
 
     def check_voice(self, voice: str | None = None) -> str:
-        """``voice`` (default: this engine's) if espeak-ng has it, else a UsageError naming the voices there are."""
+        """``voice`` (default: this engine's) if espeak-ng has it, else ``UnknownVoice`` naming the voices there are.
+
+        Checked once per voice and engine (``synthesize`` calls this for every sentence)."""
         voice = voice or self.default_voice
+        if voice in self._checked:
+            return voice
         voices = _worker().voices
         if not known_voice(voice, voices):
             raise UnknownVoice("espeak", f"no voice {voice!r}", fix="choose one of " + voice_choices(voices))
-        if not known_voice(voice, [v for v in voices if v[1].split("-")[0] == "vi"]) and voice not in self._warned:
-            self._warned.add(voice)
+        if not known_voice(voice, [v for v in voices if v[1].split("-")[0] == "vi"]):
             log.warning("espeak: voice %r is not a Vietnamese voice; Vietnamese text will sound wrong "
                         "(Vietnamese voices: vi, vi-VN-x-central, vi-VN-x-south)", voice)
+        self._checked.add(voice)
         return voice
 
     def synthesize(self, text: str, *, voice: str | None = None, rate: float = 1.0,
