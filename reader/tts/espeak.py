@@ -63,7 +63,7 @@ class _Voice(ctypes.Structure):
 
 
 class _Runtime:
-    """The loaded, initialised library: one per process, every call under ``lock``."""
+    """The loaded, initialised library: one per worker process, which calls it from one thread."""
 
     def __init__(self) -> None:
         import espeakng_loader
@@ -97,7 +97,6 @@ class _Runtime:
         lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
         lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
         self.lib = lib
-        self.lock = threading.Lock()
         self._out: bytearray | None = None
         self._callback = _SYNTH_CALLBACK(self._collect)  # referenced for the life of the process
         self._voice: str | None = None
@@ -141,7 +140,7 @@ class _Runtime:
             raise EngineError("espeak", f"could not {what}: {self.message(status)}")
 
     def speak(self, text: str, voice: str, wpm: int, pitch: int) -> bytes:
-        """Synthesize ``text``; the caller holds ``lock``."""
+        """Synthesize ``text`` (in the worker process)."""
         lib = self.lib
         if voice != self._voice:
             status = lib.espeak_ng_SetVoiceByName(voice.encode())
