@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 #: when it is shorter). Espeak speaks it in a fraction of a second.
 WARMUP_SECONDS = 120.0
 
+#: the encoder process's module (``python -m``)
+WORKER = "reader.audio.lame_worker"
+
 _END = object()  # render finished: every clip was handed over
 _CANCEL = object()  # render failed or was interrupted: stop
 
@@ -223,6 +226,9 @@ class EncodeAhead:
                 proc.stdin.write(to_pcm16(b, 1.0 / ENCODER_SCALE))
             proc.stdin.close()
         except (BrokenPipeError, OSError, ValueError) as e:  # ValueError: the pipe was closed by close()
+            if self._cancelled.is_set():
+                raise _Abandon("rendering stopped") from None
+            self._wait_encoder(proc)  # says why it failed
             raise _Abandon(f"the encoder process stopped: {e}") from None
         written = self._wait_encoder(proc)
         loudness = raw.integrated()
@@ -256,7 +262,7 @@ class EncodeAhead:
         env = dict(os.environ)
         root = str(Path(reader.__file__).resolve().parent.parent)
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        self._proc = subprocess.Popen([sys.executable, "-m", "reader.audio.lame_worker", str(rate), str(self.bitrate)],
+        self._proc = subprocess.Popen([sys.executable, "-m", WORKER, str(rate), str(self.bitrate)],
                                       stdin=subprocess.PIPE, stdout=self._frames, stderr=self._errors, env=env,
                                       close_fds=True)
         if self._cancelled.is_set():
