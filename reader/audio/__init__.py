@@ -38,15 +38,16 @@ def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str 
 
     ``ahead`` (an :class:`EncodeAhead` fed while the clips were spoken, with the same rate,
     pauses, bitrate, target and ``true_peak - ENCODER_HEADROOM_DB``) gives the MP3 frames
-    encoded early; they are used when they are this timeline's and on target, else the
+    encoded early; they are used when they are this timeline's and on target (the report's
+    ``input_lufs`` is then the loudness of the first ``ahead.WARMUP_SECONDS``), else the
     episode is measured and encoded here.
     """
     out_path = Path(out_path)
     timeline = layout(segments, rate=rate, pauses=pauses, subject=out_path)
     check_bitrate(bitrate, timeline.rate, out_path)
     early = ahead.result() if ahead is not None else None
-    if early is not None and not early.matches(timeline):
-        early = None
+    if early is not None and not (early.matches(timeline) and abs(target_lufs - early.result.lufs) <= LOUDNESS_TOLERANCE):
+        early = None  # not this timeline, or off target: measured and encoded here
     if early is not None:
         loudness, meter_peak = early.loudness, early.peak
     else:
@@ -59,7 +60,7 @@ def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str 
     tag = id3_bytes(meta, chapters, subject=out_path)
 
     ceiling = true_peak - ENCODER_HEADROOM_DB
-    if early is not None and abs(target_lufs - early.result.lufs) <= LOUDNESS_TOLERANCE:
+    if early is not None:
         plan = early.plan
         duration, size, gain, result = _copy_mp3(out_path, tag, timeline, early, bitrate=bitrate)
     else:

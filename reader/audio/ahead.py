@@ -68,8 +68,8 @@ class Encoded:
 
     pieces: tuple[Piece, ...]  #: the timeline it encoded, piece by piece
     rate: int  #: its output sample rate
-    loudness: float  #: integrated loudness of the joined clips before gain (LUFS)
-    peak: float  #: highest absolute sample of the joined clips before gain (linear)
+    loudness: float  #: integrated loudness (LUFS) before gain of the warm-up (the first WARMUP_SECONDS)
+    peak: float  #: highest absolute sample of the warm-up before gain (linear)
     plan: GainPlan  #: the gain and limiter timing it applied
     result: PassResult  #: what went into the encoder
     frames: IO[bytes]  #: the MP3 frames (no tag), from offset 0; closed with the EncodeAhead
@@ -200,14 +200,13 @@ class EncodeAhead:
             if p.start + p.length >= self.warmup * rate:
                 break
         proc = self._start_encoder(rate)  # it starts up while the gain is planned
-        plan = self._plan(head, rate)
+        plan, loudness, peak = self._plan(head, rate)
 
         def everything() -> Iterator[Piece]:
             yield from head
             yield from pieces
 
         placed: list[Piece] = []
-        raw = LoudnessMeter(rate)
         meter = LoudnessMeter(rate)
         limiter = Limiter(rate, self.ceiling, attack=plan.times[0], release=plan.times[1])
         gain = np.float32(db_to_gain(plan.gain))
@@ -216,7 +215,6 @@ class EncodeAhead:
             for b in rechunk(piece_samples(_kept(everything(), placed), rate), BLOCK):
                 if self._cancelled.is_set():
                     raise _Abandon("rendering stopped")
-                raw.add(b)
                 yield b * gain
 
         assert proc.stdin is not None
@@ -231,16 +229,14 @@ class EncodeAhead:
             self._wait_encoder(proc)  # says why it failed
             raise _Abandon(f"the encoder process stopped: {e}") from None
         written = self._wait_encoder(proc)
-        loudness = raw.integrated()
-        if not math.isfinite(loudness):
-            raise _Abandon("the clips are silent")
         assert self._frames is not None
-        return Encoded(pieces=tuple(placed), rate=rate, loudness=loudness, peak=raw.peak, plan=plan,
+        return Encoded(pieces=tuple(placed), rate=rate, loudness=loudness, peak=peak, plan=plan,
                        result=PassResult(meter.integrated(), meter.peak, limiter.limited, limiter.min_gain, written),
                        frames=self._frames)
 
-    def _plan(self, head: list[Piece], rate: int) -> GainPlan:
-        """The gain plan from the first pieces, as ``build_episode`` makes it from all of them."""
+    def _plan(self, head: list[Piece], rate: int) -> tuple[GainPlan, float, float]:
+        """The gain plan from the first pieces, as ``build_episode`` makes it from all of them,
+        with their loudness and sample peak."""
         sample = Timeline(rate, tuple(head), (), ())
         meter = LoudnessMeter(rate)
         for b in blocks(sample, BLOCK):
@@ -248,7 +244,7 @@ class EncodeAhead:
         loudness = meter.integrated()
         if not math.isfinite(loudness):
             raise _Abandon("the first clips are silent")
-        return choose_gain(sample, loudness, meter.peak, self.target, self.ceiling)
+        return choose_gain(sample, loudness, meter.peak, self.target, self.ceiling), loudness, meter.peak
 
     # -------------------------------------------------------------- the encoder process
     def _start_encoder(self, rate: int) -> subprocess.Popen:
