@@ -43,6 +43,7 @@ from reader.audio.gain import GainPlan, choose_gain
 from reader.audio.loudness import Limiter, LoudnessMeter, db_to_gain
 from reader.audio.timeline import DEFAULT_PAUSES, Grid, Pauses, Piece, Timeline, blocks, check_clip, output_rate, \
     piece_samples, rechunk
+from reader.errors import AudioError
 from reader.models import Clip
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,10 @@ class EncodeAhead:
         """The grid's pieces (the lead pause first) as each clip is placed, then the tail pause."""
         done = 0
         for segment, clip, first in clips:
-            check_clip(clip, "early encoding")
+            try:
+                check_clip(clip, "early encoding")
+            except AudioError as e:  # build_episode's layout reports it, with the input's name
+                raise _Abandon(str(e)) from None
             if output_rate([clip.sample_rate]) != grid.out_rate:
                 raise _Abandon("the clips have different sample rates")
             grid.place(clip, segment, first)
