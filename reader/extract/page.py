@@ -68,7 +68,7 @@ def read_page(article: Article, profile: SiteProfile | None, *, root=None,
     if prof.speak_captions or (caption_list and cap_words > 2 * sum(len(x.split()) for x in texts)):
         # a photo story: the narrative lives in the captions
         texts, caption_list = _captions_as_body(texts, caption_list)
-    _check_body(texts, title, root, prof, subject)
+    title = _check_body(texts, title, root, prof, subject)
     if captions:
         texts, caption_list = _captions_as_body(texts, caption_list)
     url = meta.canonical() or article.url
@@ -195,8 +195,8 @@ def _page_author(meta: PageMeta, prof: SiteProfile, credited: str | None, traili
     return author
 
 
-def _check_body(texts: list[str], title: str | None, root, prof: SiteProfile, subject: str) -> None:
-    """Refuse a page without an article: too few words, a paywall teaser, no headline."""
+def _check_body(texts: list[str], title: str | None, root, prof: SiteProfile, subject: str) -> str:
+    """Refuse a page without an article: too few words, a paywall teaser, no headline; return the headline."""
     words = sum(len(t.split()) for t in texts)
     if words < MIN_WORDS or not any(looks_like_text(t) for t in texts):
         raise ExtractError(subject, f"{prof.name}: no article body (only {words} words of text)")
@@ -205,6 +205,7 @@ def _check_body(texts: list[str], title: str | None, root, prof: SiteProfile, su
                            fix="save the page from a logged-in browser and pass the file")
     if not title:
         raise ExtractError(subject, f"{prof.name}: the page has no headline")
+    return title
 
 
 def body_image(body, base: str | None) -> str | None:
