@@ -11,11 +11,11 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from reader.errors import ExtractError
-from reader.extract import generic
+from reader.extract import byline, generic
 from reader.extract.blocks import Block, Walker, parse, select
-from reader.extract.clean import (byline_of, credit_line_author, dedupe, fold_key, has_paywall, is_furniture,
-                                  looks_like_text, source_of, squash, strip_credit, strip_dateline,
-                                  strip_widgets, tidy_author, wire_end)
+from reader.extract.clean import (credit_line_author, dedupe, fold_key, has_paywall, is_furniture,
+                                  looks_like_text, squash, strip_credit, strip_dateline,
+                                  strip_widgets, wire_end)
 from reader.extract.meta import PageMeta
 from reader.extract.profile import SiteProfile
 from reader.models import Article, Caption, Document
@@ -157,28 +157,14 @@ def _pop_credit_line(paras: list) -> str | None:
 
 
 def _pop_byline(paras: list, prof: SiteProfile) -> tuple[str | None, str | None]:
-    """Byline: trailing short lines ("LÊ HÀ", right-aligned "Đức Hùng", "Theo TTXVN"), popped;
-    returns (author, source)."""
-    trailing, source = None, None
+    """Byline: trailing short lines ("LÊ HÀ", right-aligned "Đức Hùng", "Theo TTXVN"; ``byline.py``),
+    popped unless the profile says ``byline_last = false``; returns (author, source)."""
     if not prof.byline_last:
-        return trailing, source
-    for _ in range(3):
-        if not paras:
-            break
-        text, block = paras[-1]
-        src = source_of(text)
-        if src:
-            source = source or src
-            paras.pop()
-            continue
-        name = byline_of(text) or (tidy_author(text) if block.right and len(text.split()) <= 8
-                                   and not text.endswith(".") else None)
-        if name and block.kind in ("p", "li", "quote") and len(paras) > 1:
-            trailing = trailing or name
-            paras.pop()
-            continue
-        break
-    return trailing, source
+        return None, None
+    tail = byline.trailing([byline.Line(text, right=block.right, prose=block.kind in ("p", "li", "quote"))
+                            for text, block in paras])
+    del paras[len(paras) - tail.taken:]
+    return tail.author, tail.source
 
 
 def _page_author(meta: PageMeta, prof: SiteProfile, credited: str | None, trailing: str | None,
@@ -187,12 +173,7 @@ def _page_author(meta: PageMeta, prof: SiteProfile, credited: str | None, traili
     author = meta.author(prof.author) if prof.author else None
     if not author:
         author = meta.author_ld() or credited or trailing or meta.author(())
-    source = source or meta.source(prof.source)
-    if author and source and fold_key(source) not in fold_key(author):
-        return f"{author}, {source}"
-    if not author and source:
-        return source
-    return author
+    return byline.credit(author, source or meta.source(prof.source))
 
 
 def _check_body(texts: list[str], title: str | None, root, prof: SiteProfile, subject: str) -> str:
