@@ -99,7 +99,7 @@ def _word_before(para: str, end: int) -> str:
     return m.group(1)
 
 
-def _boundary(para: str, m: re.Match, starts: list[int]) -> int | None:
+def _boundary(para: str, m: re.Match[str], starts: list[int]) -> int | None:
     """Where the next sentence starts after the end mark ``m``, or None for no boundary."""
     nxt = _NEXT.match(para, m.end())
     if not nxt:
