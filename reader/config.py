@@ -97,6 +97,7 @@ class Config:
 # ---------------------------------------------------------------- schema
 # key -> (accepted types, required)
 Schema = dict[str, tuple[tuple[type, ...], bool]]
+TABLES: dict[str, Schema]  # table name -> its schema, filled in below the schemas
 _STR: tuple[type, ...] = (str,)
 _INT: tuple[type, ...] = (int,)
 RUN_KEYS: Schema = {"out": (_STR, False), "base_url": (_STR, False), "state": (_STR, False), "engine": (_STR, False),
@@ -110,7 +111,7 @@ CHANNEL_KEYS = {k: (_STR, False) for k in ("title", "description", "link", "lang
 GROUP_KEYS = {"name": (_STR, True), "title": (_STR, False), "intro": (_STR, False), "outro": (_STR, False)}
 SOURCE_KEYS = {"name": (_STR, True), "url": (_STR, True), "site": (_STR, False), "engine": (_STR, False),
                "voice": (_STR, False), "limit": (_INT, False), "group": (_STR, False), "episodes": ((bool,), False)}
-TABLES: dict[str, Schema] = {"run": RUN_KEYS, "retention": RETENTION_KEYS, "limits": LIMITS_KEYS, "channel": CHANNEL_KEYS, "groups": GROUP_KEYS,
+TABLES = {"run": RUN_KEYS, "retention": RETENTION_KEYS, "limits": LIMITS_KEYS, "channel": CHANNEL_KEYS, "groups": GROUP_KEYS,
           "sources": SOURCE_KEYS}
 ARRAY_TABLES = ("groups", "sources")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}

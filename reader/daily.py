@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from time import monotonic
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from reader import episodes as records
@@ -47,9 +47,6 @@ from reader.errors import ConfigError, LockedError, PublishError, ReaderError, U
 from reader.logs import RunLog
 from reader.models import Article, Document, Episode, FeedSource
 from reader.store import STATE_NAME, Entry, Store, text_hash
-
-if TYPE_CHECKING:
-    from reader.feeds import FeedEntry
 
 LOCK_NAME = ".vnreader.lock"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
@@ -261,7 +258,7 @@ class _Run:
 
     def _read_feed(self, source: FeedSource) -> int:
         """Read one feed; store its new entries; return how many became ``pending``."""
-        from reader.feeds import read_feed
+        from reader.feeds import FeedEntry, read_feed
 
         etag, modified = self.store.feed_validators(source.url)
         try:
