@@ -98,11 +98,13 @@ def redact(url: str) -> str:
 class RedisTokenBucket:
     """At most ``rate`` request starts per second across every process sharing ``url`` and ``key``."""
 
-    def __init__(self, url: str, key: str, rate: float, *, burst: int = 1,
+    def __init__(self, url: str, key: str, rate: float, *, burst: int = 1, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, client=None):
         self.url, self.key, self.rate, self.burst = url, key, rate, max(1, int(burst))
         self.interval = _interval(rate)
-        self._sleep = sleep
+        self._clock, self._sleep = clock, sleep
+        self._lock, self._calibrating = threading.Lock(), threading.Lock()
+        self._best_rtt, self._offset = float("inf"), 0.0  # Redis time - our clock, from the quickest round trip
         try:
             import redis
         except ImportError as e:
@@ -127,7 +129,42 @@ class RedisTokenBucket:
         return int(start) / 1e6, int(now) / 1e6
 
     def acquire(self) -> float:
+        """Reserve a slot (on Redis's clock) and sleep until it (on ours).
+
+        The two clocks are tied by the offset seen on the quickest round trip so far (as NTP
+        does), so a reply that comes back late — a busy machine, a slow network — shortens the
+        sleep instead of pushing this request onto the next one's slot, and a request that
+        was slow to leave does not wake early.
+        """
+        if self._best_rtt == float("inf"):
+            self._calibrate()
+        sent = self._clock()
         start, now = self.reserve()
-        if start > now:
-            self._sleep(start - now)
+        back = self._clock()
+        offset = self._learn(sent, now, back)
+        wait = start - offset - back
+        if wait > 0:
+            self._sleep(wait)
         return start
+
+    def _learn(self, sent: float, now: float, back: float) -> float:
+        """Keep the clock offset of the quickest round trip; return the best offset known."""
+        with self._lock:
+            if back - sent < self._best_rtt:
+                self._best_rtt, self._offset = back - sent, now - (sent + back) / 2
+            return self._offset
+
+    def _calibrate(self, rounds: int = 5) -> None:
+        """Tie the clocks before the first request, with a few TIME calls (threads wait for it)."""
+        with self._calibrating:
+            if self._best_rtt != float("inf"):
+                return
+            for _ in range(rounds):
+                sent = self._clock()
+                try:
+                    seconds, micros = self._redis.time()
+                except self._errors as e:
+                    raise EngineUnavailable(f"rate_url {redact(self.url)}",
+                                            f"the shared rate limit cannot be reached: {e}",
+                                            fix="start Redis there, or drop rate_url for a limit per process") from e
+                self._learn(sent, seconds + micros / 1e6, self._clock())
