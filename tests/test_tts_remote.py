@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from reader.config import SpeechSettings
-from reader.errors import EngineBusy, EngineError, EngineTimeout, EngineUnavailable
+from reader.errors import EngineBusy, EngineError, EngineTimeout, EngineUnavailable, UsageError
 from reader.models import Clip, Sentence
 from reader.tts import ENGINES, get_engine
 from reader.tts import render as render_mod
@@ -167,7 +167,7 @@ def test_a_server_slower_than_the_timeout_is_a_timeout(fake):
 
 
 def test_unconfigured_engine_refuses_to_speak():
-    with pytest.raises(EngineUnavailable, match="no speech server configured"):
+    with pytest.raises(UsageError, match="no speech server configured"):
         get_engine("remote").synthesize("Xin chào.")
 
 
@@ -359,3 +359,20 @@ def test_vnreader_read_with_the_remote_engine(tmp_path, monkeypatch):
     assert cues == [s.text for s in sents]  # one cue per sentence, in the article's order
     record = json.loads(out.with_suffix(".episode.json").read_text(encoding="utf-8"))
     assert record["engine"] == "remote" and record["voice"] == "hoai-my"
+
+
+def test_speak_with_no_server_configured_is_a_usage_error(tmp_path, capsys):
+    from reader.cli import main
+
+    out = tmp_path / "x.mp3"
+    assert main(["speak", "Xin chào.", "--engine", "remote", "--no-cache", "-o", str(out)]) == 2
+    assert "no speech server configured" in capsys.readouterr().err and not out.exists()
+
+
+def test_speak_through_the_server_named_on_the_command_line(fake, tmp_path):
+    from reader.cli import main
+
+    out = tmp_path / "x.mp3"
+    assert main(["speak", "Xin chào các bạn.", "--engine", "remote", "--no-cache", "--speech-url", fake.base_url,
+                 "--speech-voice", "hoai-my", "-o", str(out)]) == 0
+    assert out.is_file() and [r.body["voice"] for r in fake.speech()] == ["hoai-my"]

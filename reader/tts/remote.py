@@ -37,7 +37,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from reader.config import SpeechSettings
-from reader.errors import EngineBusy, EngineError, EngineTimeout, EngineUnavailable, ReaderError
+from reader.errors import EngineBusy, EngineError, EngineTimeout, EngineUnavailable, ReaderError, UsageError
 from reader.models import Clip
 from reader.tts.base import check_rate, check_text
 
@@ -115,9 +115,9 @@ class RemoteEngine:
         check_text(self.name, text, self.max_chars)
         rate = check_rate(self.name, rate)
         voice = voice or self.default_voice
-        if not self.settings.url:
-            raise EngineUnavailable(self.name, "no speech server configured",
-                                    fix=NOT_CONFIGURED.removeprefix("not configured: "))
+        if not self.settings.url:  # a usage error (exit 2), like an unknown engine
+            raise UsageError(self.name, "no speech server configured",
+                             fix="give --speech-url URL, or url in the [speech] table of the sources file")
         limiter = self._bucket()
         if limiter is not None:
             limiter.acquire()
