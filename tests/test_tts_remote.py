@@ -361,6 +361,7 @@ def test_vnreader_read_with_the_remote_engine(tmp_path, monkeypatch):
     assert record["engine"] == "remote" and record["voice"] == "hoai-my"
 
 
+@pytest.mark.slow
 def test_speak_with_no_server_configured_is_a_usage_error(tmp_path, capsys):
     from reader.cli import main
 
@@ -369,6 +370,7 @@ def test_speak_with_no_server_configured_is_a_usage_error(tmp_path, capsys):
     assert "no speech server configured" in capsys.readouterr().err and not out.exists()
 
 
+@pytest.mark.slow
 def test_speak_through_the_server_named_on_the_command_line(fake, tmp_path):
     from reader.cli import main
 
@@ -376,3 +378,20 @@ def test_speak_through_the_server_named_on_the_command_line(fake, tmp_path):
     assert main(["speak", "Xin chào các bạn.", "--engine", "remote", "--no-cache", "--speech-url", fake.base_url,
                  "--speech-voice", "hoai-my", "-o", str(out)]) == 0
     assert out.is_file() and [r.body["voice"] for r in fake.speech()] == ["hoai-my"]
+
+
+@pytest.mark.parametrize("command", [["read", "x.html"], ["speak", "x", "-o", "x.mp3"], ["serve"], ["engines"]],
+                         ids=["read", "speak", "serve", "engines"])
+def test_every_speaking_command_takes_the_speech_options(command):
+    from reader.cli import _speech, build_parser
+
+    a = build_parser().parse_args([*command, "--speech-url", "http://gpu-box:8000/", "--speech-model", "vi-neural"])
+    assert _speech(a) == SpeechSettings(url="http://gpu-box:8000", model="vi-neural")
+
+
+def test_the_reading_form_builds_the_remote_engine_from_its_settings(fake, tmp_path):
+    from reader.webread import ReadService, ReadSettings
+
+    service = ReadService(ReadSettings(out_dir=tmp_path, engine="remote",
+                                       speech=SpeechSettings(url=fake.base_url, rate=5)))
+    assert service.speech_limit.rate == 5  # one bucket for every reading the server does
