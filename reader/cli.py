@@ -572,7 +572,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Fetch the configured feeds, render new articles, publish the feed.")
     p.add_argument("--config", default=None, help="sources file (default feeds/sources.toml)")
     p.add_argument("--out", type=out_dir_type, default=None, help="output folder (default from config, else audio_out)")
-    p.add_argument("--state", default=None, help="state database (default OUT/.vnreader-state.sqlite)")
+    p.add_argument("--state", default=None, metavar="PATH|URL",
+                   help="state: a SQLite file (default OUT/.vnreader-state.sqlite) or postgresql://USER@HOST/DB, "
+                        "shared by runs on several machines (extra vnreader[postgres])")
     p.add_argument("--base-url", type=base_url_type, default=None, help="public URL of the output folder")
     p.add_argument("--rerender", action="store_true", help="re-render articles whose text changed")
     p.add_argument("--quiet", action="store_true", help="only errors and the summary")

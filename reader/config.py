@@ -12,6 +12,7 @@ Layout (every table but ``[[sources]]`` is optional)::
     [channel]    title, description, link, language, author, owner_name, owner_email, image, category, guid
     [[groups]]   name, title, intro, outro          (one daily digest per group)
     [[sources]]  name, url, site, engine, voice, limit, group, episodes
+    [state]      url                                (postgresql://…: state shared by runs on several machines)
 
 Relative paths (``out``, ``state``) are taken relative to the sources file's folder.
 """
@@ -82,6 +83,7 @@ class Config:
     out: Path | None = None  #: output folder, None = caller's default
     base_url: str | None = None  #: public URL of the output folder
     state: Path | None = None  #: state database, None = beside the output
+    state_url: str | None = None  #: config [state] url; a PostgreSQL state (postgresql://…) instead of the SQLite file
     engine: str | None = None  #: default engine for sources without one
     fallback: str | None = None  #: engine that re-renders a whole article when its engine fails; None = the article fails
     voice: str | None = None
@@ -109,7 +111,8 @@ CHANNEL_KEYS = {k: (_STR, False) for k in ("title", "description", "link", "lang
 GROUP_KEYS = {"name": (_STR, True), "title": (_STR, False), "intro": (_STR, False), "outro": (_STR, False)}
 SOURCE_KEYS = {"name": (_STR, True), "url": (_STR, True), "site": (_STR, False), "engine": (_STR, False),
                "voice": (_STR, False), "limit": (_INT, False), "group": (_STR, False), "episodes": ((bool,), False)}
-TABLES = {"run": RUN_KEYS, "retention": RETENTION_KEYS, "limits": LIMITS_KEYS, "channel": CHANNEL_KEYS, "groups": GROUP_KEYS,
+STATE_KEYS = {"url": (_STR, False)}
+TABLES = {"run": RUN_KEYS, "state": STATE_KEYS, "retention": RETENTION_KEYS, "limits": LIMITS_KEYS, "channel": CHANNEL_KEYS, "groups": GROUP_KEYS,
           "sources": SOURCE_KEYS}
 ARRAY_TABLES = ("groups", "sources")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
@@ -232,6 +235,7 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     retention_t = c.table(data.get("retention", {}), "retention")
     limits_t = c.table(data.get("limits", {}), "limits")
     channel_t = c.table(data.get("channel", {}), "channel")
+    state_url = _state_url(c.table(data.get("state", {}), "state"), run, c)
     base = path.parent
 
     default_limit, rate, tz, fetch_timeout, source_budget = _run_settings(run, c)
@@ -250,7 +254,23 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
                   out=(base / run["out"]) if "out" in run else None, base_url=run.get("base_url"),
                   state=(base / run["state"]) if "state" in run else None, engine=run.get("engine"),
                   fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz,
-                  fetch_timeout=fetch_timeout, source_budget=source_budget)
+                  fetch_timeout=fetch_timeout, source_budget=source_budget, state_url=state_url)
+
+
+def _state_url(state: dict, run: dict, c: _Checker) -> str | None:
+    """``[state] url``: a PostgreSQL URL, and not together with ``[run] state`` (a SQLite file)."""
+    from reader.store import is_url
+
+    url = state.get("url")
+    if url is None:
+        return None
+    if not is_url(url):
+        raise c.error("state", None, "url", "url in [state] must be a postgresql:// URL",
+                      fix='write url = "postgresql://USER@HOST/DB", or put a SQLite file in [run] state')
+    if "state" in run:
+        raise c.error("state", None, "url", "[state] url and [run] state both say where the state lives",
+                      fix="keep one: [state] url for PostgreSQL, [run] state for a SQLite file")
+    return url
 
 
 def _toml(text: str, path: Path) -> dict:
