@@ -9,8 +9,11 @@ A server that cannot be reached fails the test: these tests must run, never skip
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import sys
 import uuid
+from pathlib import Path
 from typing import Iterator
 from urllib.parse import quote
 
@@ -64,3 +67,29 @@ def state_at(request, tmp_path):
         return stack.enter_context(pg_schema())
 
     return make
+
+
+def main(argv: list[str]) -> int:
+    """``python tests/pg_support.py run CONFIG OUT DELAY STATE``: one daily run with the stage fakes
+    of ``daily_support`` (writes slowed by DELAY seconds an episode) and the state at STATE;
+    prints the titles of the episodes it made and its failures as JSON."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from datetime import datetime, timezone
+
+    from daily_support import FakeRenderer, fake_stages
+    from reader.cli import run_exit_code
+    from reader.config import load_sources
+    from reader.daily import run
+    from reader.logs import RunLog
+
+    _, config, out, delay, state = argv
+    report = run(load_sources(config), out_dir=Path(out), state_path=state, base_url="http://127.0.0.1:8000/",
+                 stages=fake_stages(FakeRenderer(delay=float(delay))), log=RunLog(verbose=True),
+                 now=datetime(2017, 9, 1, tzinfo=timezone.utc))
+    print(json.dumps({"new": [ep.title for ep in report.new], "failed": [str(e) for _, e in report.failed]},
+                     ensure_ascii=False))
+    return run_exit_code(report)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
