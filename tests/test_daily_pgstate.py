@@ -142,3 +142,38 @@ def test_a_sqlite_run_refuses_a_folder_postgresql_runs_share(tmp_path):
         with pytest.raises(LockedError):
             with daily.run_lock(out):
                 pass
+
+
+def test_a_killed_run_is_finished_by_the_next(tmp_path, pg_url):
+    """SIGKILL mid-run: its lease and unfinished files are a dead run's; the next run (alone) clears
+    them at once and renders the rest, none twice."""
+    import signal
+    import time
+
+    with Site(make_site(tmp_path / "site", ARTICLES)) as site:
+        cfg = write_config(tmp_path / "s.toml", site,
+                           [{"name": "Tin", "url": "/feeds/tin.xml", "limit": ARTICLES, "group": "tin"}],
+                           groups=[{"name": "tin", "title": "Bản tin"}])
+        out = tmp_path / "out"
+        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        cmd = [sys.executable, str(ROOT / "tests" / "pg_support.py"), "run", str(cfg), str(out)]
+        proc = subprocess.Popen(cmd + ["2.0", pg_url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and not (len(list(out.glob("*" + records.SUFFIX))) >= 2
+                                           and any(out.glob(".*.part"))):  # in the middle of an MP3
+            assert time.monotonic() < deadline, "the run wrote no episode"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+        with open_store(pg_url) as s:
+            held = [e for e in s.todo("Tin") if e.claimed_by]
+        assert len(held) == 1  # the entry it was rendering, leased to the dead run
+        done_before = len(list(out.glob("*" + records.SUFFIX)))
+        r = subprocess.run(cmd + ["0", pg_url], capture_output=True, text=True, env=env, timeout=120)
+        assert r.returncode == 0, r.stderr
+        new = [t for t in json.loads(r.stdout.strip().splitlines()[-1])["new"] if t.startswith("Bài số")]
+        assert ARTICLES - done_before <= len(new) <= ARTICLES - done_before + 1
+    with open_store(pg_url) as s:
+        assert s.counts() == {"done": ARTICLES}
+    assert len(feed_files(out)) == ARTICLES + 1
+    assert list(out.glob(".*.part")) == []
