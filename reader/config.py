@@ -12,7 +12,7 @@ Layout (every table but ``[[sources]]`` is optional)::
     [channel]    title, description, link, language, author, owner_name, owner_email, image, category, guid
     [[groups]]   name, title, intro, outro          (one daily digest per group)
     [[sources]]  name, url, site, engine, voice, limit, group, episodes
-    [state]      url                                (postgresql://…: state shared by runs on several machines)
+    [state]      url, lease                         (postgresql://…: state shared by runs on several machines)
 
 Relative paths (``out``, ``state``) are taken relative to the sources file's folder.
 """
@@ -84,6 +84,7 @@ class Config:
     base_url: str | None = None  #: public URL of the output folder
     state: Path | None = None  #: state database, None = beside the output
     state_url: str | None = None  #: config [state] url; a PostgreSQL state (postgresql://…) instead of the SQLite file
+    state_lease: float = 900.0  #: config [state] lease; seconds a run holds an entry it claimed (daily.RunClaims)
     engine: str | None = None  #: default engine for sources without one
     fallback: str | None = None  #: engine that re-renders a whole article when its engine fails; None = the article fails
     voice: str | None = None
@@ -111,7 +112,7 @@ CHANNEL_KEYS = {k: (_STR, False) for k in ("title", "description", "link", "lang
 GROUP_KEYS = {"name": (_STR, True), "title": (_STR, False), "intro": (_STR, False), "outro": (_STR, False)}
 SOURCE_KEYS = {"name": (_STR, True), "url": (_STR, True), "site": (_STR, False), "engine": (_STR, False),
                "voice": (_STR, False), "limit": (_INT, False), "group": (_STR, False), "episodes": ((bool,), False)}
-STATE_KEYS = {"url": (_STR, False)}
+STATE_KEYS = {"url": (_STR, False), "lease": ((int, float), False)}
 TABLES = {"run": RUN_KEYS, "state": STATE_KEYS, "retention": RETENTION_KEYS, "limits": LIMITS_KEYS, "channel": CHANNEL_KEYS, "groups": GROUP_KEYS,
           "sources": SOURCE_KEYS}
 ARRAY_TABLES = ("groups", "sources")
@@ -235,7 +236,12 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     retention_t = c.table(data.get("retention", {}), "retention")
     limits_t = c.table(data.get("limits", {}), "limits")
     channel_t = c.table(data.get("channel", {}), "channel")
-    state_url = _state_url(c.table(data.get("state", {}), "state"), run, c)
+    state_t = c.table(data.get("state", {}), "state")
+    state_url = _state_url(state_t, run, c)
+    state_lease = float(state_t.get("lease", Config.state_lease))
+    if state_lease <= 0:
+        raise c.error("state", None, "lease", f"lease must be more than 0 seconds, not {state_lease:g}",
+                      fix="write lease = 900 (longer than the slowest article takes to render)")
     base = path.parent
 
     default_limit, rate, tz, fetch_timeout, source_budget = _run_settings(run, c)
@@ -254,7 +260,8 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
                   out=(base / run["out"]) if "out" in run else None, base_url=run.get("base_url"),
                   state=(base / run["state"]) if "state" in run else None, engine=run.get("engine"),
                   fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz,
-                  fetch_timeout=fetch_timeout, source_budget=source_budget, state_url=state_url)
+                  fetch_timeout=fetch_timeout, source_budget=source_budget, state_url=state_url,
+                  state_lease=state_lease)
 
 
 def _state_url(state: dict, run: dict, c: _Checker) -> str | None:

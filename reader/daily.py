@@ -24,13 +24,14 @@ Episodes other commands made in the same folder (``Episode.made_by`` "demo", "re
 the feed and are never removed by retention; one log line (``foreign-episodes``) says so.
 
 Every article's outcome is ``(item, Episode | ReaderError)``: one bad article never stops
-the run.
+the run. Nothing new → nothing synthesised and ``feed.xml`` unchanged, byte for byte.
 
 **Shared state.** A run claims each entry before rendering it (``StateStore.claim``, a lease
-of ``LEASE_SECONDS``), so runs on several machines sharing one PostgreSQL state (``--state
-postgresql://…``) and one output folder render every article once. Such runs hold the folder's
-lock shared, not exclusively; the sweep of a killed run's leftovers happens only in a run that
-finds no other, and digests and the feed are built by one run at a time (``_state_turn``). Nothing new → nothing synthesised and ``feed.xml`` unchanged, byte for byte.
+of ``[state] lease`` seconds), so runs on several machines sharing one PostgreSQL state
+(``--state postgresql://…``) and one output folder render every article once. Such runs hold
+the folder's lock shared, not exclusively; the sweep of a killed run's leftovers happens only
+in a run that finds no other, and digests and the feed are built by one run at a time
+(``_state_turn``).
 """
 from __future__ import annotations
 
@@ -61,7 +62,6 @@ DEFAULT_OUT = "audio_out"
 FEED_NAME = "feed.xml"
 #: ``Episode.made_by`` of the episodes a run makes; retention touches only these (and records without a maker)
 MADE_BY = "run"
-LEASE_SECONDS = 900  #: how long a run's claim on an entry lasts: past it, a dead run's entry is claimable again
 
 
 # ---------------------------------------------------------------- results
@@ -228,7 +228,7 @@ class _Run:
         days = config.retention.days
         self.cutoff = now - timedelta(days=days) if days else None
         self.turn = turn or RunTurn()  #: how this run shares the state with other runs
-        self.claims = RunClaims(store)  #: the entries this run renders, leased to it
+        self.claims = RunClaims(store, config.state_lease)  #: the entries this run renders, leased to it
 
     # ------------------------------------------------------------ time budget
     def _charge(self, source: FeedSource, since: float) -> None:
@@ -663,7 +663,7 @@ def _outcomes(r: _Run) -> Iterator[tuple[str, Episode | ReaderError | None]]:
 class RunClaims:
     """The leases one run holds (``StateStore.claim``): it renders only entries it has claimed."""
 
-    def __init__(self, store: StateStore, lease_seconds: float = LEASE_SECONDS):
+    def __init__(self, store: StateStore, lease_seconds: float):
         self.store = store
         self.lease_seconds = lease_seconds
         #: unique per run, on every machine; RUN_WORKER_PREFIX marks it as a run's (release_runs)

@@ -134,6 +134,25 @@ CONFIG_CASES = [
 ]
 
 
+LEASE_CASES = [
+    ("default", "", 900.0, None),
+    ("lease", "[state]\nlease = 3600\n", 3600.0, None),
+    ("zero", "[state]\nlease = 0\n", None, "lease must be more than 0"),
+    ("text", '[state]\nlease = "1h"\n', None, "lease in \\[state\\] must be"),
+]
+
+
+@pytest.mark.parametrize("text, lease, error", [c[1:] for c in LEASE_CASES], ids=[c[0] for c in LEASE_CASES])
+def test_state_lease_in_the_sources_file(tmp_path, text, lease, error):
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text(text + '[[sources]]\nname = "X"\nurl = "https://x.vn/rss"\n', encoding="utf-8")
+    if error:
+        with pytest.raises(ConfigError, match=error):
+            load_sources(cfg)
+    else:
+        assert load_sources(cfg).state_lease == lease
+
+
 @pytest.mark.parametrize("text, url, error", [c[1:] for c in CONFIG_CASES], ids=[c[0] for c in CONFIG_CASES])
 def test_state_url_in_the_sources_file(tmp_path, text, url, error):
     cfg = tmp_path / "sources.toml"
