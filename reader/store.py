@@ -22,10 +22,10 @@ else took meanwhile raises :class:`~reader.errors.ClaimLostError` and changes no
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
-import contextlib
 import sqlite3
 import unicodedata
 from dataclasses import asdict, dataclass, replace
