@@ -185,4 +185,4 @@ class ClaimLostError(StateError):
     finished: the other worker's outcome stands, this one is not stored."""
 
     message = "another worker took over this entry"
-    fix = "nothing to do: the other worker renders it (raise the lease if articles take longer than it)"
+    fix = "nothing to do: the other worker renders it (raise [state] lease if articles take longer than it)"
