@@ -177,3 +177,46 @@ def test_a_killed_run_is_finished_by_the_next(tmp_path, pg_url):
         assert s.counts() == {"done": ARTICLES}
     assert len(feed_files(out)) == ARTICLES + 1
     assert list(out.glob(".*.part")) == []
+
+
+def test_state_url_from_the_sources_file_and_state_option_wins(tmp_path, pg_url, monkeypatch, capsys):
+    """``[state] url`` puts the run's state in PostgreSQL; ``--state PATH`` on the command line wins."""
+    import functools
+    from datetime import datetime, timezone
+
+    from daily_support import FakeRenderer, fake_stages
+    from reader import daily
+    from reader.cli import main as cli_main
+
+    monkeypatch.setenv("VNREADER_CACHE", str(tmp_path / "clips"))
+    monkeypatch.setattr(daily, "run", functools.partial(daily.run, stages=fake_stages(FakeRenderer()),
+                                                        now=datetime(2017, 9, 1, tzinfo=timezone.utc)))
+    with Site() as site:
+        cfg = write_config(tmp_path / "s.toml", site, [{"name": "VnExpress", "url": VNE2, "limit": 2}],
+                           extra=f'\n[state]\nurl = "{pg_url}"\n')
+        out = tmp_path / "out"
+        assert cli_main(["run", "--config", str(cfg), "--out", str(out), "--base-url", BASE]) == 0
+        assert 'event=state where="postgresql://postgres@127.0.0.1:5432/test?options=' in capsys.readouterr().err
+        assert not (out / ".vnreader-state.sqlite").exists()
+        with open_store(pg_url) as s:
+            assert s.counts()["done"] == 2
+        lite = tmp_path / "own.sqlite"
+        assert cli_main(["run", "--config", str(cfg), "--out", str(tmp_path / "out2"), "--base-url", BASE,
+                         "--state", str(lite)]) == 0
+        with open_store(lite) as s:
+            assert s.counts()["done"] == 2  # its own state: everything is new there
+
+
+def test_a_dropped_connection_is_a_state_error(pg_url):
+    import psycopg
+
+    from pg_support import BASE_URL
+    from reader.errors import StateError
+
+    with open_store(pg_url) as s:
+        pid = s._one("SELECT pg_backend_pid() AS pid")["pid"]
+        with psycopg.connect(BASE_URL, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(StateError, match="the PostgreSQL state failed") as e:
+            s.todo("X")
+        assert "127.0.0.1:5432/test" in str(e.value)
