@@ -18,6 +18,7 @@
     │   └── EngineBusy               the service refused or dropped the request for now (429, 5xx); retried
     ├── AudioError                   joining, encoding or tagging failed
     ├── PublishError                 the feed could not be written
+    │   └── StorageError             object storage (a folder or S3) refused or failed an operation
     └── LockedError                  another run holds the lock
 
 Every subclass sets a class-level ``message`` (what went wrong, in general) and carries
@@ -162,6 +163,13 @@ class AudioError(ReaderError):
 
 class PublishError(ReaderError):
     message = "the feed could not be written"
+
+
+class StorageError(PublishError):
+    """An object storage operation failed (``reader/storage.py``): S3 unreachable, bad credentials, no bucket."""
+
+    message = "the object storage failed"
+    fix = "check the storage URL, the endpoint (AWS_ENDPOINT_URL) and the credentials (AWS_ACCESS_KEY_ID)"
 
 
 class LockedError(ReaderError):
