@@ -12,6 +12,7 @@ Layout (every table but ``[[sources]]`` is optional)::
     [channel]    title, description, link, language, author, owner_name, owner_email, image, category, guid
     [[groups]]   name, title, intro, outro          (one daily digest per group)
     [[sources]]  name, url, site, engine, voice, limit, group, episodes
+    [storage]    url                                (s3://bucket/prefix or a folder: publish there after a run)
 
 Relative paths (``out``, ``state``) are taken relative to the sources file's folder.
 """
@@ -89,6 +90,7 @@ class Config:
     timezone: str = "Asia/Ho_Chi_Minh"  #: the day a digest belongs to
     fetch_timeout: float = 30.0  #: config or --timeout; seconds one feed or page fetch may take in total
     source_budget: float = 300.0  #: config; seconds one source (feed + articles) may take per run, 0 = no limit
+    storage_url: str | None = None  #: config [storage] url; daily publishes the output there after a run (None: no publish)
 
     def group(self, name: str) -> Group:
         return next(g for g in self.groups if g.name == name)
@@ -109,8 +111,9 @@ CHANNEL_KEYS = {k: (_STR, False) for k in ("title", "description", "link", "lang
 GROUP_KEYS = {"name": (_STR, True), "title": (_STR, False), "intro": (_STR, False), "outro": (_STR, False)}
 SOURCE_KEYS = {"name": (_STR, True), "url": (_STR, True), "site": (_STR, False), "engine": (_STR, False),
                "voice": (_STR, False), "limit": (_INT, False), "group": (_STR, False), "episodes": ((bool,), False)}
+STORAGE_KEYS = {"url": (_STR, False)}
 TABLES = {"run": RUN_KEYS, "retention": RETENTION_KEYS, "limits": LIMITS_KEYS, "channel": CHANNEL_KEYS, "groups": GROUP_KEYS,
-          "sources": SOURCE_KEYS}
+          "sources": SOURCE_KEYS, "storage": STORAGE_KEYS}
 ARRAY_TABLES = ("groups", "sources")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
@@ -245,12 +248,28 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     retention = _retention(retention_t, c)
     limits = _limits(limits_t, c)
     channel = _channel(channel_t, c)
+    storage_url = _storage_url(c.table(data.get("storage", {}), "storage"), c, base)
     return Config(path=path, sources=tuple(sources), groups=tuple(groups), channel=channel, retention=retention,
                   limits=limits,
                   out=(base / run["out"]) if "out" in run else None, base_url=run.get("base_url"),
                   state=(base / run["state"]) if "state" in run else None, engine=run.get("engine"),
                   fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz,
-                  fetch_timeout=fetch_timeout, source_budget=source_budget)
+                  fetch_timeout=fetch_timeout, source_budget=source_budget, storage_url=storage_url)
+
+
+def _storage_url(table: dict, c: _Checker, base: Path) -> str | None:
+    """[storage] url: ``s3://bucket/prefix`` as written, a folder relative to the sources file."""
+    if "url" not in table:
+        return None
+    from reader.errors import UsageError
+    from reader.storage import parse_url
+
+    try:
+        where = parse_url(table["url"])
+    except UsageError as e:
+        raise c.error("storage", None, "url", f"[storage] url: {e.detail}",
+                      fix="write url = \"s3://BUCKET/PREFIX\" or a folder path") from e
+    return table["url"] if not isinstance(where, Path) else str(base / where)
 
 
 def _toml(text: str, path: Path) -> dict:

@@ -113,6 +113,17 @@ class Storage(Protocol):
 
 def open_storage(url: str | os.PathLike[str]) -> LocalStorage | S3Storage:
     """The storage a URL names: ``s3://bucket/prefix`` → :class:`S3Storage`, a folder → :class:`LocalStorage`."""
+    where = parse_url(url)
+    if isinstance(where, Path):
+        return LocalStorage(where)
+    return S3Storage(*where)
+
+
+def parse_url(url: str | os.PathLike[str]) -> Path | tuple[str, str]:
+    """Check a storage URL without connecting: a folder's path, or ``(bucket, prefix)`` for ``s3://``.
+
+    ``UsageError`` names the URL and the fix for an empty URL, an S3 URL without a bucket or
+    with a query, a prefix that is not a plain key, or another scheme (``gs://``, ``http://``)."""
     text = os.fspath(url)
     if not text.strip():
         raise UsageError(repr(text), "empty storage URL", fix="give a folder or s3://bucket/prefix")
@@ -126,13 +137,13 @@ def open_storage(url: str | os.PathLike[str]) -> LocalStorage | S3Storage:
             raise UsageError(text, "an S3 URL takes no query or fragment", fix="write s3://BUCKET/PREFIX")
         if prefix:
             check_key(prefix)
-        return S3Storage(bucket, prefix)
+        return bucket, prefix
     if scheme == "file":
-        return LocalStorage(Path(unquote(parts.path)))
+        return Path(unquote(parts.path))
     if scheme and len(scheme) > 1:  # "C:" style drive letters are paths, not schemes
         raise UsageError(text, f"unknown storage URL scheme {scheme + '://'!r}",
                          fix="give a folder path, file:///path or s3://bucket/prefix")
-    return LocalStorage(Path(text).expanduser())
+    return Path(text).expanduser()
 
 
 # ---------------------------------------------------------------- a folder
@@ -183,7 +194,7 @@ class LocalStorage:
     def list(self, prefix: str = "") -> list[ObjectInfo]:
         base = self.root / check_key(prefix.rstrip("/")) if prefix.strip("/") else self.root
         out = []
-        for path in _files(base):
+        for path in local_files(base):
             key = path.relative_to(self.root).as_posix()
             with contextlib.suppress(FileNotFoundError):
                 out.append(ObjectInfo(key, path.stat().st_size, None, content_type_of(key)))
@@ -197,15 +208,15 @@ class LocalStorage:
             raise StorageError(target, f"cannot delete: {e.strerror or e}", fix="check the folder's permissions") from e
 
 
-def _files(base: Path) -> Iterator[Path]:
-    """Regular files under ``base``, skipping every name that starts with a dot."""
+def local_files(base: Path) -> Iterator[Path]:
+    """Regular files under ``base``, skipping every name that starts with a dot (state, locks, temp files)."""
     if not base.is_dir():
         return
     for entry in os.scandir(base):
         if entry.name.startswith("."):
             continue
         if entry.is_dir(follow_symlinks=False):
-            yield from _files(Path(entry.path))
+            yield from local_files(Path(entry.path))
         elif entry.is_file():
             yield Path(entry.path)
 

@@ -167,3 +167,47 @@ def s3_bucket(s3_server, s3_env) -> str:
     name = f"t-{uuid.uuid4().hex[:12]}"
     s3_server.client().create_bucket(Bucket=name)
     return name
+
+
+# ---------------------------------------------------------------- output folders to publish
+def write_episode(out: Path, name: str, size: int = 4096) -> None:
+    """``NAME.mp3`` (``size`` bytes derived from the name), its ``.vtt`` and its record."""
+    from datetime import datetime, timezone
+
+    from reader import episodes as records
+    from reader.models import Episode
+
+    out.mkdir(parents=True, exist_ok=True)
+    mp3 = out / f"{name}.mp3"
+    seed = name.encode()
+    mp3.write_bytes((b"ID3" + seed * (size // max(1, len(seed)) + 1))[:size])
+    vtt = out / f"{name}.vtt"
+    vtt.write_text(f"WEBVTT\n\n00:00.000 --> 00:01.000\n{name}\n", encoding="utf-8")
+    records.save(Episode(path=str(mp3), title=f"Bản tin {name}", guid=f"guid-{name}", duration=60.0,
+                         size=size, published=datetime(2026, 11, 26, 6, 0, tzinfo=timezone.utc),
+                         transcript_vtt=str(vtt), made_by="run"))
+
+
+def remove_episode(out: Path, name: str) -> None:
+    for suffix in (".episode.json", ".mp3", ".vtt"):
+        (out / f"{name}{suffix}").unlink()
+
+
+def rebuild_feed(out: Path, base_url: str) -> None:
+    """``feed.xml`` and ``index.html`` from the folder's records, as a run's last step writes them."""
+    from reader import episodes as records
+    from reader.player import write_player
+    from reader.podcast import Channel, write_feed
+
+    eps = records.load_all(out)
+    write_feed(eps, out, channel=Channel(title="Tin sáng", description="Tin tức", link=""), base_url=base_url)
+    write_player(eps, out, channel_title="Tin sáng", feed_url=base_url + "feed.xml")
+
+
+def make_out(out: Path, names, base_url: str, size: int = 4096) -> Path:
+    """An output folder with one episode per name, its feed and page, and the run's dot files."""
+    for name in names:
+        write_episode(out, name, size)
+    (out / ".vnreader-state.sqlite").write_bytes(b"state")
+    rebuild_feed(out, base_url)
+    return out

@@ -123,3 +123,100 @@ def test_local_write_failure_is_a_storage_error(tmp_path, monkeypatch):
         LocalStorage(tmp_path).put("a.mp3", b"x")
     assert "No space left on device" in str(e.value) and "free space" in str(e.value)
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- publishing to a folder
+from s3_support import make_out, rebuild_feed, remove_episode, write_episode  # noqa: E402
+
+from reader import daily  # noqa: E402
+from reader.errors import LockedError  # noqa: E402
+from reader.publish import publish  # noqa: E402
+
+BASE = "https://podcast.example.vn/tin/"
+
+
+def test_publish_to_a_folder_in_order(tmp_path):
+    out = make_out(tmp_path / "out", ["a", "b"], BASE)
+    order: list[str] = []
+    rep = publish(out, tmp_path / "pub", on_upload=order.append, workers=1)
+    assert order == ["a.mp3", "a.vtt", "b.mp3", "b.vtt", "a.episode.json", "b.episode.json", "index.html",
+                     "feed.xml"]
+    assert rep.uploaded == tuple(order) and rep.unchanged == () and rep.deleted == ()
+    assert sorted(p.name for p in (tmp_path / "pub").iterdir()) == sorted(order)  # no dot files
+    assert (tmp_path / "pub" / "feed.xml").read_bytes() == (out / "feed.xml").read_bytes()
+
+
+def test_publish_skips_unchanged_and_deletes_expired_after_the_feed(tmp_path):
+    out = make_out(tmp_path / "out", ["a", "b"], BASE)
+    publish(out, tmp_path / "pub")
+    assert publish(out, tmp_path / "pub").uploaded == ()
+    remove_episode(out, "a")
+    write_episode(out, "c")
+    rebuild_feed(out, BASE)
+    (tmp_path / "pub" / "notes.txt").write_text("not ours")  # not a published name: left alone
+    events: list[str] = []
+    pub = tmp_path / "pub"
+    rep = publish(out, pub, on_upload=lambda k: events.append(f"put {k} a.mp3 there={(pub / 'a.mp3').exists()}"),
+                  workers=1)
+    assert rep.uploaded == ("c.mp3", "c.vtt", "c.episode.json", "index.html", "feed.xml")
+    assert rep.deleted == ("a.episode.json", "a.mp3", "a.vtt")
+    assert all(e.endswith("there=True") for e in events)  # nothing deleted before the feed was up
+    assert not (pub / "a.mp3").exists() and (pub / "notes.txt").exists()
+
+
+def test_publish_refuses_a_folder_without_a_feed(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UsageError) as e:
+        publish(tmp_path / "empty", tmp_path / "pub")
+    assert "no feed.xml here" in str(e.value) and "--out" in str(e.value)
+
+
+def test_publish_refuses_the_folder_itself(tmp_path):
+    out = make_out(tmp_path / "out", ["a"], BASE)
+    with pytest.raises(UsageError, match="the output folder itself"):
+        publish(out, out)
+
+
+def test_publish_waits_for_no_run(tmp_path):
+    out = make_out(tmp_path / "out", ["a"], BASE)
+    with daily.run_lock(out):
+        with pytest.raises(LockedError):
+            publish(out, tmp_path / "pub")
+    assert not (tmp_path / "pub").exists()
+
+
+def test_cli_publish(tmp_path, capsys):
+    from reader.cli import main
+
+    out = make_out(tmp_path / "out", ["a"], BASE)
+    assert main(["publish", str(out), str(tmp_path / "pub")]) == 0
+    assert capsys.readouterr().out.strip() == f"published to {tmp_path / 'pub'}: 5 uploaded, 0 unchanged, 0 deleted"
+    assert main(["publish", "--quiet", str(out), str(tmp_path / "pub")]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["publish", str(out), "gs://bucket/x"]) == 2
+    assert "unknown storage URL scheme" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- [storage] url in the sources file
+SOURCES = '[[sources]]\nname = "VnExpress"\nurl = "https://vnexpress.net/rss/tin-moi-nhat.rss"\n'
+
+
+def test_config_storage_url(tmp_path):
+    from reader.config import parse_sources
+
+    assert parse_sources(SOURCES, tmp_path / "s.toml").storage_url is None
+    cfg = parse_sources(SOURCES + '[storage]\nurl = "s3://podcast/tin"\n', tmp_path / "s.toml")
+    assert cfg.storage_url == "s3://podcast/tin"
+    cfg = parse_sources(SOURCES + '[storage]\nurl = "public"\n', tmp_path / "s.toml")
+    assert cfg.storage_url == str(tmp_path / "public")
+
+
+@pytest.mark.parametrize("url, words", [("s3://", "no bucket"), ("ftp://x/y", "unknown storage URL scheme")],
+                         ids=["no-bucket", "ftp"])
+def test_config_bad_storage_url_names_the_line(tmp_path, url, words):
+    from reader.config import parse_sources
+    from reader.errors import ConfigError
+
+    with pytest.raises(ConfigError) as e:
+        parse_sources(SOURCES + f'[storage]\nurl = "{url}"\n', tmp_path / "s.toml")
+    assert f"s.toml:5: [storage] url: {words}" in str(e.value) and "s3://BUCKET/PREFIX" in str(e.value)
