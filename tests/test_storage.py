@@ -6,8 +6,11 @@ import os
 import sys
 
 import pytest
+from s3_support import make_out, rebuild_feed, remove_episode, write_episode
 
-from reader.errors import StorageError, UsageError
+from reader import daily
+from reader.errors import LockedError, StorageError, UsageError
+from reader.publish import publish
 from reader.storage import LocalStorage, S3Storage, check_key, content_type_of, open_storage, sha256_of
 
 CONTENT_TYPE_CASES = [
@@ -126,11 +129,6 @@ def test_local_write_failure_is_a_storage_error(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------- publishing to a folder
-from s3_support import make_out, rebuild_feed, remove_episode, write_episode  # noqa: E402
-
-from reader import daily  # noqa: E402
-from reader.errors import LockedError  # noqa: E402
-from reader.publish import publish  # noqa: E402
 
 BASE = "https://podcast.example.vn/tin/"
 
