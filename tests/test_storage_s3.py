@@ -256,3 +256,41 @@ def test_run_publishes_with_the_flag_or_the_storage_table(s3_server, s3_bucket, 
         rep = daily.run_from_args(args)  # nothing new; the table's target fails: the run says so, exit 1
         assert rep.published is None and run_exit_code(rep) == 1
         assert rep.failed[-1][0] == "publish to s3://no-such-bucket-vnreader/x"
+
+
+# ---------------------------------------------------------------- the shared clip cache
+CACHE_SCRIPT = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from fakes.engines import ToneEngine
+from reader import pipeline
+from reader.models import Sentence
+from reader.tts.render import render
+cache = pipeline.default_cache()
+engine = ToneEngine()
+texts = ["Xin chào.", "Hà Nội mưa to.", "Tạm biệt quý vị."]
+result = render([Sentence(text=t, spoken=t) for t in texts], engine, cache=cache)
+print(json.dumps({"cache": type(cache).__name__, "calls": engine.calls, "cached": result.cached,
+                  "pcm": [c.pcm.hex() for c in result.clips]}))
+"""
+
+
+def test_shared_clip_cache_between_two_processes(s3_server, s3_env, s3_bucket, tmp_path):
+    """Two workers with their own local caches: what the first speaks, the second only reads."""
+    import json
+
+    def worker(name: str) -> dict:
+        env = {**os.environ, **s3_env, "PYTHONPATH": str(ROOT), "VNREADER_CACHE": str(tmp_path / name),
+               "VNREADER_CACHE_URL": f"s3://{s3_bucket}/clips"}
+        proc = subprocess.run([sys.executable, "-c", CACHE_SCRIPT, str(ROOT / "tests")], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    first, second = worker("one"), worker("two")
+    assert first["cache"] == second["cache"] == "SharedClipCache"
+    assert (len(first["calls"]), first["cached"]) == (3, 0)
+    assert (second["calls"], second["cached"]) == ([], 3)
+    assert second["pcm"] == first["pcm"]
+    keys = [o.key for o in open_storage(f"s3://{s3_bucket}/clips").list()]
+    assert len(keys) == 3 and all(k.endswith(".clip") for k in keys)
