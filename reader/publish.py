@@ -95,9 +95,12 @@ def _check(out: Path, storage: Storage) -> None:
     if not (out / FEED_NAME).is_file():
         raise UsageError(out, f"no {FEED_NAME} here: not a vnreader output folder",
                          fix="give the folder `vnreader run` writes (its --out), after a run")
-    if isinstance(storage, LocalStorage) and storage.root.resolve() == out.resolve():
-        raise UsageError(storage.url, "the target is the output folder itself",
-                         fix="publish to another folder or to s3://bucket/prefix")
+    if isinstance(storage, LocalStorage):
+        root, src = storage.root.resolve(), out.resolve()
+        if root == src or src in root.parents or root in src.parents:
+            what = "the output folder itself" if root == src else "inside the output folder, or holds it"
+            raise UsageError(storage.url, f"the target is {what}",
+                             fix="publish to a folder beside it, or to s3://bucket/prefix")
 
 
 def _publish(out: Path, storage: Storage, workers: int, on_upload: Callable[[str], None] | None) -> PublishReport:

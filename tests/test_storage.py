@@ -169,10 +169,14 @@ def test_publish_refuses_a_folder_without_a_feed(tmp_path):
     assert "no feed.xml here" in str(e.value) and "--out" in str(e.value)
 
 
-def test_publish_refuses_the_folder_itself(tmp_path):
+def test_publish_refuses_the_folder_itself_inside_or_around_it(tmp_path):
     out = make_out(tmp_path / "out", ["a"], BASE)
     with pytest.raises(UsageError, match="the output folder itself"):
         publish(out, out)
+    for target in (out / "pub", tmp_path):  # inside: it would publish itself; around: delete the source
+        with pytest.raises(UsageError, match="inside the output folder, or holds it"):
+            publish(out, target)
+    assert (out / "a.mp3").is_file() and not (out / "pub").exists()
 
 
 def test_publish_waits_for_no_run(tmp_path):
