@@ -646,7 +646,7 @@ def check_engines(config: Config) -> None:
     names = {config.engine} | {s.engine or config.engine for s in config.sources if s.episodes or s.group}
     for name in sorted(names, key=lambda n: n or ""):
         try:
-            why = get_engine(name).check()
+            why = get_engine(name, speech=config.speech).check()
         except ReaderError as e:
             why = str(e)
         if why is not None:
