@@ -163,41 +163,58 @@ def test_changed_file_of_the_same_size_is_uploaded(s3_server, s3_bucket, tmp_pat
 
 
 KILL_SCRIPT = """
-import os, signal, sys
+import os, signal, sys, threading
 from reader.storage import open_storage
 from reader.publish import publish
-after, phase = int(sys.argv[3]), sys.argv[4]
+after, phase, mid = int(sys.argv[3]), sys.argv[4], sys.argv[5] == "mid"
 store = open_storage(sys.argv[2])
 sent = []
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
 def kill(request, **_):
     if request.method == phase:
         if len(sent) == after:
-            os.kill(os.getpid(), signal.SIGKILL)
+            if mid:  # while this request's body is on its way
+                threading.Timer(0.002, die).start()
+            else:
+                die()
         sent.append(1)
 store.client.meta.events.register("before-send.s3", kill)
 publish(sys.argv[1], store, workers=1)
 """
-#: (PUT or DELETE requests let through before SIGKILL, which method; killed as the next one is sent): mid-media, before the records,
-#: before the page, before the feed, before the first deletion, mid-deletions
-KILLS = [(1, "PUT"), (6, "PUT"), (9, "PUT"), (10, "PUT"), (0, "DELETE"), (2, "DELETE")]
+#: (PUT or DELETE requests let through, which method, "mid": killed 2 ms into sending the next one,
+#: "before": as it is about to be sent): mid-media, before the records, before the page, before the
+#: feed, before the first deletion, mid-deletions
+KILLS = [(1, "PUT", "mid"), (1, "PUT", "before"), (6, "PUT", "before"), (9, "PUT", "before"),
+         (10, "PUT", "before"), (0, "DELETE", "before"), (2, "DELETE", "before")]
 
 
-@pytest.mark.parametrize("after, phase", KILLS, ids=[f"{p}-{n}" for n, p in KILLS])
+def stored_sha256s(out: Path) -> dict[str, str]:
+    return {p.name: sha256_of(p) for p in out.iterdir() if not p.name.startswith(".")}
+
+
+@pytest.mark.parametrize("after, phase, when", KILLS, ids=[f"{p}-{n}-{w}" for n, p, w in KILLS])
 def test_killed_publish_leaves_a_consistent_feed_and_a_rerun_finishes(s3_server, s3_env, s3_bucket, tmp_path,
-                                                                      after, phase):
+                                                                      after, phase, when):
     base = base_url(s3_server, s3_bucket)
     url = f"s3://{s3_bucket}/pod"
-    out = make_out(tmp_path / "out", ["a", "b"], base, size=64 * 1024)
+    out = make_out(tmp_path / "out", ["a", "b"], base, size=512 * 1024)
     publish(out, url)
-    old_feed = (out / "feed.xml").read_bytes()
+    old_feed, old = (out / "feed.xml").read_bytes(), stored_sha256s(out)
     remove_episode(out, "a")
     for name in ("c", "d", "e"):
-        write_episode(out, name, size=64 * 1024)
+        write_episode(out, name, size=512 * 1024)
     rebuild_feed(out, base)  # uploads: 6 media, 3 records, the page, the feed; then 3 deletions
+    new = stored_sha256s(out)
     env = {**os.environ, **s3_env, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(out), url, str(after), phase], env=env,
+    proc = subprocess.run([sys.executable, "-c", KILL_SCRIPT, str(out), url, str(after), phase, when], env=env,
                           capture_output=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    store = open_storage(url)
+    for obj in store.list():  # no half object: each is whole, the old version or the new one
+        data = store.get(obj.key)
+        assert sha256_of(data) in (old.get(obj.key), new.get(obj.key)), obj.key
+        assert store.head(obj.key).sha256 == sha256_of(data)
     remote_feed = fetch(base + "feed.xml")
     assert remote_feed == (old_feed if phase == "PUT" else (out / "feed.xml").read_bytes())
     titles = check_feed(s3_server, s3_bucket)  # every enclosure of whichever feed is up exists, whole
