@@ -10,7 +10,7 @@ the tests fetch enclosures over plain HTTP the way a podcast app would.
 
 Fixtures (import them into a test module):
 
-* ``s3_server`` (session): the running server;
+* ``s3_server`` (once per test run): the running server;
 * ``s3_env`` (test): the environment a ``vnreader`` command needs (endpoint, credentials,
   region), set with ``monkeypatch`` and returned as a dict for child processes;
 * ``s3_bucket`` (test): a new bucket with a random name, returned as its name.

@@ -1,6 +1,6 @@
 """reader.storage.S3Storage, publishing and the shared clip cache against a real S3 server (SeaweedFS).
 
-The server is ``weed mini`` started for the session (``tests/s3_support.py``); every test gets
+The server is ``weed mini``, started once per test run (``tests/s3_support.py``); every test gets
 its own bucket.
 """
 from __future__ import annotations
