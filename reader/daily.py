@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from time import monotonic
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from reader import episodes as records
@@ -55,6 +55,9 @@ from reader.errors import ClaimLostError, ConfigError, LockedError, PublishError
 from reader.logs import RunLog
 from reader.models import Article, Document, Episode, FeedSource
 from reader.store import RUN_WORKER_PREFIX, STATE_NAME, Entry, RunTurn, StateStore, is_url, open_store, text_hash
+
+if TYPE_CHECKING:
+    from reader.publish import PublishReport
 
 LOCK_NAME = ".vnreader.lock"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
@@ -78,6 +81,7 @@ class RunReport:
     feed_kept: bool = False  #: every source failed: the last feed was left as it was (no retention either)
     profile_drift: dict[str, int] = field(default_factory=dict)  #: "profile X: why" → pages read without X's body selector
     warnings: list[str] = field(default_factory=list)  #: what was lost without failing an item (RunLog.lost), once each
+    published: PublishReport | None = None  #: run_from_args; the publish to --publish / [storage] url (None: none)
 
     @property
     def changed(self) -> bool:
@@ -748,6 +752,28 @@ def run_from_args(args) -> RunReport:
     log = RunLog(quiet=args.quiet, verbose=args.verbose, as_json=args.log_json)
     from reader.pipeline import RenderOptions
 
+    target = getattr(args, "publish", None) or config.storage_url
+    if target:
+        from reader.storage import parse_url
+
+        parse_url(target)  # a bad URL stops before anything runs
     options = RenderOptions.from_config(config, warn=lambda e: log.lost("no-clip-cache", f"clip cache unusable, every clip is spoken again: {e}"))
-    return run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
-               rerender=args.rerender, options=options)
+    report = run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
+                 rerender=args.rerender, options=options)
+    if target:
+        publish_after_run(report, out_dir, target, log)
+    return report
+
+
+def publish_after_run(report: RunReport, out_dir: Path, target: str, log: RunLog) -> None:
+    """Publish the folder to ``target`` (``--publish`` / ``[storage] url``); a failure joins ``report.failed``."""
+    from reader.publish import publish
+
+    try:
+        report.published = publish(out_dir, target)
+    except ReaderError as e:
+        log.error("publish-failed", target=target, message=str(e))
+        report.failed.append((f"publish to {target}", e))
+        return
+    log.info("published", target=target, uploaded=len(report.published.uploaded),
+             unchanged=len(report.published.unchanged), deleted=len(report.published.deleted))

@@ -19,6 +19,7 @@
     │                                after its Retry-After (``retry_after``) when it gave one
     ├── AudioError                   joining, encoding or tagging failed
     ├── PublishError                 the feed could not be written
+    │   └── StorageError             object storage (a folder or S3) refused or failed an operation
     ├── LockedError                  another run holds the lock
     └── StateError                   the state database failed while in use (PostgreSQL: the connection)
         └── ClaimLostError           another worker took over an entry's lease: its outcome is not stored
@@ -172,6 +173,13 @@ class AudioError(ReaderError):
 
 class PublishError(ReaderError):
     message = "the feed could not be written"
+
+
+class StorageError(PublishError):
+    """An object storage operation failed (``reader/storage.py``): S3 unreachable, bad credentials, no bucket."""
+
+    message = "the object storage failed"
+    fix = "check the storage URL, the endpoint (AWS_ENDPOINT_URL) and the credentials (AWS_ACCESS_KEY_ID)"
 
 
 class LockedError(ReaderError):
