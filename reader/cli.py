@@ -33,6 +33,7 @@ import re
 import sys
 import traceback
 from pathlib import Path
+from typing import Mapping
 from urllib.parse import urlsplit
 
 from reader import __version__
@@ -126,6 +127,16 @@ def out_dir_type(text: str) -> str:
     return text
 
 
+def speech_url_type(text: str) -> str:
+    """--speech-url: a server's base URL (http(s)), not its /v1/audio/speech endpoint."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an absolute http(s) URL: give one like http://gpu-box:8000")
+    if text.rstrip("/").endswith("/audio/speech"):
+        raise argparse.ArgumentTypeError(f"{text!r} is the endpoint: give the part before /v1/audio/speech")
+    return text.rstrip("/")
+
+
 def engine_type(text: str) -> str:
     from reader.tts import ENGINES
 
@@ -175,7 +186,22 @@ def _options(a):
 
     return render_options(engine=a.engine, voice=getattr(a, "voice", None), rate=getattr(a, "rate", 1.0),
                           pitch=getattr(a, "pitch", None), captions=getattr(a, "captions", False),
-                          fallback=getattr(a, "fallback", None), limits=_limits(a), cache=not a.no_cache)
+                          fallback=getattr(a, "fallback", None), limits=_limits(a), cache=not a.no_cache,
+                          speech=_speech(a))
+
+
+def _speech(a, base=None):
+    """The remote engine's ``config.SpeechSettings``: ``base`` (a sources file's [speech]) with
+    --speech-url/--speech-model/--speech-voice on top; None when neither says anything."""
+    from dataclasses import replace
+
+    from reader.config import SpeechSettings
+
+    given = {key: value for key in ("url", "model", "voice")
+             if (value := getattr(a, f"speech_{key}", None)) is not None}
+    if base is None and not given:
+        return None
+    return replace(base or SpeechSettings(), **given)
 
 
 def _emit(obj) -> None:
@@ -226,9 +252,9 @@ def cmd_extract(a) -> int:
                "site": doc.site, "section": doc.section, "image": doc.image,
                "captions": [{"text": c.text, "after": c.after} for c in doc.captions]})
     else:
-        for line in [doc.title, doc.lead, *doc.paragraphs]:
-            if line:
-                print(line)
+        for text in [doc.title, doc.lead, *doc.paragraphs]:
+            if text:
+                print(text)
     return 0
 
 
@@ -357,7 +383,9 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 def cmd_engines(a) -> int:
-    from reader.tts import ENGINES
+    """Each engine and whether it can run here; the remote engine's server is asked (``probe``)."""
+    from reader.tts import ENGINES, get_engine
+    from reader.tts.remote import RemoteEngine
 
     if a.voices:
         from reader.tts.espeak import EspeakEngine
@@ -365,9 +393,18 @@ def cmd_engines(a) -> int:
         for name, lang, ident in sorted(EspeakEngine().voices(), key=lambda v: (not v[1].startswith("vi"), v[1])):
             print(f"{ident.rsplit('/', 1)[-1]:20s} {lang:16s} {name}")
         return 0
+    speech = _speech(a, _config_speech(a.config))
     for name, factory in ENGINES.items():
+        engine = None
         try:
-            why = factory().check()
+            engine = get_engine(name, speech=speech)
+            why = engine.check()
+            if why is None and isinstance(engine, RemoteEngine):  # the one engine with a server to ask
+                why = engine.probe()
+                if why is None:
+                    print(f"{name:8s} available: {engine.settings.url} answers (model {engine.settings.model}, "
+                          f"voice {engine.default_voice})")
+                    continue
         except ReaderError as e:
             why = str(e)
         if why is not None:
@@ -377,6 +414,15 @@ def cmd_engines(a) -> int:
         else:
             print(f"{name:8s} available")
     return 0
+
+
+def _config_speech(path: str | None):
+    """The [speech] table of the sources file given with --config (None without one)."""
+    if path is None:
+        return None
+    from reader.config import load_sources
+
+    return load_sources(path).speech
 
 
 def cmd_run(a) -> int:
@@ -391,6 +437,16 @@ def cmd_run(a) -> int:
     elif report.changed or not a.quiet:
         print(lines[0] if a.quiet else "\n".join(lines))
     return run_exit_code(report)
+
+
+def cmd_publish(a) -> int:
+    """``vnreader publish OUT_DIR TARGET``: media, records, page, then feed.xml; expired objects last."""
+    from reader.publish import publish
+
+    report = publish(a.out_dir, a.target)
+    if not a.quiet or report.uploaded or report.deleted:
+        print(report.summary())
+    return 0
 
 
 def run_exit_code(report) -> int:
@@ -424,6 +480,9 @@ def run_summary(report) -> list[str]:
         out.append(f"  {len(warnings)} warning{'s' if len(warnings) > 1 else ''}: " + "; ".join(warnings))
     out += [f"  {what} ({n} page{'s' if n > 1 else ''})"
             for what, n in sorted(getattr(report, "profile_drift", {}).items())]
+    published = getattr(report, "published", None)
+    if published is not None:
+        out.append(f"  {published.summary()}")
     out += [f"  failed {err}" if str(err).startswith(item) else f"  failed {item}: {err}" for item, err in report.failed]
     return out
 
@@ -431,6 +490,7 @@ def run_summary(report) -> list[str]:
 
 def cmd_serve(a) -> int:
     from reader import pipeline
+    from reader.config import SpeechSettings
     from reader.webread import ReadSettings
     from reader.web import serve
 
@@ -441,14 +501,20 @@ def cmd_serve(a) -> int:
         reading = ReadSettings(out_dir=Path(a.dir), engine=a.engine or "espeak", voice=a.voice, rate=a.rate,
                                cache=None if a.no_cache else pipeline.default_cache(), limits=_limits(a),
                                max_bytes=a.max_bytes, deadline=a.timeout, allow_private_fetch=a.allow_private_fetch,
-                               max_renders=a.max_renders)
+                               max_renders=a.max_renders, speech=_speech(a) or SpeechSettings())
     serve(Path(a.dir), host=a.host, port=a.port, token=a.token, allow_form=a.allow_form, reading=reading)
     return 0
 
 
 # ---------------------------------------------------------------- parser
+#: a parser or one of its argument groups (the helpers below add options to either)
+_Options = argparse._ActionsContainer
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a refused option is one line (like every other error) and exit 2."""
+
+    commands: Mapping[str, argparse.ArgumentParser]  #: build_parser; name -> its parser, for checks after parsing
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -464,28 +530,37 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _timeout_arg(p: argparse.ArgumentParser, default: float | None) -> None:
+def _timeout_arg(p: _Options, default: float | None) -> None:
     shown = f"default {default:g}" if default is not None else "default from the config, else 30"
     p.add_argument("--timeout", type=_seconds, default=default, metavar="SECONDS",
                    help=f"give up on a URL that has not fully answered within this many seconds, "
                         f"retries included ({shown})")
 
 
-def _engine_args(p: argparse.ArgumentParser) -> None:
+def _engine_args(p: _Options) -> None:
     p.add_argument("--engine", type=engine_type, default=None, help="speech engine (see `vnreader engines`; default espeak)")
     p.add_argument("--voice", default=None, help="engine voice (a name, or a .onnx path for piper)")
     p.add_argument("--rate", type=rate_type, default=1.0, help="speaking rate, 1.0 = normal (0.5–3.0)")
     p.add_argument("--no-cache", action="store_true", help="synthesise every sentence, ignoring the clip cache")
 
 
-def _max_bytes_arg(p: argparse.ArgumentParser) -> None:
+def _speech_args(p: _Options) -> None:
+    p.add_argument("--speech-url", type=speech_url_type, default=None, metavar="URL",
+                   help="the remote engine's OpenAI-compatible server, e.g. http://gpu-box:8000 "
+                        "(default: url in [speech] of the sources file); API key from $VNREADER_SPEECH_API_KEY")
+    p.add_argument("--speech-model", default=None, metavar="MODEL", help="the remote engine's model (default tts-1)")
+    p.add_argument("--speech-voice", default=None, metavar="VOICE",
+                   help="the remote engine's voice when --voice gives none (default alloy)")
+
+
+def _max_bytes_arg(p: _Options) -> None:
     from reader.fetch import MAX_BYTES
 
     p.add_argument("--max-bytes", type=size_type, default=MAX_BYTES, metavar="N",
                    help=f"refuse pages larger than N bytes (default {MAX_BYTES})")
 
 
-def _limit_args(p: argparse.ArgumentParser) -> None:
+def _limit_args(p: _Options) -> None:
     from reader.limits import DEFAULT_MAX_CHARS, DEFAULT_MAX_MINUTES, DEFAULT_MAX_SENTENCES
 
     p.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS, metavar="N",
@@ -496,7 +571,7 @@ def _limit_args(p: argparse.ArgumentParser) -> None:
                    help=f"stop rendering past M minutes of speech (default {DEFAULT_MAX_MINUTES:g})")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     ap = _Parser(prog="vnreader", description="Vietnamese news in, podcast out.")
     ap.add_argument("--version", action="version", version=f"vnreader {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
@@ -531,6 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="MP3 to write (a symlink is written through to its target); - = standard output, MP3 only")
     p.add_argument("--pitch", type=_finite, default=None, help="pitch, engine-specific (espeak 0–99)")
     _engine_args(p)
+    _speech_args(p)
     _limit_args(p)
     p.set_defaults(func=cmd_speak)
 
@@ -551,6 +627,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="if the engine fails, render the whole article with this engine (default: fail)")
     _timeout_arg(p, 30.0)
     _engine_args(p)
+    _speech_args(p)
     _limit_args(p)
     p.set_defaults(func=cmd_read)
 
@@ -566,20 +643,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("engines", help="list speech engines and whether they work here",
                        description="List speech engines, available or not here, and why.")
     p.add_argument("--voices", action="store_true", help="list the espeak-ng voices (Vietnamese first)")
+    p.add_argument("--config", default=None, help="a sources file whose [speech] table the remote engine uses")
+    _speech_args(p)
     p.set_defaults(func=cmd_engines)
 
     p = sub.add_parser("run", help="the daily run: feeds in, episodes and feed.xml out",
                        description="Fetch the configured feeds, render new articles, publish the feed.")
     p.add_argument("--config", default=None, help="sources file (default feeds/sources.toml)")
     p.add_argument("--out", type=out_dir_type, default=None, help="output folder (default from config, else audio_out)")
-    p.add_argument("--state", default=None, help="state database (default OUT/.vnreader-state.sqlite)")
+    p.add_argument("--state", default=None, metavar="PATH|URL",
+                   help="state: a SQLite file (default OUT/.vnreader-state.sqlite) or postgresql://USER@HOST/DB, "
+                        "shared by runs on several machines (extra vnreader[postgres])")
     p.add_argument("--base-url", type=base_url_type, default=None, help="public URL of the output folder")
     p.add_argument("--rerender", action="store_true", help="re-render articles whose text changed")
+    p.add_argument("--publish", default=None, metavar="URL",
+                   help="after the run, publish the folder to s3://bucket/prefix or a folder (default [storage] url)")
     p.add_argument("--quiet", action="store_true", help="only errors and the summary")
     p.add_argument("--verbose", action="store_true", help="more detail")
     p.add_argument("--log-json", action="store_true", help="structured JSON log lines")
     _timeout_arg(p, None)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("publish", help="upload an output folder to S3-compatible storage or a folder",
+                       description="Publish OUT_DIR to TARGET: media, records, index.html, then feed.xml last; "
+                       "then delete expired objects. Unchanged files are skipped. S3: endpoint from "
+                       "VNREADER_S3_ENDPOINT or AWS_ENDPOINT_URL, credentials from AWS_ACCESS_KEY_ID and "
+                       "AWS_SECRET_ACCESS_KEY (needs the extra vnreader[s3]).")
+    p.add_argument("out_dir", metavar="OUT_DIR", help="the output folder of `vnreader run` (with feed.xml)")
+    p.add_argument("target", metavar="TARGET", help="s3://bucket/prefix, or a folder")
+    p.add_argument("--quiet", action="store_true", help="print only when something was uploaded or deleted")
+    p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("serve", help="serve the output folder over HTTP",
                        description="Serve the feed, episodes and transcripts over HTTP (127.0.0.1 by default).")
@@ -597,6 +690,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--max-renders", type=int, default=2, metavar="N",
                    help="articles read at once; more get 503 (default 2)")
     _engine_args(g)
+    _speech_args(g)
     _max_bytes_arg(g)
     _limit_args(g)
     _timeout_arg(g, 30.0)

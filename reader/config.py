@@ -10,8 +10,11 @@ Layout (every table but ``[[sources]]`` is optional)::
     [retention]  days, max_episodes                 (0 = no limit)
     [limits]     max_chars, max_sentences, max_minutes  (per article; minutes per episode)
     [channel]    title, description, link, language, author, owner_name, owner_email, image, category, guid
+    [speech]     url, model, voice, concurrency, rate, rate_url, timeout   (the ``remote`` engine)
     [[groups]]   name, title, intro, outro          (one daily digest per group)
     [[sources]]  name, url, site, engine, voice, limit, group, episodes
+    [storage]    url                                (s3://bucket/prefix or a folder: publish there after a run)
+    [state]      url, lease                         (postgresql://…: state shared by runs on several machines)
 
 Relative paths (``out``, ``state``) are taken relative to the sources file's folder.
 """
@@ -70,6 +73,23 @@ class ChannelInfo:
 
 
 @dataclass(frozen=True)
+class SpeechSettings:
+    """An OpenAI-compatible speech server for the ``remote`` engine (``reader/tts/remote.py``).
+
+    Filled from the ``[speech]`` table, then ``--speech-url/--speech-model/--speech-voice``;
+    read by the engine. The API key is never here: it comes from ``VNREADER_SPEECH_API_KEY``.
+    """
+
+    url: str | None = None  #: config / --speech-url; the base URL (``POST {url}/v1/audio/speech``), None = not configured
+    model: str = "tts-1"  #: config / --speech-model; the body's ``model``
+    voice: str = "alloy"  #: config / --speech-voice; the body's ``voice`` when --voice gives none
+    concurrency: int = 4  #: config; requests in flight at once for one document
+    rate: float = 0.0  #: config; request starts per second, 0 = no limit
+    rate_url: str | None = None  #: config; a Redis URL: the rate limit is shared by every process using it
+    timeout: float = 60.0  #: config; seconds one request may take
+
+
+@dataclass(frozen=True)
 class Config:
     """A checked sources file."""
 
@@ -79,9 +99,12 @@ class Config:
     channel: ChannelInfo = ChannelInfo()
     retention: Retention = Retention()
     limits: Limits = Limits()  #: config [limits]; daily reads it for every article and digest
+    speech: SpeechSettings = SpeechSettings()  #: config [speech]; the remote engine's server
     out: Path | None = None  #: output folder, None = caller's default
     base_url: str | None = None  #: public URL of the output folder
     state: Path | None = None  #: state database, None = beside the output
+    state_url: str | None = None  #: config [state] url; a PostgreSQL state (postgresql://…) instead of the SQLite file
+    state_lease: float = 900.0  #: config [state] lease; seconds a run holds an entry it claimed (daily.RunClaims)
     engine: str | None = None  #: default engine for sources without one
     fallback: str | None = None  #: engine that re-renders a whole article when its engine fails; None = the article fails
     voice: str | None = None
@@ -89,6 +112,7 @@ class Config:
     timezone: str = "Asia/Ho_Chi_Minh"  #: the day a digest belongs to
     fetch_timeout: float = 30.0  #: config or --timeout; seconds one feed or page fetch may take in total
     source_budget: float = 300.0  #: config; seconds one source (feed + articles) may take per run, 0 = no limit
+    storage_url: str | None = None  #: config [storage] url; daily publishes the output there after a run (None: no publish)
 
     def group(self, name: str) -> Group:
         return next(g for g in self.groups if g.name == name)
@@ -96,9 +120,11 @@ class Config:
 
 # ---------------------------------------------------------------- schema
 # key -> (accepted types, required)
-_STR = (str,)
-_INT = (int,)
-RUN_KEYS = {"out": (_STR, False), "base_url": (_STR, False), "state": (_STR, False), "engine": (_STR, False),
+Schema = dict[str, tuple[tuple[type, ...], bool]]
+TABLES: dict[str, Schema]  # table name -> its schema, filled in below the schemas
+_STR: tuple[type, ...] = (str,)
+_INT: tuple[type, ...] = (int,)
+RUN_KEYS: Schema = {"out": (_STR, False), "base_url": (_STR, False), "state": (_STR, False), "engine": (_STR, False),
             "fallback": (_STR, False), "voice": (_STR, False), "rate": ((int, float), False), "limit": (_INT, False),
             "timezone": (_STR, False), "fetch_timeout": ((int, float), False),
             "source_budget": ((int, float), False)}
@@ -109,8 +135,13 @@ CHANNEL_KEYS = {k: (_STR, False) for k in ("title", "description", "link", "lang
 GROUP_KEYS = {"name": (_STR, True), "title": (_STR, False), "intro": (_STR, False), "outro": (_STR, False)}
 SOURCE_KEYS = {"name": (_STR, True), "url": (_STR, True), "site": (_STR, False), "engine": (_STR, False),
                "voice": (_STR, False), "limit": (_INT, False), "group": (_STR, False), "episodes": ((bool,), False)}
-TABLES = {"run": RUN_KEYS, "retention": RETENTION_KEYS, "limits": LIMITS_KEYS, "channel": CHANNEL_KEYS, "groups": GROUP_KEYS,
-          "sources": SOURCE_KEYS}
+STATE_KEYS = {"url": (_STR, False), "lease": ((int, float), False)}
+SPEECH_KEYS = {"url": (_STR, False), "model": (_STR, False), "voice": (_STR, False), "concurrency": (_INT, False),
+               "rate": ((int, float), False), "rate_url": (_STR, False), "timeout": ((int, float), False)}
+STORAGE_KEYS = {"url": (_STR, False)}
+TABLES = {"run": RUN_KEYS, "state": STATE_KEYS, "retention": RETENTION_KEYS, "limits": LIMITS_KEYS,
+          "channel": CHANNEL_KEYS, "groups": GROUP_KEYS, "sources": SOURCE_KEYS, "speech": SPEECH_KEYS,
+          "storage": STORAGE_KEYS}
 ARRAY_TABLES = ("groups", "sources")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
@@ -232,6 +263,13 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     retention_t = c.table(data.get("retention", {}), "retention")
     limits_t = c.table(data.get("limits", {}), "limits")
     channel_t = c.table(data.get("channel", {}), "channel")
+    state_t = c.table(data.get("state", {}), "state")
+    state_url = _state_url(state_t, run, c)
+    state_lease = float(state_t.get("lease", Config.state_lease))
+    if state_lease <= 0:
+        raise c.error("state", None, "lease", f"lease must be more than 0 seconds, not {state_lease:g}",
+                      fix="write lease = 900 (longer than the slowest article takes to render)")
+    speech = _speech(c.table(data.get("speech", {}), "speech"), c)
     base = path.parent
 
     default_limit, rate, tz, fetch_timeout, source_budget = _run_settings(run, c)
@@ -245,12 +283,45 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     retention = _retention(retention_t, c)
     limits = _limits(limits_t, c)
     channel = _channel(channel_t, c)
+    storage_url = _storage_url(c.table(data.get("storage", {}), "storage"), c, base)
     return Config(path=path, sources=tuple(sources), groups=tuple(groups), channel=channel, retention=retention,
-                  limits=limits,
+                  limits=limits, speech=speech,
                   out=(base / run["out"]) if "out" in run else None, base_url=run.get("base_url"),
                   state=(base / run["state"]) if "state" in run else None, engine=run.get("engine"),
                   fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz,
-                  fetch_timeout=fetch_timeout, source_budget=source_budget)
+                  fetch_timeout=fetch_timeout, source_budget=source_budget, state_url=state_url,
+                  state_lease=state_lease, storage_url=storage_url)
+
+
+def _state_url(state: dict, run: dict, c: _Checker) -> str | None:
+    """``[state] url``: a PostgreSQL URL, and not together with ``[run] state`` (a SQLite file)."""
+    from reader.store import is_url
+
+    url = state.get("url")
+    if url is None:
+        return None
+    if not is_url(url):
+        raise c.error("state", None, "url", "url in [state] must be a postgresql:// URL",
+                      fix='write url = "postgresql://USER@HOST/DB", or put a SQLite file in [run] state')
+    if "state" in run:
+        raise c.error("state", None, "url", "[state] url and [run] state both say where the state lives",
+                      fix="keep one: [state] url for PostgreSQL, [run] state for a SQLite file")
+    return url
+
+
+def _storage_url(table: dict, c: _Checker, base: Path) -> str | None:
+    """[storage] url: ``s3://bucket/prefix`` as written, a folder relative to the sources file."""
+    if "url" not in table:
+        return None
+    from reader.errors import UsageError
+    from reader.storage import parse_url
+
+    try:
+        where = parse_url(table["url"])
+    except UsageError as e:
+        raise c.error("storage", None, "url", f"[storage] url: {e.detail}",
+                      fix="write url = \"s3://BUCKET/PREFIX\" or a folder path") from e
+    return table["url"] if not isinstance(where, Path) else str(base / where)
 
 
 def _toml(text: str, path: Path) -> dict:
@@ -372,6 +443,35 @@ def _limits(t: dict, c: _Checker) -> Limits:
         raise c.error("limits", None, "max_minutes", f"max_minutes must be positive, not {limits.max_minutes:g}",
                       fix=f"write max_minutes = {Limits.max_minutes:g}")
     return limits
+
+
+def _speech(t: dict, c: _Checker) -> SpeechSettings:
+    """[speech]: the remote engine's server, checked (an http(s) base URL, a Redis rate_url, positive numbers)."""
+    if "url" in t:
+        c.url(t["url"], "speech", None, "url")
+        if t["url"].rstrip("/").endswith("/audio/speech"):
+            raise c.error("speech", None, "url", f"url {t['url']!r} is the endpoint, not the server's base URL",
+                          fix='write the part before /v1/audio/speech, e.g. url = "http://gpu-box:8000"')
+    if "rate_url" in t and urlsplit(t["rate_url"]).scheme not in ("redis", "rediss", "unix"):
+        raise c.error("speech", None, "rate_url", f"rate_url {t['rate_url']!r} is not a Redis URL",
+                      fix='write rate_url = "redis://HOST:6379/0"')
+    concurrency = c.positive(t.get("concurrency", SpeechSettings.concurrency), "speech", None, "concurrency")
+    rate, timeout = float(t.get("rate", SpeechSettings.rate)), float(t.get("timeout", SpeechSettings.timeout))
+    if rate < 0:
+        raise c.error("speech", None, "rate", f"rate must be 0 (no limit) or more requests per second, not {rate:g}",
+                      fix="write rate = 10")
+    if "rate_url" in t and rate == 0:
+        raise c.error("speech", None, "rate_url", "rate_url is set but there is no rate to share",
+                      fix="add rate = N (requests per second), or drop rate_url")
+    if not timeout > 0:
+        raise c.error("speech", None, "timeout", f"timeout must be more than 0 seconds, not {timeout:g}",
+                      fix="write timeout = 60")
+    for key in ("model", "voice"):
+        if key in t and not t[key].strip():
+            raise c.error("speech", None, key, f"{key} is empty", fix=f"write the server's {key} name, or drop the key")
+    return SpeechSettings(url=t["url"].rstrip("/") if "url" in t else None,
+                          model=t.get("model", SpeechSettings.model), voice=t.get("voice", SpeechSettings.voice),
+                          concurrency=concurrency, rate=rate, rate_url=t.get("rate_url"), timeout=timeout)
 
 
 def _channel(t: dict, c: _Checker) -> ChannelInfo:

@@ -15,10 +15,14 @@
     │   ├── EngineUnavailable        the engine cannot run here (missing package, network)
     │   │   └── UnknownVoice         no such voice for this engine (exit 2: a usage error)
     │   ├── EngineTimeout            the engine did not answer in time
-    │   └── EngineBusy               the service refused or dropped the request for now (429, 5xx); retried
+    │   └── EngineBusy               the service refused or dropped the request for now (429, 5xx); retried,
+    │                                after its Retry-After (``retry_after``) when it gave one
     ├── AudioError                   joining, encoding or tagging failed
     ├── PublishError                 the feed could not be written
-    └── LockedError                  another run holds the lock
+    │   └── StorageError             object storage (a folder or S3) refused or failed an operation
+    ├── LockedError                  another run holds the lock
+    └── StateError                   the state database failed while in use (PostgreSQL: the connection)
+        └── ClaimLostError           another worker took over an entry's lease: its outcome is not stored
 
 Every subclass sets a class-level ``message`` (what went wrong, in general) and carries
 the object it is about (``subject``: URL, path, engine name) plus a ``fix`` hint.
@@ -155,6 +159,13 @@ class EngineBusy(EngineError):
     message = "the speech service refused or dropped the request for now"
     fix = "try again later, or lower the concurrency and request rate"
 
+    def __init__(self, subject: object = None, detail: str | None = None, *, retry_after: float | None = None,
+                 fix: str | None = None):
+        #: seconds the service asked to wait (its Retry-After header), None = it did not say;
+        #: ``render`` waits that long (capped at ``render.MAX_RETRY_AFTER``) before retrying
+        self.retry_after = retry_after
+        super().__init__(subject, detail, fix=fix)
+
 
 class AudioError(ReaderError):
     message = "audio could not be assembled or encoded"
@@ -164,7 +175,30 @@ class PublishError(ReaderError):
     message = "the feed could not be written"
 
 
+class StorageError(PublishError):
+    """An object storage operation failed (``reader/storage.py``): S3 unreachable, bad credentials, no bucket."""
+
+    message = "the object storage failed"
+    fix = "check the storage URL, the endpoint (AWS_ENDPOINT_URL) and the credentials (AWS_ACCESS_KEY_ID)"
+
+
 class LockedError(ReaderError):
     message = "another vnreader run is in progress"
     fix = "wait for it to finish, or remove the stale lock file if no run is active"
     exit_code = 3
+
+
+class StateError(ReaderError):
+    """The state database failed after it was opened (a dropped PostgreSQL connection, a server
+    restart); opening it wrongly is a UsageError."""
+
+    message = "the state database failed"
+    fix = "check that the database server is up and reachable, then run again"
+
+
+class ClaimLostError(StateError):
+    """An entry's lease (``StateStore.claim``) ended and another worker claimed it before this one
+    finished: the other worker's outcome stands, this one is not stored."""
+
+    message = "another worker took over this entry"
+    fix = "nothing to do: the other worker renders it (raise [state] lease if articles take longer than it)"

@@ -18,13 +18,17 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Sequence, TypedDict
 
 from reader import episodes as records
+from reader.config import SpeechSettings
 from reader.errors import ReaderError, UsageError
 from reader.limits import DEFAULT_LIMITS, Limits
 from reader.models import Article, Document, Episode, RenderStats, Sentence
 from reader.tts.spill import SpillFile
+
+if TYPE_CHECKING:
+    from reader.tts.cache import ClipCache
 
 SAMPLES = Path(__file__).parent / "samples"
 FEED_TITLE = "vnreader"
@@ -53,8 +57,17 @@ def _render_key(engine, voice: str, rate: float, pitch, sentences: Sequence[Sent
     return h.hexdigest()
 
 
+class AudioSettings(TypedDict):
+    """The encoder settings of an episode (a dict: it is hashed into the render key as JSON)."""
+
+    format: str
+    bitrate: int  #: kbit/s
+    target_lufs: float
+    true_peak: float  #: dBTP ceiling
+
+
 #: Encoder settings every episode is built with; part of the render key stored in its record.
-AUDIO_SETTINGS = {"format": "mp3", "bitrate": 64, "target_lufs": -16.0, "true_peak": -1.0}
+AUDIO_SETTINGS: AudioSettings = {"format": "mp3", "bitrate": 64, "target_lufs": -16.0, "true_peak": -1.0}
 
 
 def _record_key(name_key: str) -> str:
@@ -142,11 +155,20 @@ def _cover_bytes(out_dir: Path | None) -> bytes | None:
 def default_cache(warn: Callable[[Exception], None] | None = None):
     """The shared clip cache (``$VNREADER_CACHE`` or ``~/.cache/vnreader/clips``); None if unusable.
 
+    With ``VNREADER_CACHE_URL=s3://bucket/prefix`` (or a folder) the clips live there, shared by
+    every worker, with the folder cache in front as a local copy (``reader/tts/shared_cache.py``).
     ``warn(error)`` is told why, when there is none (the daily run logs it); without ``warn``,
     a ``logging`` warning says it."""
+    import os
+
     try:
         from reader.tts.cache import ClipCache
 
+        shared_url = os.environ.get("VNREADER_CACHE_URL")
+        if shared_url:
+            from reader.tts.shared_cache import open_shared_cache
+
+            return open_shared_cache(shared_url, local=ClipCache())
         return ClipCache()
     except (ImportError, OSError, ReaderError) as e:
         if warn is not None:
@@ -169,12 +191,20 @@ class RenderOptions:
     rate: float = 1.0  #: cli / config; speaking rate
     pitch: float | None = None  #: cli; None = the engine's default
     captions: bool = False  #: cli; read image captions too
-    cache: object = field(default=None, compare=False)  #: factory; a ClipCache shared by every render (None: none)
+    cache: ClipCache | None = field(default=None, compare=False)  #: factory; shared by every render (None: none)
     fallback: str | None = None  #: cli / config; engine that re-renders a whole episode when ``engine`` fails
     limits: Limits = DEFAULT_LIMITS  #: cli / config [limits]; checked before and while speaking
     feed_title: str | None = None  #: config [channel] / demo; album tag and artist fallback, None = FEED_TITLE
     made_by: str | None = None  #: the command ("demo", "run", "read", "serve"); kept in the record
     made_at: datetime | None = None  #: daily run; when it rendered (None: now, per episode)
+    speech: SpeechSettings = SpeechSettings()  #: cli / config [speech]; the remote engine's server
+    speech_limit: object = field(default=None, compare=False)  #: factory; the remote engine's rate limit, shared
+
+    def make_engine(self, name: str | None = None):
+        """The engine ``name`` (default ``self.engine``), built the one way every command builds it."""
+        from reader.tts import get_engine
+
+        return get_engine(self.engine if name is None else name, speech=self.speech, limiter=self.speech_limit)
 
     @classmethod
     def from_config(cls, config, *, cache: bool = True, warn: Callable[[Exception], None] | None = None,
@@ -182,7 +212,7 @@ class RenderOptions:
         """The daily run's options from a ``reader.config.Config`` (per source: :meth:`for_source`)."""
         return render_options(engine=config.engine, voice=config.voice, rate=config.rate, fallback=config.fallback,
                               limits=config.limits, feed_title=config.channel.title, cache=cache, warn=warn,
-                              made_by=made_by, made_at=made_at)
+                              made_by=made_by, made_at=made_at, speech=config.speech)
 
     def for_source(self, source) -> RenderOptions:
         """These options with a ``FeedSource``'s own engine and voice, when it names them."""
@@ -193,12 +223,18 @@ def render_options(*, engine: str | None = None, voice: str | None = None, rate:
                    pitch: float | None = None, captions: bool = False, fallback: str | None = None,
                    limits: Limits = DEFAULT_LIMITS, feed_title: str | None = None, cache: bool = True,
                    warn: Callable[[Exception], None] | None = None, made_by: str | None = None,
-                   made_at: datetime | None = None) -> RenderOptions:
+                   made_at: datetime | None = None, speech: SpeechSettings | None = None) -> RenderOptions:
     """The one place render options are built: ``cache`` True opens the shared clip cache
-    (:func:`default_cache`, ``warn`` told when it is unusable), False renders without one."""
+    (:func:`default_cache`, ``warn`` told when it is unusable), False renders without one.
+    ``speech`` (None: the defaults, no server) configures the remote engine; its rate limit is
+    made here once, so every engine the options build shares it."""
+    from reader.tts.remote import make_limiter
+
+    speech = speech or SpeechSettings()
     return RenderOptions(engine=engine, voice=voice, rate=rate, pitch=pitch, captions=captions,
                          cache=default_cache(warn) if cache else None, fallback=fallback, limits=limits,
-                         feed_title=feed_title, made_by=made_by, made_at=made_at)
+                         feed_title=feed_title, made_by=made_by, made_at=made_at, speech=speech,
+                         speech_limit=make_limiter(speech))
 
 
 DEFAULT_OPTIONS = RenderOptions()
@@ -211,10 +247,9 @@ def _speak(sentences, eng, options: RenderOptions, *, subject: object = None, sp
     With ``spill`` (a SpillFile) every clip's PCM goes to disk as it is ready; with ``ahead``
     (an EncodeAhead) every clip is handed to it too, to be encoded while the rest are spoken.
     """
-    from reader.tts import get_engine
     from reader.tts.render import render
 
-    fb = get_engine(options.fallback) if options.fallback else None
+    fb = options.make_engine(options.fallback) if options.fallback else None
     meter = options.limits.minutes_meter(subject)
 
     def on_clip(i, clip) -> None:
@@ -276,7 +311,6 @@ def render_document(doc: Document, out_dir: Path, options: RenderOptions = DEFAU
     speaking (minutes); ``subject`` names the input in a :class:`LimitError` (default the URL or title).
     """
     from reader.text import sentences as split_document
-    from reader.tts import get_engine
 
     out_dir = Path(out_dir)
     subject = subject or doc.url or doc.title
@@ -284,11 +318,11 @@ def render_document(doc: Document, out_dir: Path, options: RenderOptions = DEFAU
     limits.check_document(doc, subject, captions=options.captions)
     sents = split_document(doc, captions=options.captions)
     limits.check_sentences(len(sents), subject)
-    eng = get_engine(options.engine)
+    eng = options.make_engine()
     voice_id = options.voice or eng.default_voice
     key = _render_key(eng, voice_id, options.rate, options.pitch, sents, extra=doc.title)
     named = out_path is not None
-    out_path = Path(out_path) if named else out_dir / f"{slugify(doc.title)}-{key[:10]}.mp3"
+    out_path = Path(out_path) if out_path is not None else out_dir / f"{slugify(doc.title)}-{key[:10]}.mp3"
     if (ep := _reuse(out_path, _record_key(key), named=named)) is not None:
         return ep
     guid = guid or article_guid(doc)
@@ -314,7 +348,6 @@ def render_digest(docs: Sequence[Document], out_dir: Path, options: RenderOption
     """
     from reader.audio import Segment
     from reader.text import normalize, sentences as split_document
-    from reader.tts import get_engine
 
     if not docs:
         raise UsageError(title, "a digest needs at least one article")
@@ -327,7 +360,7 @@ def render_digest(docs: Sequence[Document], out_dir: Path, options: RenderOption
     parts.append(("Kết thúc", [Sentence(outro, normalize(outro), 1)]))
     flat = [s for _, ss in parts for s in ss]
     options = replace(options, pitch=None)
-    eng = get_engine(options.engine)
+    eng = options.make_engine()
     voice_id = options.voice or eng.default_voice
     key = _render_key(eng, voice_id, options.rate, None, flat, extra=title)
     out_path = out_dir / f"{slugify(title)}-{key[:10]}.mp3"
@@ -365,7 +398,6 @@ def speak_text(text: str, out_path: str | Path | None, options: RenderOptions = 
     """
     from reader.audio import Segment
     from reader.text import normalize, split_sentences
-    from reader.tts import get_engine
 
     limits = options.limits
     options = replace(options, fallback=None, feed_title=None)
@@ -383,7 +415,7 @@ def speak_text(text: str, out_path: str | Path | None, options: RenderOptions = 
     guid = str(uuid.uuid5(uuid.NAMESPACE_URL, "vnreader:text:" + text))
     with (_output(out_path, stream) as path, SpillFile(path.parent) as spill,
           _encode_ahead([range(len(sents))], path, options) as ahead):
-        result = _speak(sents, get_engine(options.engine), options, subject=subject, spill=spill, ahead=ahead)
+        result = _speak(sents, options.make_engine(), options, subject=subject, spill=spill, ahead=ahead)
         return _build([Segment(title, result.clips)], options=options, title=title, out_path=path, guid=guid,
                       description="", link=None, published=datetime.now(timezone.utc).replace(microsecond=0),
                       author=None, result=result, cover=None, ahead=ahead)
@@ -398,6 +430,9 @@ def _output(out_path: str | Path | None, stream: BinaryIO | None) -> Iterator[Pa
     if out_path is not None:
         yield Path(out_path)
         return
+    if stream is None:
+        raise UsageError("output", "no output file and no stream to write the episode to",
+                         fix="give an output path (-o FILE)")
     with tempfile.TemporaryDirectory(prefix="vnreader-") as tmp:
         path = Path(tmp) / "episode.mp3"
         yield path
@@ -433,12 +468,11 @@ def listen(source: str, options: RenderOptions = DEFAULT_OPTIONS, *, out=None, p
     from reader.extract import extract
     from reader.fetch import DEFAULT_DEADLINE, MAX_BYTES, load
     from reader.text import sentences as split_document
-    from reader.tts import get_engine
 
     streaming.check_format(fmt)
-    engine, voice, rate, pitch, captions, cache, limits = (options.engine, options.voice, options.rate, options.pitch,
-                                                           options.captions, options.cache, options.limits)
-    eng = get_engine(engine)
+    voice, rate, pitch, captions, cache, limits = (options.voice, options.rate, options.pitch,
+                                                   options.captions, options.cache, options.limits)
+    eng = options.make_engine()
     if voice is not None and hasattr(eng, "check_voice"):
         eng.check_voice(voice)
     streaming.warm_up(eng)  # the engine starts while the page is fetched and extracted
@@ -448,10 +482,11 @@ def listen(source: str, options: RenderOptions = DEFAULT_OPTIONS, *, out=None, p
     limits.check_document(doc, subject, captions=captions)
     sents = split_document(doc, captions=captions)
     limits.check_sentences(len(sents), subject)
-    options = dict(voice=voice, rate=rate, pitch=pitch, cache=cache, started=started, subject=source)
     if player is not None:
-        return doc, streaming.play(sents, eng, player, **options)
-    return doc, streaming.stream(sents, eng, out, fmt=fmt, **options)
+        return doc, streaming.play(sents, eng, player, voice=voice, rate=rate, pitch=pitch, cache=cache,
+                                   started=started, subject=source)
+    return doc, streaming.stream(sents, eng, out, fmt=fmt, voice=voice, rate=rate, pitch=pitch, cache=cache,
+                                 started=started, subject=source)
 
 
 # ---------------------------------------------------------------- demo

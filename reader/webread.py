@@ -24,14 +24,18 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import httpx
 
+from reader.config import SpeechSettings
 from reader.errors import ReaderError, UsageError
 from reader.fetch import DEFAULT_DEADLINE, MAX_BYTES
 from reader.limits import DEFAULT_LIMITS, Limits
 from reader.models import Article, Document, Sentence
+
+if TYPE_CHECKING:
+    from reader.tts.cache import ClipCache
 
 log = logging.getLogger("vnreader.web")
 
@@ -49,7 +53,7 @@ class ReadSettings:
     engine: str = "espeak"  #: web; offline by default: a visitor's text goes to no third party
     voice: str | None = None  #: web; None = the engine's default voice
     rate: float = 1.0  #: web; speaking rate
-    cache: object = None  #: web; a ClipCache shared by the stream and the saved episode (None: none)
+    cache: ClipCache | None = None  #: web; shared by the stream and the saved episode (None: none)
     limits: Limits = DEFAULT_LIMITS  #: web; characters, sentences, minutes of one article
     max_bytes: int = MAX_BYTES  #: web; size cap of a fetched page
     deadline: float = DEFAULT_DEADLINE  #: web; seconds a page fetch may take in total
@@ -57,6 +61,7 @@ class ReadSettings:
     resolver: Callable = socket.getaddrinfo  #: tests; DNS for the address guard
     transport: httpx.BaseTransport | None = None  #: tests; the transport under the guard
     max_renders: int = MAX_RENDERS  #: web; concurrent renders
+    speech: SpeechSettings = SpeechSettings()  #: web; --speech-url…: the remote engine's server
 
 
 @dataclass
@@ -81,6 +86,7 @@ class Job:
         from reader.stream import BITRATE
 
         with self._lock:
+            assert self.buffer is not None, "written after the episode replaced the stream"
             self.buffer += data
             seconds = len(self.buffer) * 8 / (BITRATE * 1000)
         self._wake()
@@ -158,6 +164,10 @@ class ReadService:
         self.settings = settings
         self.jobs: collections.OrderedDict[str, Job] = collections.OrderedDict()
         self._slots = threading.BoundedSemaphore(settings.max_renders)
+        from reader.tts.remote import make_limiter
+
+        #: the remote engine's rate limit, one for every reading the server does
+        self.speech_limit = make_limiter(settings.speech)
 
     def acquire(self) -> bool:
         """Take a render slot (False: all busy); ``start`` hands it to the worker, else call ``release``."""
@@ -227,19 +237,18 @@ class ReadService:
     def _run(self, job: Job) -> None:
         from reader import stream as streaming
         from reader.pipeline import RenderOptions, render_document
-        from reader.tts import get_engine
 
         s = self.settings
         subject = job.doc.url or PASTED
+        options = RenderOptions(engine=s.engine, voice=s.voice, rate=s.rate, cache=s.cache, limits=s.limits,
+                                made_by="serve", speech=s.speech, speech_limit=self.speech_limit)
         try:
             try:
-                eng = get_engine(s.engine)
+                eng = options.make_engine()
                 streaming.stream(job.sentences, eng, job, voice=s.voice, rate=s.rate, cache=s.cache,
                                  subject=subject)
             finally:
                 job.end_stream()
-            options = RenderOptions(engine=s.engine, voice=s.voice, rate=s.rate, cache=s.cache, limits=s.limits,
-                                    made_by="serve")
             ep = render_document(job.doc, s.out_dir, options, subject=subject)
             job.episode = Path(ep.path)
             job.state, job.buffer = "done", None
