@@ -12,7 +12,7 @@ so each stage waits for the one before and one core idles. :class:`EncodeAhead` 
   :class:`~reader.audio.timeline.Grid` as :func:`~reader.audio.timeline.layout`, and plans
   the gain (:func:`~reader.audio.gain.choose_gain`) on the first ``WARMUP_SECONDS`` of the
   episode: an engine's voice has the same loudness all through an article.
-* LAME runs in its own process (``reader/audio/lame_worker.py``: lameenc holds the GIL), fed
+* LAME runs in its own process (``reader/lame_worker.py``: lameenc holds the GIL), fed
   through a pipe; its frames go to an anonymous temp file beside the output.
 
 The result is speculative and checked: :func:`reader.audio.build_episode` uses it only when
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 WARMUP_SECONDS = 120.0
 
 #: the encoder process's module (``python -m``)
-WORKER = "reader.audio.lame_worker"
+WORKER = "reader.lame_worker"
 
 _END = object()  # render finished: every clip was handed over
 _CANCEL = object()  # render failed or was interrupted: stop
