@@ -12,6 +12,7 @@ Layout (every table but ``[[sources]]`` is optional)::
     [channel]    title, description, link, language, author, owner_name, owner_email, image, category, guid
     [[groups]]   name, title, intro, outro          (one daily digest per group)
     [[sources]]  name, url, site, engine, voice, limit, group, episodes
+    [queue]      url, concurrency                   (render workers over Celery; docs/operations.md)
 
 Relative paths (``out``, ``state``) are taken relative to the sources file's folder.
 """
@@ -89,6 +90,8 @@ class Config:
     timezone: str = "Asia/Ho_Chi_Minh"  #: the day a digest belongs to
     fetch_timeout: float = 30.0  #: config or --timeout; seconds one feed or page fetch may take in total
     source_budget: float = 300.0  #: config; seconds one source (feed + articles) may take per run, 0 = no limit
+    queue_url: str | None = None  #: config [queue] url or --queue; broker of the render workers, None = render here
+    queue_concurrency: int = 1  #: config [queue] concurrency or --concurrency; jobs one ``vnreader worker`` runs at once
 
     def group(self, name: str) -> Group:
         return next(g for g in self.groups if g.name == name)
@@ -106,11 +109,14 @@ RETENTION_KEYS = {"days": (_INT, False), "max_episodes": (_INT, False)}
 LIMITS_KEYS = {"max_chars": (_INT, False), "max_sentences": (_INT, False), "max_minutes": ((int, float), False)}
 CHANNEL_KEYS = {k: (_STR, False) for k in ("title", "description", "link", "language", "author", "owner_name",
                                              "owner_email", "image", "category", "guid")}
+QUEUE_KEYS = {"url": (_STR, False), "concurrency": (_INT, False)}
+#: broker URL schemes Celery takes (Redis, and RabbitMQ through Celery's own transport)
+QUEUE_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
 GROUP_KEYS = {"name": (_STR, True), "title": (_STR, False), "intro": (_STR, False), "outro": (_STR, False)}
 SOURCE_KEYS = {"name": (_STR, True), "url": (_STR, True), "site": (_STR, False), "engine": (_STR, False),
                "voice": (_STR, False), "limit": (_INT, False), "group": (_STR, False), "episodes": ((bool,), False)}
 TABLES = {"run": RUN_KEYS, "retention": RETENTION_KEYS, "limits": LIMITS_KEYS, "channel": CHANNEL_KEYS, "groups": GROUP_KEYS,
-          "sources": SOURCE_KEYS}
+          "sources": SOURCE_KEYS, "queue": QUEUE_KEYS}
 ARRAY_TABLES = ("groups", "sources")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
@@ -232,6 +238,7 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     retention_t = c.table(data.get("retention", {}), "retention")
     limits_t = c.table(data.get("limits", {}), "limits")
     channel_t = c.table(data.get("channel", {}), "channel")
+    queue_url, queue_concurrency = _queue(c.table(data.get("queue", {}), "queue"), c)
     base = path.parent
 
     default_limit, rate, tz, fetch_timeout, source_budget = _run_settings(run, c)
@@ -250,7 +257,8 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
                   out=(base / run["out"]) if "out" in run else None, base_url=run.get("base_url"),
                   state=(base / run["state"]) if "state" in run else None, engine=run.get("engine"),
                   fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz,
-                  fetch_timeout=fetch_timeout, source_budget=source_budget)
+                  fetch_timeout=fetch_timeout, source_budget=source_budget, queue_url=queue_url,
+                  queue_concurrency=queue_concurrency)
 
 
 def _toml(text: str, path: Path) -> dict:
@@ -372,6 +380,15 @@ def _limits(t: dict, c: _Checker) -> Limits:
         raise c.error("limits", None, "max_minutes", f"max_minutes must be positive, not {limits.max_minutes:g}",
                       fix=f"write max_minutes = {Limits.max_minutes:g}")
     return limits
+
+
+def _queue(t: dict, c: _Checker) -> tuple[str | None, int]:
+    """[queue]: (broker URL or None, worker concurrency), checked."""
+    url = t.get("url")
+    if url is not None and urlsplit(url).scheme not in QUEUE_SCHEMES:
+        raise c.error("queue", None, "url", f"url {url!r} is not a Redis or RabbitMQ broker URL",
+                      fix='write url = "redis://127.0.0.1:6379/0" (or amqp://USER:PASSWORD@HOST:5672//)')
+    return url, c.positive(t.get("concurrency", Config.queue_concurrency), "queue", None, "concurrency")
 
 
 def _channel(t: dict, c: _Checker) -> ChannelInfo:

@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 from reader import episodes as records
 from reader.config import Config, load_sources
-from reader.errors import ConfigError, LockedError, PublishError, ReaderError, UsageError
+from reader.errors import ConfigError, LockedError, PublishError, QueueError, ReaderError, UsageError
 from reader.logs import RunLog
 from reader.models import Article, Document, Episode, FeedSource
 from reader.store import STATE_NAME, Entry, Store, text_hash
@@ -54,6 +54,8 @@ DEFAULT_OUT = "audio_out"
 FEED_NAME = "feed.xml"
 #: ``Episode.made_by`` of the episodes a run makes; retention touches only these (and records without a maker)
 MADE_BY = "run"
+#: an article's outcome when its render went to the queue (``_Run.collect`` yields it later)
+_SENT = object()
 
 
 # ---------------------------------------------------------------- results
@@ -197,7 +199,8 @@ def _unexpected(label: str, e: Exception) -> ReaderError:
 
 class _Run:
     def __init__(self, config: Config, *, out_dir: Path, store: Store, base_url: str, client, stages: Stages,
-                 log: RunLog, rerender: bool, now: datetime, options, clock: Callable[[], float] = monotonic):
+                 log: RunLog, rerender: bool, now: datetime, options, clock: Callable[[], float] = monotonic,
+                 queue=None):
         self.config = config
         self.out_dir = out_dir
         self.store = store
@@ -212,6 +215,7 @@ class _Run:
         self.feeds_failed = 0  #: sources whose feed could not be read this run
         self.replaced: list[Episode] = []  #: old files of re-rendered episodes, deleted after the feed is written
         self.clock = clock
+        self.queue = queue  #: reader.queue.Dispatcher: articles render on workers; None = here
         self.spent: dict[str, float] = {}  #: source name → seconds used this run (feed and articles)
         days = config.retention.days
         self.cutoff = now - timedelta(days=days) if days else None
@@ -327,6 +331,8 @@ class _Run:
         return ep
 
     def articles(self, source: FeedSource) -> Iterator[tuple[str, Episode | ReaderError | None]]:
+        """Each pending entry of ``source``: prepare it, then render it here or send it to the
+        queue (its outcome then comes from :meth:`collect`), then finish it in the state."""
         todo = self.store.todo(source.name)
         with self.log.progress(len(todo), source.name) as bar:
             for n, entry in enumerate(todo):
@@ -335,33 +341,84 @@ class _Run:
                 label = f"{source.name}: {entry.title or entry.url}"
                 start = self.clock()
                 try:
-                    doc = self._document(source, entry)
-                    same = self.store.same_article(doc.url, entry.id, text_hash(doc))
-                    if same is not None:
-                        self.store.duplicate(entry.id, doc.url, same)
-                        self.report.skipped.append((label, "same article as one already rendered"))
-                        self.log.info("duplicate", item=label, of=same.url)
-                        yield label, None
-                        continue
-                    ep = self._render(source, doc) if source.episodes else None
-                    self.store.done(entry.id, doc=doc, guid=ep.guid if ep else "", now=self.now,
-                                    episode=Path(ep.path).name if ep else None)
-                    if ep is not None:
-                        self.log.info("episode", item=label, file=Path(ep.path).name, seconds=round(ep.duration, 1))
-                    else:
-                        self.log.info("digest-only", item=label)
-                    yield label, ep
-                except ReaderError as e:
-                    yield label, self._failed(entry, label, e)
-                except OSError as e:
-                    yield label, self._failed(entry, label, _cannot_write(self.out_dir, e))
-                except Exception as e:  # a bug must not stop the other articles
-                    err = _unexpected(label, e)
-                    self.log.debug("traceback", item=label, trace="".join(traceback.format_exception(e)))
-                    yield label, self._failed(entry, label, err)
+                    outcome = self._article(source, entry, label)
                 finally:
                     self._charge(source, start)
                     bar.update()
+                if outcome is not _SENT:
+                    yield label, outcome
+
+    def _article(self, source: FeedSource, entry: Entry, label: str):
+        """One entry's outcome: an Episode (None: skipped or digest-only), its error, or ``_SENT``."""
+        try:
+            doc = self._prepare(source, entry, label)
+            if doc is None:
+                return None
+            if source.episodes and self.queue is not None:
+                return self._send(source, entry, label, doc)
+            ep = self._render(source, doc) if source.episodes else None
+            return self._finish(entry, label, doc, ep)
+        except QueueError:
+            raise  # the broker is gone: the run stops (the entries stay pending)
+        except Exception as e:
+            return self._fail(entry, label, e)
+
+    def _prepare(self, source: FeedSource, entry: Entry, label: str) -> Document | None:
+        """Fetch and extract one entry; None (and the skip recorded) when the same article was rendered."""
+        doc = self._document(source, entry)
+        same = self.store.same_article(doc.url, entry.id, text_hash(doc))
+        if same is not None:
+            self.store.duplicate(entry.id, doc.url, same)
+            self.report.skipped.append((label, "same article as one already rendered"))
+            self.log.info("duplicate", item=label, of=same.url)
+            return None
+        return doc
+
+    def _send(self, source: FeedSource, entry: Entry, label: str, doc: Document):
+        """Hand the render to the queue (``reader/queue.py``); :meth:`collect` finishes it."""
+        from reader.pipeline import article_key
+        from reader.queue import RenderJob
+
+        options = self.options.for_source(source)
+        job = RenderJob(key=article_key(doc, options), doc=doc, options=replace(options, cache=None),
+                        out_dir=str(self.out_dir.resolve()), source_name=source.name)
+        self.queue.submit(job, (entry, label, doc))
+        self.log.debug("job-sent", item=label, key=job.key[:10])
+        return _SENT
+
+    def collect(self) -> Iterator[tuple[str, Episode | ReaderError | None]]:
+        """The outcomes of the jobs sent to the queue, as the workers finish them."""
+        if self.queue is None:
+            return
+        for (entry, label, doc), answer in self.queue.results():
+            try:
+                if isinstance(answer, ReaderError):
+                    raise answer
+                outcome: Episode | ReaderError | None = self._finish(entry, label, doc, self._stamped(answer))
+            except Exception as e:
+                outcome = self._fail(entry, label, e)
+            yield label, outcome
+
+    def _finish(self, entry: Entry, label: str, doc: Document, ep: Episode | None) -> Episode | None:
+        """Record a rendered (or digest-only) entry as done."""
+        self.store.done(entry.id, doc=doc, guid=ep.guid if ep else "", now=self.now,
+                        episode=Path(ep.path).name if ep else None)
+        if ep is not None:
+            self.log.info("episode", item=label, file=Path(ep.path).name, seconds=round(ep.duration, 1))
+        else:
+            self.log.info("digest-only", item=label)
+        return ep
+
+    def _fail(self, entry: Entry, label: str, e: Exception) -> ReaderError:
+        """An entry's failure under the run's policy: counted, retried next run (a bug said as one)."""
+        if isinstance(e, ReaderError):
+            err = e
+        elif isinstance(e, OSError):
+            err = _cannot_write(self.out_dir, e)
+        else:  # a bug must not stop the other articles
+            err = _unexpected(label, e)
+            self.log.debug("traceback", item=label, trace="".join(traceback.format_exception(e)))
+        return self._failed(entry, label, err)
 
     def _failed(self, entry: Entry, label: str, e: ReaderError) -> ReaderError:
         status = self.store.failed(entry.id, str(e))
@@ -571,7 +628,7 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
         base_url: str = DEFAULT_BASE_URL, client=None, stages: Stages | None = None, log: RunLog | None = None,
         rerender: bool = False, now: datetime | None = None, cache=None, options=None,
         progress: Callable[[str, Episode | ReaderError | None], None] | None = None,
-        clock: Callable[[], float] = monotonic) -> RunReport:
+        clock: Callable[[], float] = monotonic, queue=None) -> RunReport:
     """One daily run (see the module docstring). Raises ``LockedError`` if another run holds the folder.
 
     ``progress(item, outcome)`` is called for every article and digest as it finishes
@@ -580,7 +637,11 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
     opens the shared one in ``options``). ``options``: the ``pipeline.RenderOptions`` every
     render gets (default ``RenderOptions.from_config(config)`` with ``cache``), stamped with
     ``made_by`` "run" and ``now``; a source's own engine and voice apply to its articles. ``clock``:
-    seconds for the per-source time budget (tests pass a fake one).
+    seconds for the per-source time budget (tests pass a fake one). ``queue``: a
+    ``reader.queue.Dispatcher``: articles are prepared here and rendered by ``vnreader worker``
+    processes (the budget then counts fetching and extracting only); the digests and the feed
+    are still built here, once every job has answered. A broker that cannot be reached stops
+    the run before anything is done (``QueueError``).
     """
     from reader.pipeline import RenderOptions
 
@@ -591,6 +652,9 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
         options = replace(RenderOptions.from_config(config, cache=False), cache=cache)
     options = replace(options, made_by=MADE_BY, made_at=now)
     with run_lock(out_dir), log.capture():
+        if queue is not None:
+            queue.check()
+            log.info("queue", broker=queue.url, queue=queue.settings.name)
         swept = sweep(out_dir)
         leftovers = orphans(out_dir)
         if swept or leftovers:
@@ -604,7 +668,7 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
             with Store(state_path or out_dir / STATE_NAME) as store:
                 r = _Run(config, out_dir=out_dir, store=store, base_url=base_url, client=client,
                          stages=(stages or Stages()).resolved(config.fetch_timeout), log=log, rerender=rerender, now=now,
-                         options=options, clock=clock)
+                         options=options, clock=clock, queue=queue)
                 for source in config.sources:
                     r.ingest(source)
                 for item, outcome in _outcomes(r):
@@ -631,6 +695,7 @@ def _outcomes(r: _Run) -> Iterator[tuple[str, Episode | ReaderError | None]]:
         yield from r.articles(source)
         if r.rerender:
             yield from r.rerender_changed(source)
+    yield from r.collect()
     yield from r.digests()
 
 
@@ -665,4 +730,15 @@ def run_from_args(args) -> RunReport:
 
     options = RenderOptions.from_config(config, warn=lambda e: log.lost("no-clip-cache", f"clip cache unusable, every clip is spoken again: {e}"))
     return run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
-               rerender=args.rerender, options=options)
+               rerender=args.rerender, options=options, queue=_dispatcher(args, config))
+
+
+def _dispatcher(args, config: Config):
+    """The queue the articles go to (``--queue`` or ``[queue] url``), or None: render here."""
+    url = getattr(args, "queue", None) or config.queue_url
+    if not url:
+        return None
+    from reader.queue import DEFAULT_TIMEOUT, Dispatcher, QueueSettings
+
+    timeout = getattr(args, "queue_timeout", None) or DEFAULT_TIMEOUT
+    return Dispatcher(QueueSettings.from_env(url), timeout=timeout)

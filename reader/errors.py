@@ -18,6 +18,7 @@
     │   └── EngineBusy               the service refused or dropped the request for now (429, 5xx); retried
     ├── AudioError                   joining, encoding or tagging failed
     ├── PublishError                 the feed could not be written
+    ├── QueueError                   the job queue's broker is unreachable or was lost (vnreader[queue])
     └── LockedError                  another run holds the lock
 
 Every subclass sets a class-level ``message`` (what went wrong, in general) and carries
@@ -162,6 +163,14 @@ class AudioError(ReaderError):
 
 class PublishError(ReaderError):
     message = "the feed could not be written"
+
+
+class QueueError(ReaderError):
+    """The broker of ``vnreader run --queue`` / ``vnreader worker`` (reader/queue.py) cannot be reached,
+    was lost mid-run, or no worker finished a job in time. ``subject`` is the broker URL (password hidden)."""
+
+    message = "the job queue cannot be used"
+    fix = "check that the broker (Redis) is running and the URL is right (`redis-cli -u URL ping`), and that workers run"
 
 
 class LockedError(ReaderError):
