@@ -144,7 +144,7 @@ def make_app(settings: QueueSettings):
         result_expires=7 * 24 * 3600, broker_connection_retry_on_startup=True,
         broker_connection_timeout=5, redis_socket_connect_timeout=5, redis_socket_timeout=30,
         worker_hijack_root_logger=False, worker_redirect_stdouts=False,
-        worker_cancel_long_running_tasks_on_connection_loss=True, task_publish_retry=False,
+        task_publish_retry=False,
     )
     app.task(name=TASK, acks_late=True, reject_on_worker_lost=True)(run_job)
     return app
@@ -313,14 +313,11 @@ class Dispatcher:
 
     def results(self) -> Iterator[tuple[Any, Episode | ReaderError]]:
         """Every sent job's answer, as it arrives (see the class docstring)."""
-        from celery.result import AsyncResult
-
         while self.pending:
             for task_id in list(self.pending):
-                try:
-                    res = AsyncResult(task_id, app=self.app)
-                    state = res.state
-                    value = res.result if state in ("SUCCESS", "FAILURE") else None
+                try:  # the stored answer itself (no subscription: nothing that reconnects behind our back)
+                    meta = self.app.backend.get_task_meta(task_id, cache=False)
+                    state, value = meta.get("status"), meta.get("result")
                 except broker_errors() as e:
                     raise QueueError(self.url, f"the broker was lost while waiting for results "
                                                f"({len(self.pending)} jobs still out): {e}",
