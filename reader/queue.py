@@ -315,9 +315,8 @@ class Dispatcher:
         """Every sent job's answer, as it arrives (see the class docstring)."""
         while self.pending:
             for task_id in list(self.pending):
-                try:  # the stored answer itself (no subscription: nothing that reconnects behind our back)
-                    meta = self.app.backend.get_task_meta(task_id, cache=False)
-                    state, value = meta.get("status"), meta.get("result")
+                try:
+                    state, value = self._stored(task_id)
                 except broker_errors() as e:
                     raise QueueError(self.url, f"the broker was lost while waiting for results "
                                                f"({len(self.pending)} jobs still out): {e}",
@@ -334,6 +333,15 @@ class Dispatcher:
                                           fix="start workers (vnreader worker --queue URL) or raise --queue-timeout")
             if self.pending:
                 sleep(self.poll)
+
+    def _stored(self, task_id: str) -> tuple[str | None, Any]:
+        """(state, answer) of one job as the result backend has it now, without waiting.
+
+        Redis: the stored record itself (no subscription, so nothing reconnects behind our back);
+        RabbitMQ (``rpc://``): the answers that came back to this process so far."""
+        backend = self.app.backend
+        meta = backend.get_task_meta(task_id, cache=False) if self.settings.is_redis else backend.get_task_meta(task_id)
+        return meta.get("status"), meta.get("result")
 
     def _answer(self, state: str, value: Any, out_dir: Path) -> Episode | ReaderError:
         from reader import episodes as records
@@ -358,6 +366,22 @@ def _log_setup(level: str) -> None:
         logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
 
 
+def preload() -> None:
+    """Import and warm what every job uses (text rules and word lists, audio, encoder) in the worker's
+    main process, so its pool children are forked with them: the first job of a child is not slower
+    than the others (scipy.signal alone takes 1.5–4 s to import on a busy machine)."""
+    import reader.audio.encode  # noqa: F401
+    import reader.audio.loudness  # noqa: F401
+    import reader.tts.cache  # noqa: F401
+    import scipy.signal  # noqa: F401  (the loudness meter and the resampler: 1.5–4 s to import)
+    import reader.tts.render  # noqa: F401
+    from reader.audio import build_episode  # noqa: F401
+    from reader.pipeline import render_document  # noqa: F401
+    from reader.text import sentences
+
+    sentences(Document(title="Tin số 1", paragraphs=("Ngày 2.12.2020, giá tăng 10% lên 24.500 đồng.",)))
+
+
 def run_worker(settings: QueueSettings, *, concurrency: int = 1, loglevel: str = "INFO") -> int:
     """Consume jobs in this process until SIGTERM (warm shutdown: running jobs finish, nothing new is
     taken) or SIGINT; the Celery worker runs in-process with ``concurrency`` child processes."""
@@ -366,6 +390,7 @@ def run_worker(settings: QueueSettings, *, concurrency: int = 1, loglevel: str =
     app = make_app(settings)
     check_broker(app, settings)
     _log_setup(loglevel)
+    preload()
     hostname = f"{settings.name}-{os.getpid()}@{socket.gethostname()}"
     log.info("event=worker-start broker=%s queue=%s concurrency=%d", shown_url(settings.url), settings.name,
              concurrency)

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Throughput of the render workers (``vnreader run --queue``) with 1, 2 and 3 workers, against
+the single-machine run of the same local site, in one run.
+
+    .venv/bin/python bench/scale.py [--runs 5] [--feeds 3] [--per-feed 6] [--delay 0.04]
+
+Needs Redis on 127.0.0.1:6379 (``.ci/services`` starts it); each run has its own queue name.
+The site is ``tests/queue_support.NewsSite`` (generated Vietnamese articles, real fetch and
+extraction); the engine is its ``tone`` engine, which sleeps ``--delay`` seconds per sentence
+and returns a tone: synthesis dominates, as with a neural voice served over HTTP by another
+machine, so the sleep stands in for a remote speech server's latency (the OpenAI-compatible fake
+server would do the same over HTTP). The time is ``vnreader run`` from start to exit (feeds,
+fetch, extraction, rendering, feed): the workers are started and ready before it starts, and
+every run starts with an empty output folder and clip cache, so everything is spoken.
+
+Interleaved: each repeat runs local, 1, 2 and 3 workers in turn. Prints, per setting, the
+median and spread (min–max) of the wall time, the throughput (audio minutes rendered per wall
+second) and its ratio to the single-machine run of the same repeat; then the per-job overhead
+the queue adds: zero-delay jobs through one worker against zero-delay local renders, divided
+by the number of articles.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+from queue_support import REDIS_URL, NewsSite, Workers, queue_env, unique_name, vnreader  # noqa: E402
+
+
+def one_run(site: NewsSite, tmp: Path, workers: int, delay: float) -> tuple[float, float, int]:
+    """(wall seconds, audio minutes, episodes) of one ``vnreader run`` with ``workers`` (0 = local)."""
+    for name in ("out", "clips", "logs"):
+        shutil.rmtree(tmp / name, ignore_errors=True)
+    out = tmp / "out"
+    out.mkdir()
+    cfg = site.write_config(tmp / "sources.toml")
+    env = queue_env(unique_name("vnreader-bench"), tmp, VNREADER_TONE_DELAY=str(delay))
+    args = ["run", "--config", str(cfg), "--out", str(out), "--base-url", site.audio_url, "--quiet"]
+    pool = None
+    if workers:
+        pool = Workers(REDIS_URL, env, tmp / "logs", n=workers)
+        pool.wait_ready()
+        args += ["--queue", REDIS_URL]
+    try:
+        start = time.perf_counter()
+        r = subprocess.run(vnreader(*args), env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+    finally:
+        if pool is not None:
+            pool.stop()
+    if r.returncode != 0:
+        raise SystemExit(f"run failed ({r.returncode}):\n{r.stderr[-2000:]}")
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in out.glob("*.episode.json")]
+    return wall, sum(d["duration"] for d in records) / 60, len(records)
+
+
+def spread(xs: list[float], fmt: str = "{:.2f}") -> str:
+    return f"{fmt.format(statistics.median(xs))} ({fmt.format(min(xs))}–{fmt.format(max(xs))})"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=5, help="interleaved repeats (default 5)")
+    ap.add_argument("--feeds", type=int, default=3)
+    ap.add_argument("--per-feed", type=int, default=6)
+    ap.add_argument("--delay", type=float, default=0.04, help="seconds of synthesis per sentence (default 0.04)")
+    a = ap.parse_args()
+    settings = [0, 1, 2, 3]
+    walls: dict[int, list[float]] = {w: [] for w in settings}
+    rates: dict[int, list[float]] = {w: [] for w in settings}
+    ratios: dict[int, list[float]] = {w: [] for w in settings}
+    overhead: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="vnreader-scale-") as t:
+        tmp = Path(t)
+        with NewsSite(tmp / "out", feeds=a.feeds, per_feed=a.per_feed) as site:
+            n = a.feeds * a.per_feed
+            for rep in range(a.runs):
+                local_rate = None
+                for w in settings:
+                    wall, minutes, eps = one_run(site, tmp, w, a.delay)
+                    assert eps == n, f"{eps} episodes, expected {n}"
+                    walls[w].append(wall)
+                    rates[w].append(minutes / wall)
+                    local_rate = minutes / wall if w == 0 else local_rate
+                    ratios[w].append((minutes / wall) / local_rate)
+                zero_local = one_run(site, tmp, 0, 0.0)[0]
+                zero_queue = one_run(site, tmp, 1, 0.0)[0]
+                overhead.append((zero_queue - zero_local) / n)
+                print(f"repeat {rep + 1}/{a.runs}: " + ", ".join(f"{w or 'local'} {walls[w][-1]:.2f} s"
+                                                               for w in settings)
+                      + f"; zero-delay local {zero_local:.2f} s, 1 worker {zero_queue:.2f} s", flush=True)
+    print(f"\n{n} articles, {a.delay:g} s of synthesis per sentence, {a.runs} interleaved runs; median (min–max)")
+    print(f"{'setting':12s} {'wall s':22s} {'audio min / wall s':24s} ratio to single machine")
+    for w in settings:
+        name = "single" if w == 0 else f"{w} worker{'s' if w > 1 else ''}"
+        print(f"{name:12s} {spread(walls[w]):22s} {spread(rates[w], '{:.3f}'):24s} {spread(ratios[w])}×")
+    print(f"per-job overhead of the queue (zero-delay jobs, 1 worker vs local): "
+          f"{spread([x * 1000 for x in overhead], '{:.0f}')} ms per article")
+
+
+if __name__ == "__main__":
+    main()
