@@ -138,7 +138,8 @@ def make_app(settings: QueueSettings):
     app.conf.update(
         task_serializer="json", result_serializer="json", accept_content=["json"],
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
-        task_default_queue=settings.name, task_track_started=True,
+        task_default_queue=settings.name, task_track_started=True, worker_send_task_events=True,
+        task_send_sent_event=True,
         broker_transport_options=transport,
         result_backend_transport_options={"global_keyprefix": f"{settings.name}:"} if settings.is_redis else {},
         result_expires=7 * 24 * 3600, broker_connection_retry_on_startup=True,
@@ -148,6 +149,20 @@ def make_app(settings: QueueSettings):
     )
     app.task(name=TASK, acks_late=True, reject_on_worker_lost=True)(run_job)
     return app
+
+
+URL_ENV = "VNREADER_QUEUE_URL"
+
+
+def __getattr__(name: str):
+    """``reader.queue.app``: the app for Celery's own tools, from ``$VNREADER_QUEUE_URL``
+    (``VNREADER_QUEUE_URL=redis://HOST:6379/0 celery -A reader.queue inspect active``)."""
+    if name != "app":
+        raise AttributeError(name)
+    url = os.environ.get(URL_ENV)
+    if not url:
+        raise UsageError(URL_ENV, "not set", fix=f"set {URL_ENV} to the broker URL the workers use")
+    return make_app(QueueSettings.from_env(url))
 
 
 def check_broker(app, settings: QueueSettings) -> None:
