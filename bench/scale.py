@@ -65,6 +65,47 @@ def one_run(site: NewsSite, tmp: Path, workers: int, delay: float) -> tuple[floa
     return wall, sum(d["duration"] for d in records) / 60, len(records)
 
 
+def job_overhead(tmp: Path, n: int) -> tuple[float, float]:
+    """(seconds per job through the queue, seconds per job here) for ``n`` jobs with nothing to render.
+
+    The episodes are rendered once first; then the same ``n`` jobs go through one worker, all sent
+    at once, and the same renders are asked for locally: each finds its finished episode, so what
+    is left is the queue's own cost per job (JSON, broker, the worker's dispatch, the answer).
+    """
+    import os
+
+    import queue_support
+    from reader.models import Document
+    from reader.pipeline import RenderOptions, article_key, render_document
+    from reader.queue import Dispatcher, QueueSettings, RenderJob
+
+    queue_support.register_engines()
+    out = tmp / "reuse"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    options = RenderOptions(engine="tone")
+    docs = [Document(title=t, paragraphs=tuple(p), url=f"http://127.0.0.1/{i}")
+            for i, (t, p) in enumerate(queue_support.article_text(f, k) for f in range(3) for k in range(n // 3 + 1))][:n]
+    for doc in docs:
+        render_document(doc, out, options)
+    start = time.perf_counter()
+    for doc in docs:
+        assert render_document(doc, out, options).reused
+    local = (time.perf_counter() - start) / n
+    env = queue_env(unique_name("vnreader-bench"), tmp)
+    os.environ["VNREADER_QUEUE_NAME"] = env["VNREADER_QUEUE_NAME"]
+    with Workers(REDIS_URL, env, tmp / "logs-reuse", n=1) as pool:
+        pool.wait_ready()
+        dispatcher = Dispatcher(QueueSettings.from_env(REDIS_URL), poll=0.01)
+        start = time.perf_counter()
+        for doc in docs:
+            dispatcher.submit(RenderJob(key=article_key(doc, options), doc=doc, options=options, out_dir=str(out)), None)
+        answers = [a for _, a in dispatcher.results()]
+        queued = (time.perf_counter() - start) / n
+    assert all(getattr(a, "reused", False) for a in answers), answers[:1]
+    return queued, local
+
+
 def spread(xs: list[float], fmt: str = "{:.2f}") -> str:
     return f"{fmt.format(statistics.median(xs))} ({fmt.format(min(xs))}–{fmt.format(max(xs))})"
 
@@ -105,8 +146,13 @@ def main() -> None:
     for w in settings:
         name = "single" if w == 0 else f"{w} worker{'s' if w > 1 else ''}"
         print(f"{name:12s} {spread(walls[w]):22s} {spread(rates[w], '{:.3f}'):24s} {spread(ratios[w])}×")
-    print(f"per-job overhead of the queue (zero-delay jobs, 1 worker vs local): "
-          f"{spread([x * 1000 for x in overhead], '{:.0f}')} ms per article")
+    print(f"zero-delay run, 1 worker minus local, per article: {spread([x * 1000 for x in overhead], '{:.0f}')} ms"
+          " (negative: the run fetches and extracts the next article while the worker renders)")
+    with tempfile.TemporaryDirectory(prefix="vnreader-scale-") as t:
+        pairs = [job_overhead(Path(t), 60) for _ in range(a.runs)]
+    print(f"queue overhead per job (60 jobs with nothing to render, 1 worker, sent at once): "
+          f"{spread([q * 1000 for q, _ in pairs], '{:.1f}')} ms through the queue, "
+          f"{spread([loc * 1000 for _, loc in pairs], '{:.1f}')} ms here")
 
 
 if __name__ == "__main__":

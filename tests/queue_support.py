@@ -4,7 +4,8 @@
   articles (RSS 2.0 feeds, plain article pages), which also serves the output folder under
   ``/audio/`` so every enclosure of the feed can be downloaded.
 * ``tone`` and ``broken`` engines for worker processes: deterministic PCM, a fixed delay per
-  sentence (``$VNREADER_TONE_DELAY`` seconds); ``$VNREADER_TONE_FAIL=1`` makes ``tone`` fail.
+  sentence (``$VNREADER_TONE_DELAY`` seconds); ``tone`` fails while the file named by
+  ``$VNREADER_TONE_FAIL_FILE`` exists (a speech service that is down, then back).
   They are registered only in processes started through this file (never in the product's
   ``ENGINES``): ``python tests/queue_support.py ARGS`` is ``vnreader ARGS`` with them.
 * ``Workers``: ``vnreader worker`` subprocesses (each in its own process group, so a SIGKILL
@@ -50,8 +51,17 @@ def register_engines() -> None:
     from reader.tts import ENGINES
 
     delay = float(os.environ.get("VNREADER_TONE_DELAY") or 0)
-    fail = os.environ.get("VNREADER_TONE_FAIL") == "1"
-    ENGINES["tone"] = lambda **kw: ToneEngine("tone", delay=delay, fail_always=EngineError if fail else None)
+    fail_file = os.environ.get("VNREADER_TONE_FAIL_FILE")
+
+    class Tone(ToneEngine):
+        """``ToneEngine``; while ``$VNREADER_TONE_FAIL_FILE`` exists, every sentence fails (an outage)."""
+
+        def synthesize(self, text, **kw):
+            if fail_file and os.path.exists(fail_file):
+                raise EngineError(self.name, "scripted failure (the speech service is down)")
+            return super().synthesize(text, **kw)
+
+    ENGINES["tone"] = lambda **kw: Tone("tone", delay=delay)
     ENGINES["broken"] = lambda **kw: ToneEngine("broken", fail_always=EngineError)
 
 

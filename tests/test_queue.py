@@ -273,25 +273,28 @@ def test_broker_lost_mid_run_then_rerun_completes(tmp_path):
 @pytest.mark.distributed
 @pytest.mark.slow
 def test_failing_engine_fails_the_article_and_the_next_run_retries(tmp_path):
-    """The single-machine policy: the articles fail this run (exit 1, counted), the feed has none of
-    them, and the next run, with a working worker, renders them."""
+    """The single-machine policy: while the worker's engine fails, the articles fail this run (exit
+    1, counted, none in the feed); once it works again, the next run renders them."""
+    down = tmp_path / "speech-service-down"
+    down.touch()
     with NewsSite(tmp_path / "out", feeds=1, per_feed=3) as site:
         cfg = site.write_config(tmp_path / "sources.toml")
-        env = queue_env(unique_name(), tmp_path)
-        with Workers(REDIS_URL, {**env, "VNREADER_TONE_FAIL": "1"}, tmp_path / "bad", n=1) as bad:
-            bad.wait_ready()
+        env = queue_env(unique_name(), tmp_path, VNREADER_TONE_FAIL_FILE=str(down))
+        with Workers(REDIS_URL, env, tmp_path / "logs", n=1) as workers:
+            workers.wait_ready()
             r = _run(site, cfg, tmp_path / "out", env, "--queue", REDIS_URL)
             assert r.returncode == 1
-            assert r.stderr.count("tone: scripted failure") >= 3
+            assert r.stderr.count("tone: scripted failure (the speech service is down)") >= 3
             assert "new 0, skipped 0, failed 3" in r.stderr
             assert _feed_items(tmp_path / "out") == []
             assert _states(tmp_path / "out") == {"failed": 3}
-        with Workers(REDIS_URL, env, tmp_path / "good", n=1) as good:
-            good.wait_ready()
+            assert workers.log(0).count("event=job-failed") == 3
+            down.unlink()
             r = _run(site, cfg, tmp_path / "out", env, "--queue", REDIS_URL)
             assert r.returncode == 0, r.stderr
             assert r.stdout.startswith("new 3, skipped 0, failed 0")
             _assert_whole(tmp_path / "out", site.titles())
+            assert _states(tmp_path / "out") == {"done": 3}
 
 
 @pytest.mark.distributed
@@ -315,3 +318,27 @@ def test_sigterm_is_a_warm_shutdown(tmp_path):
             _, err = run.communicate(timeout=60)
             assert run.returncode == 1 and "no worker finished this job within 5 s" in err
             assert len(_feed_items(tmp_path / "out")) == 1
+
+
+@pytest.mark.distributed
+@pytest.mark.slow
+def test_rabbitmq_broker_works_too(tmp_path):
+    """The same run through RabbitMQ (answers over ``rpc://``): Celery's own URL is all it takes."""
+    from kombu import Connection
+
+    url = "amqp://guest:guest@127.0.0.1:5672//"
+    name = unique_name()
+    with NewsSite(tmp_path / "out", feeds=1, per_feed=3) as site:
+        cfg = site.write_config(tmp_path / "sources.toml")
+        env = queue_env(name, tmp_path)
+        try:
+            with Workers(url, env, tmp_path / "logs", n=1) as workers:
+                workers.wait_ready()
+                r = _run(site, cfg, tmp_path / "out", env, "--queue", url)
+                assert r.returncode == 0, r.stderr
+                assert "event=queue broker=amqp://guest:***@127.0.0.1:5672//" in r.stderr
+                _assert_whole(tmp_path / "out", site.titles())
+                assert workers.stop() == [0]
+        finally:
+            with Connection(url) as conn:  # the queue RabbitMQ keeps after the test
+                conn.default_channel.queue_delete(name)
