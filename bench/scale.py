@@ -9,7 +9,8 @@ The site is ``tests/queue_support.NewsSite`` (generated Vietnamese articles, rea
 extraction); the engine is its ``tone`` engine, which sleeps ``--delay`` seconds per sentence
 and returns a tone: synthesis dominates, as with a neural voice served over HTTP by another
 machine, so the sleep stands in for a remote speech server's latency (it predates the fake
-OpenAI-compatible server of tests/fakes/speech_server.py, which costs the same: a wait, no CPU). The time is ``vnreader run`` from start to exit (feeds,
+OpenAI-compatible server of tests/fakes/speech_server.py, which costs the same: a wait, no
+CPU). The time is ``vnreader run`` from start to exit (feeds,
 fetch, extraction, rendering, feed): the workers are started and ready before it starts, and
 every run starts with an empty output folder and clip cache, so everything is spoken.
 
