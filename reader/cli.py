@@ -127,6 +127,16 @@ def out_dir_type(text: str) -> str:
     return text
 
 
+def speech_url_type(text: str) -> str:
+    """--speech-url: a server's base URL (http(s)), not its /v1/audio/speech endpoint."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an absolute http(s) URL: give one like http://gpu-box:8000")
+    if text.rstrip("/").endswith("/audio/speech"):
+        raise argparse.ArgumentTypeError(f"{text!r} is the endpoint: give the part before /v1/audio/speech")
+    return text.rstrip("/")
+
+
 def engine_type(text: str) -> str:
     from reader.tts import ENGINES
 
@@ -176,7 +186,22 @@ def _options(a):
 
     return render_options(engine=a.engine, voice=getattr(a, "voice", None), rate=getattr(a, "rate", 1.0),
                           pitch=getattr(a, "pitch", None), captions=getattr(a, "captions", False),
-                          fallback=getattr(a, "fallback", None), limits=_limits(a), cache=not a.no_cache)
+                          fallback=getattr(a, "fallback", None), limits=_limits(a), cache=not a.no_cache,
+                          speech=_speech(a))
+
+
+def _speech(a, base=None):
+    """The remote engine's ``config.SpeechSettings``: ``base`` (a sources file's [speech]) with
+    --speech-url/--speech-model/--speech-voice on top; None when neither says anything."""
+    from dataclasses import replace
+
+    from reader.config import SpeechSettings
+
+    given = {key: value for key in ("url", "model", "voice")
+             if (value := getattr(a, f"speech_{key}", None)) is not None}
+    if base is None and not given:
+        return None
+    return replace(base or SpeechSettings(), **given)
 
 
 def _emit(obj) -> None:
@@ -358,7 +383,8 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 
 
 def cmd_engines(a) -> int:
-    from reader.tts import ENGINES
+    """Each engine and whether it can run here; the remote engine's server is asked (``probe``)."""
+    from reader.tts import ENGINES, get_engine
 
     if a.voices:
         from reader.tts.espeak import EspeakEngine
@@ -366,9 +392,18 @@ def cmd_engines(a) -> int:
         for name, lang, ident in sorted(EspeakEngine().voices(), key=lambda v: (not v[1].startswith("vi"), v[1])):
             print(f"{ident.rsplit('/', 1)[-1]:20s} {lang:16s} {name}")
         return 0
+    speech = _speech(a, _config_speech(a.config))
     for name, factory in ENGINES.items():
+        engine = None
         try:
-            why = factory().check()
+            engine = get_engine(name, speech=speech)
+            why = engine.check()
+            if why is None and hasattr(engine, "probe"):
+                why = engine.probe()
+                if why is None:
+                    print(f"{name:8s} available: {engine.settings.url} answers (model {engine.settings.model}, "
+                          f"voice {engine.default_voice})")
+                    continue
         except ReaderError as e:
             why = str(e)
         if why is not None:
@@ -378,6 +413,15 @@ def cmd_engines(a) -> int:
         else:
             print(f"{name:8s} available")
     return 0
+
+
+def _config_speech(path: str | None):
+    """The [speech] table of the sources file given with --config (None without one)."""
+    if path is None:
+        return None
+    from reader.config import load_sources
+
+    return load_sources(path).speech
 
 
 def cmd_run(a) -> int:
@@ -447,6 +491,7 @@ def run_summary(report) -> list[str]:
 
 def cmd_serve(a) -> int:
     from reader import pipeline
+    from reader.config import SpeechSettings
     from reader.webread import ReadSettings
     from reader.web import serve
 
@@ -457,7 +502,7 @@ def cmd_serve(a) -> int:
         reading = ReadSettings(out_dir=Path(a.dir), engine=a.engine or "espeak", voice=a.voice, rate=a.rate,
                                cache=None if a.no_cache else pipeline.default_cache(), limits=_limits(a),
                                max_bytes=a.max_bytes, deadline=a.timeout, allow_private_fetch=a.allow_private_fetch,
-                               max_renders=a.max_renders)
+                               max_renders=a.max_renders, speech=_speech(a) or SpeechSettings())
     serve(Path(a.dir), host=a.host, port=a.port, token=a.token, allow_form=a.allow_form, reading=reading)
     return 0
 
@@ -492,6 +537,15 @@ def _engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--voice", default=None, help="engine voice (a name, or a .onnx path for piper)")
     p.add_argument("--rate", type=rate_type, default=1.0, help="speaking rate, 1.0 = normal (0.5–3.0)")
     p.add_argument("--no-cache", action="store_true", help="synthesise every sentence, ignoring the clip cache")
+
+
+def _speech_args(p) -> None:
+    p.add_argument("--speech-url", type=speech_url_type, default=None, metavar="URL",
+                   help="the remote engine's OpenAI-compatible server, e.g. http://gpu-box:8000 "
+                        "(default: url in [speech] of the sources file); API key from $VNREADER_SPEECH_API_KEY")
+    p.add_argument("--speech-model", default=None, metavar="MODEL", help="the remote engine's model (default tts-1)")
+    p.add_argument("--speech-voice", default=None, metavar="VOICE",
+                   help="the remote engine's voice when --voice gives none (default alloy)")
 
 
 def _max_bytes_arg(p: argparse.ArgumentParser) -> None:
@@ -547,6 +601,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="MP3 to write (a symlink is written through to its target); - = standard output, MP3 only")
     p.add_argument("--pitch", type=_finite, default=None, help="pitch, engine-specific (espeak 0–99)")
     _engine_args(p)
+    _speech_args(p)
     _limit_args(p)
     p.set_defaults(func=cmd_speak)
 
@@ -567,6 +622,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="if the engine fails, render the whole article with this engine (default: fail)")
     _timeout_arg(p, 30.0)
     _engine_args(p)
+    _speech_args(p)
     _limit_args(p)
     p.set_defaults(func=cmd_read)
 
@@ -582,6 +638,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("engines", help="list speech engines and whether they work here",
                        description="List speech engines, available or not here, and why.")
     p.add_argument("--voices", action="store_true", help="list the espeak-ng voices (Vietnamese first)")
+    p.add_argument("--config", default=None, help="a sources file whose [speech] table the remote engine uses")
+    _speech_args(p)
     p.set_defaults(func=cmd_engines)
 
     p = sub.add_parser("run", help="the daily run: feeds in, episodes and feed.xml out",
@@ -629,6 +687,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--max-renders", type=int, default=2, metavar="N",
                    help="articles read at once; more get 503 (default 2)")
     _engine_args(g)
+    _speech_args(g)
     _max_bytes_arg(g)
     _limit_args(g)
     _timeout_arg(g, 30.0)

@@ -10,6 +10,7 @@ Layout (every table but ``[[sources]]`` is optional)::
     [retention]  days, max_episodes                 (0 = no limit)
     [limits]     max_chars, max_sentences, max_minutes  (per article; minutes per episode)
     [channel]    title, description, link, language, author, owner_name, owner_email, image, category, guid
+    [speech]     url, model, voice, concurrency, rate, rate_url, timeout   (the ``remote`` engine)
     [[groups]]   name, title, intro, outro          (one daily digest per group)
     [[sources]]  name, url, site, engine, voice, limit, group, episodes
     [queue]      url, concurrency                   (render workers over Celery; docs/operations.md)
@@ -71,6 +72,23 @@ class ChannelInfo:
 
 
 @dataclass(frozen=True)
+class SpeechSettings:
+    """An OpenAI-compatible speech server for the ``remote`` engine (``reader/tts/remote.py``).
+
+    Filled from the ``[speech]`` table, then ``--speech-url/--speech-model/--speech-voice``;
+    read by the engine. The API key is never here: it comes from ``VNREADER_SPEECH_API_KEY``.
+    """
+
+    url: str | None = None  #: config / --speech-url; the base URL (``POST {url}/v1/audio/speech``), None = not configured
+    model: str = "tts-1"  #: config / --speech-model; the body's ``model``
+    voice: str = "alloy"  #: config / --speech-voice; the body's ``voice`` when --voice gives none
+    concurrency: int = 4  #: config; requests in flight at once for one document
+    rate: float = 0.0  #: config; request starts per second, 0 = no limit
+    rate_url: str | None = None  #: config; a Redis URL: the rate limit is shared by every process using it
+    timeout: float = 60.0  #: config; seconds one request may take
+
+
+@dataclass(frozen=True)
 class Config:
     """A checked sources file."""
 
@@ -80,6 +98,7 @@ class Config:
     channel: ChannelInfo = ChannelInfo()
     retention: Retention = Retention()
     limits: Limits = Limits()  #: config [limits]; daily reads it for every article and digest
+    speech: SpeechSettings = SpeechSettings()  #: config [speech]; the remote engine's server
     out: Path | None = None  #: output folder, None = caller's default
     base_url: str | None = None  #: public URL of the output folder
     state: Path | None = None  #: state database, None = beside the output
@@ -115,8 +134,10 @@ QUEUE_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
 GROUP_KEYS = {"name": (_STR, True), "title": (_STR, False), "intro": (_STR, False), "outro": (_STR, False)}
 SOURCE_KEYS = {"name": (_STR, True), "url": (_STR, True), "site": (_STR, False), "engine": (_STR, False),
                "voice": (_STR, False), "limit": (_INT, False), "group": (_STR, False), "episodes": ((bool,), False)}
+SPEECH_KEYS = {"url": (_STR, False), "model": (_STR, False), "voice": (_STR, False), "concurrency": (_INT, False),
+               "rate": ((int, float), False), "rate_url": (_STR, False), "timeout": ((int, float), False)}
 TABLES = {"run": RUN_KEYS, "retention": RETENTION_KEYS, "limits": LIMITS_KEYS, "channel": CHANNEL_KEYS, "groups": GROUP_KEYS,
-          "sources": SOURCE_KEYS, "queue": QUEUE_KEYS}
+          "sources": SOURCE_KEYS, "speech": SPEECH_KEYS, "queue": QUEUE_KEYS}
 ARRAY_TABLES = ("groups", "sources")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
@@ -238,6 +259,7 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     retention_t = c.table(data.get("retention", {}), "retention")
     limits_t = c.table(data.get("limits", {}), "limits")
     channel_t = c.table(data.get("channel", {}), "channel")
+    speech = _speech(c.table(data.get("speech", {}), "speech"), c)
     queue_url, queue_concurrency = _queue(c.table(data.get("queue", {}), "queue"), c)
     base = path.parent
 
@@ -253,7 +275,7 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     limits = _limits(limits_t, c)
     channel = _channel(channel_t, c)
     return Config(path=path, sources=tuple(sources), groups=tuple(groups), channel=channel, retention=retention,
-                  limits=limits,
+                  limits=limits, speech=speech,
                   out=(base / run["out"]) if "out" in run else None, base_url=run.get("base_url"),
                   state=(base / run["state"]) if "state" in run else None, engine=run.get("engine"),
                   fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz,
@@ -380,6 +402,35 @@ def _limits(t: dict, c: _Checker) -> Limits:
         raise c.error("limits", None, "max_minutes", f"max_minutes must be positive, not {limits.max_minutes:g}",
                       fix=f"write max_minutes = {Limits.max_minutes:g}")
     return limits
+
+
+def _speech(t: dict, c: _Checker) -> SpeechSettings:
+    """[speech]: the remote engine's server, checked (an http(s) base URL, a Redis rate_url, positive numbers)."""
+    if "url" in t:
+        c.url(t["url"], "speech", None, "url")
+        if t["url"].rstrip("/").endswith("/audio/speech"):
+            raise c.error("speech", None, "url", f"url {t['url']!r} is the endpoint, not the server's base URL",
+                          fix='write the part before /v1/audio/speech, e.g. url = "http://gpu-box:8000"')
+    if "rate_url" in t and urlsplit(t["rate_url"]).scheme not in ("redis", "rediss", "unix"):
+        raise c.error("speech", None, "rate_url", f"rate_url {t['rate_url']!r} is not a Redis URL",
+                      fix='write rate_url = "redis://HOST:6379/0"')
+    concurrency = c.positive(t.get("concurrency", SpeechSettings.concurrency), "speech", None, "concurrency")
+    rate, timeout = float(t.get("rate", SpeechSettings.rate)), float(t.get("timeout", SpeechSettings.timeout))
+    if rate < 0:
+        raise c.error("speech", None, "rate", f"rate must be 0 (no limit) or more requests per second, not {rate:g}",
+                      fix="write rate = 10")
+    if "rate_url" in t and rate == 0:
+        raise c.error("speech", None, "rate_url", "rate_url is set but there is no rate to share",
+                      fix="add rate = N (requests per second), or drop rate_url")
+    if not timeout > 0:
+        raise c.error("speech", None, "timeout", f"timeout must be more than 0 seconds, not {timeout:g}",
+                      fix="write timeout = 60")
+    for key in ("model", "voice"):
+        if key in t and not t[key].strip():
+            raise c.error("speech", None, key, f"{key} is empty", fix=f"write the server's {key} name, or drop the key")
+    return SpeechSettings(url=t["url"].rstrip("/") if "url" in t else None,
+                          model=t.get("model", SpeechSettings.model), voice=t.get("voice", SpeechSettings.voice),
+                          concurrency=concurrency, rate=rate, rate_url=t.get("rate_url"), timeout=timeout)
 
 
 def _queue(t: dict, c: _Checker) -> tuple[str | None, int]:

@@ -380,7 +380,8 @@ class _Run:
         from reader.queue import RenderJob
 
         options = self.options.for_source(source)
-        job = RenderJob(key=article_key(doc, options), doc=doc, options=replace(options, cache=None),
+        job = RenderJob(key=article_key(doc, options), doc=doc,
+                        options=replace(options, cache=None, speech_limit=None),
                         out_dir=str(self.out_dir.resolve()), source_name=source.name)
         self.queue.submit(job, (entry, label, doc))
         self.log.debug("job-sent", item=label, key=job.key[:10])
@@ -707,7 +708,7 @@ def check_engines(config: Config) -> None:
     names = {config.engine} | {s.engine or config.engine for s in config.sources if s.episodes or s.group}
     for name in sorted(names, key=lambda n: n or ""):
         try:
-            why = get_engine(name).check()
+            why = get_engine(name, speech=config.speech).check()
         except ReaderError as e:
             why = str(e)
         if why is not None:

@@ -15,7 +15,8 @@
     │   ├── EngineUnavailable        the engine cannot run here (missing package, network)
     │   │   └── UnknownVoice         no such voice for this engine (exit 2: a usage error)
     │   ├── EngineTimeout            the engine did not answer in time
-    │   └── EngineBusy               the service refused or dropped the request for now (429, 5xx); retried
+    │   └── EngineBusy               the service refused or dropped the request for now (429, 5xx); retried,
+    │                                after its Retry-After (``retry_after``) when it gave one
     ├── AudioError                   joining, encoding or tagging failed
     ├── PublishError                 the feed could not be written
     ├── QueueError                   the job queue's broker is unreachable or was lost (vnreader[queue])
@@ -155,6 +156,13 @@ class EngineTimeout(EngineError):
 class EngineBusy(EngineError):
     message = "the speech service refused or dropped the request for now"
     fix = "try again later, or lower the concurrency and request rate"
+
+    def __init__(self, subject: object = None, detail: str | None = None, *, retry_after: float | None = None,
+                 fix: str | None = None):
+        #: seconds the service asked to wait (its Retry-After header), None = it did not say;
+        #: ``render`` waits that long (capped at ``render.MAX_RETRY_AFTER``) before retrying
+        self.retry_after = retry_after
+        super().__init__(subject, detail, fix=fix)
 
 
 class AudioError(ReaderError):

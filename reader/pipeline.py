@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterator, Sequence
 
 from reader import episodes as records
+from reader.config import SpeechSettings
 from reader.errors import ReaderError, UsageError
 from reader.limits import DEFAULT_LIMITS, Limits
 from reader.models import Article, Document, Episode, RenderStats, Sentence
@@ -155,6 +156,14 @@ class RenderOptions:
     feed_title: str | None = None  #: config [channel] / demo; album tag and artist fallback, None = FEED_TITLE
     made_by: str | None = None  #: the command ("demo", "run", "read", "serve"); kept in the record
     made_at: datetime | None = None  #: daily run; when it rendered (None: now, per episode)
+    speech: SpeechSettings = SpeechSettings()  #: cli / config [speech]; the remote engine's server
+    speech_limit: object = field(default=None, compare=False)  #: factory; the remote engine's rate limit, shared
+
+    def make_engine(self, name: str | None = None):
+        """The engine ``name`` (default ``self.engine``), built the one way every command builds it."""
+        from reader.tts import get_engine
+
+        return get_engine(self.engine if name is None else name, speech=self.speech, limiter=self.speech_limit)
 
     @classmethod
     def from_config(cls, config, *, cache: bool = True, warn: Callable[[Exception], None] | None = None,
@@ -162,7 +171,7 @@ class RenderOptions:
         """The daily run's options from a ``reader.config.Config`` (per source: :meth:`for_source`)."""
         return render_options(engine=config.engine, voice=config.voice, rate=config.rate, fallback=config.fallback,
                               limits=config.limits, feed_title=config.channel.title, cache=cache, warn=warn,
-                              made_by=made_by, made_at=made_at)
+                              made_by=made_by, made_at=made_at, speech=config.speech)
 
     def for_source(self, source) -> RenderOptions:
         """These options with a ``FeedSource``'s own engine and voice, when it names them."""
@@ -173,12 +182,18 @@ def render_options(*, engine: str | None = None, voice: str | None = None, rate:
                    pitch: float | None = None, captions: bool = False, fallback: str | None = None,
                    limits: Limits = DEFAULT_LIMITS, feed_title: str | None = None, cache: bool = True,
                    warn: Callable[[Exception], None] | None = None, made_by: str | None = None,
-                   made_at: datetime | None = None) -> RenderOptions:
+                   made_at: datetime | None = None, speech: SpeechSettings | None = None) -> RenderOptions:
     """The one place render options are built: ``cache`` True opens the shared clip cache
-    (:func:`default_cache`, ``warn`` told when it is unusable), False renders without one."""
+    (:func:`default_cache`, ``warn`` told when it is unusable), False renders without one.
+    ``speech`` (None: the defaults, no server) configures the remote engine; its rate limit is
+    made here once, so every engine the options build shares it."""
+    from reader.tts.remote import make_limiter
+
+    speech = speech or SpeechSettings()
     return RenderOptions(engine=engine, voice=voice, rate=rate, pitch=pitch, captions=captions,
                          cache=default_cache(warn) if cache else None, fallback=fallback, limits=limits,
-                         feed_title=feed_title, made_by=made_by, made_at=made_at)
+                         feed_title=feed_title, made_by=made_by, made_at=made_at, speech=speech,
+                         speech_limit=make_limiter(speech))
 
 
 DEFAULT_OPTIONS = RenderOptions()
@@ -190,10 +205,9 @@ def _speak(sentences, eng, options: RenderOptions, *, subject: object = None, sp
     Rendering stops with :class:`LimitError` as soon as the clips pass ``options.limits.max_minutes``.
     With ``spill`` (a SpillFile) every clip's PCM goes to disk as it is ready.
     """
-    from reader.tts import get_engine
     from reader.tts.render import render
 
-    fb = get_engine(options.fallback) if options.fallback else None
+    fb = options.make_engine(options.fallback) if options.fallback else None
     return render(sentences, eng, voice=options.voice, rate=options.rate, pitch=options.pitch, cache=options.cache,
                   fallback=fb, on_clip=options.limits.minutes_meter(subject), spill=spill)
 
@@ -236,10 +250,9 @@ def _note_fallback(ep: Episode, result) -> None:
 def _article_plan(doc: Document, options: RenderOptions):
     """(sentences, engine, render key) of one article: what ``render_document`` speaks and names its file by."""
     from reader.text import sentences as split_document
-    from reader.tts import get_engine
 
     sents = split_document(doc, captions=options.captions)
-    eng = get_engine(options.engine)
+    eng = options.make_engine()
     voice_id = options.voice or eng.default_voice
     return sents, eng, _render_key(eng, voice_id, options.rate, options.pitch, sents, extra=doc.title)
 
@@ -299,7 +312,6 @@ def render_digest(docs: Sequence[Document], out_dir: Path, options: RenderOption
     """
     from reader.audio import Segment
     from reader.text import normalize, sentences as split_document
-    from reader.tts import get_engine
 
     if not docs:
         raise UsageError(title, "a digest needs at least one article")
@@ -312,7 +324,7 @@ def render_digest(docs: Sequence[Document], out_dir: Path, options: RenderOption
     parts.append(("Kết thúc", [Sentence(outro, normalize(outro), 1)]))
     flat = [s for _, ss in parts for s in ss]
     options = replace(options, pitch=None)
-    eng = get_engine(options.engine)
+    eng = options.make_engine()
     voice_id = options.voice or eng.default_voice
     key = _render_key(eng, voice_id, options.rate, None, flat, extra=title)
     out_path = out_dir / f"{slugify(title)}-{key[:10]}.mp3"
@@ -349,7 +361,6 @@ def speak_text(text: str, out_path: str | Path | None, options: RenderOptions = 
     """
     from reader.audio import Segment
     from reader.text import normalize, split_sentences
-    from reader.tts import get_engine
 
     limits = options.limits
     options = replace(options, fallback=None, feed_title=None)
@@ -366,7 +377,7 @@ def speak_text(text: str, out_path: str | Path | None, options: RenderOptions = 
     title = _chapter_title(sents[0])
     guid = str(uuid.uuid5(uuid.NAMESPACE_URL, "vnreader:text:" + text))
     with _output(out_path, stream) as path, SpillFile(path.parent) as spill:
-        result = _speak(sents, get_engine(options.engine), options, subject=subject, spill=spill)
+        result = _speak(sents, options.make_engine(), options, subject=subject, spill=spill)
         return _build([Segment(title, result.clips)], options=options, title=title, out_path=path, guid=guid,
                       description="", link=None, published=datetime.now(timezone.utc).replace(microsecond=0),
                       author=None, result=result, cover=None)
@@ -416,12 +427,11 @@ def listen(source: str, options: RenderOptions = DEFAULT_OPTIONS, *, out=None, p
     from reader.extract import extract
     from reader.fetch import DEFAULT_DEADLINE, MAX_BYTES, load
     from reader.text import sentences as split_document
-    from reader.tts import get_engine
 
     streaming.check_format(fmt)
-    engine, voice, rate, pitch, captions, cache, limits = (options.engine, options.voice, options.rate, options.pitch,
-                                                           options.captions, options.cache, options.limits)
-    eng = get_engine(engine)
+    voice, rate, pitch, captions, cache, limits = (options.voice, options.rate, options.pitch,
+                                                   options.captions, options.cache, options.limits)
+    eng = options.make_engine()
     if voice is not None and hasattr(eng, "check_voice"):
         eng.check_voice(voice)
     streaming.warm_up(eng)  # the engine starts while the page is fetched and extracted

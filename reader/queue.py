@@ -191,20 +191,38 @@ def _document(d: dict) -> Document:
     return Document(**d)
 
 
+#: RenderOptions fields that are live objects, not settings: each worker makes its own
+_LOCAL_OPTIONS = ("cache", "speech_limit")
+
+
 def _options_dict(options) -> dict:
-    d = {f.name: getattr(options, f.name) for f in fields(options) if f.name != "cache"}
+    d = {f.name: getattr(options, f.name) for f in fields(options) if f.name not in _LOCAL_OPTIONS}
     d["limits"] = asdict(options.limits)
+    if "speech" in d:
+        d["speech"] = asdict(options.speech)
     d["made_at"] = options.made_at.isoformat() if options.made_at else None
     return d
 
 
 def _options(d: dict):
+    from reader.config import SpeechSettings
     from reader.pipeline import RenderOptions
 
     d = dict(d)
     d["limits"] = Limits(**d["limits"])
+    if "speech" in d:
+        d["speech"] = SpeechSettings(**d["speech"])
     d["made_at"] = datetime.fromisoformat(d["made_at"]) if d.get("made_at") else None
     return RenderOptions(**d)
+
+
+def _worker_options(options):
+    """The job's options with this worker's clip cache and speech rate limit (a ``[speech] rate_url``
+    bucket in Redis is one limit for every worker, as for several single-machine processes)."""
+    from reader.pipeline import default_cache
+    from reader.tts.remote import make_limiter
+
+    return replace(options, cache=default_cache(), speech_limit=make_limiter(options.speech))
 
 
 @dataclass(frozen=True)
@@ -213,7 +231,8 @@ class RenderJob:
 
     key: str  #: run (pipeline.article_key); the job's identity and the episode file's hash
     doc: Document  #: run (daily prepare step); what to speak
-    options: Any = field(compare=False)  #: run; pipeline.RenderOptions of the article's source (no cache: the worker opens its own)
+    options: Any = field(compare=False)  #: run; pipeline.RenderOptions of the article's source (no cache nor
+    #: rate limiter: the worker makes its own, ``_worker_options``)
     out_dir: str = ""  #: run; the folder the worker writes the episode into (shared by run and workers)
     source_name: str | None = None  #: run; the source, the episode's author fallback
 
@@ -257,14 +276,13 @@ def run_job(payload: dict) -> dict:
     is acknowledged and the run applies its failure policy. Only a lost worker makes it run again.
     """
     from reader import episodes as records
-    from reader.pipeline import default_cache, render_document
+    from reader.pipeline import render_document
 
     job = RenderJob.from_dict(payload)
     out_dir = Path(job.out_dir)
     started = monotonic()
     try:
-        options = replace(job.options, cache=default_cache())
-        ep = render_document(job.doc, out_dir, options, source_name=job.source_name)
+        ep = render_document(job.doc, out_dir, _worker_options(job.options), source_name=job.source_name)
     except ReaderError as e:
         log.warning("event=job-failed key=%s error=%r", job.key[:10], str(e))
         return {"error": error_to_dict(e)}

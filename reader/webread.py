@@ -28,6 +28,7 @@ from typing import Callable, Sequence
 
 import httpx
 
+from reader.config import SpeechSettings
 from reader.errors import ReaderError, UsageError
 from reader.fetch import DEFAULT_DEADLINE, MAX_BYTES
 from reader.limits import DEFAULT_LIMITS, Limits
@@ -57,6 +58,7 @@ class ReadSettings:
     resolver: Callable = socket.getaddrinfo  #: tests; DNS for the address guard
     transport: httpx.BaseTransport | None = None  #: tests; the transport under the guard
     max_renders: int = MAX_RENDERS  #: web; concurrent renders
+    speech: SpeechSettings = SpeechSettings()  #: web; --speech-url…: the remote engine's server
 
 
 @dataclass
@@ -158,6 +160,10 @@ class ReadService:
         self.settings = settings
         self.jobs: collections.OrderedDict[str, Job] = collections.OrderedDict()
         self._slots = threading.BoundedSemaphore(settings.max_renders)
+        from reader.tts.remote import make_limiter
+
+        #: the remote engine's rate limit, one for every reading the server does
+        self.speech_limit = make_limiter(settings.speech)
 
     def acquire(self) -> bool:
         """Take a render slot (False: all busy); ``start`` hands it to the worker, else call ``release``."""
@@ -227,19 +233,18 @@ class ReadService:
     def _run(self, job: Job) -> None:
         from reader import stream as streaming
         from reader.pipeline import RenderOptions, render_document
-        from reader.tts import get_engine
 
         s = self.settings
         subject = job.doc.url or PASTED
+        options = RenderOptions(engine=s.engine, voice=s.voice, rate=s.rate, cache=s.cache, limits=s.limits,
+                                made_by="serve", speech=s.speech, speech_limit=self.speech_limit)
         try:
             try:
-                eng = get_engine(s.engine)
+                eng = options.make_engine()
                 streaming.stream(job.sentences, eng, job, voice=s.voice, rate=s.rate, cache=s.cache,
                                  subject=subject)
             finally:
                 job.end_stream()
-            options = RenderOptions(engine=s.engine, voice=s.voice, rate=s.rate, cache=s.cache, limits=s.limits,
-                                    made_by="serve")
             ep = render_document(job.doc, s.out_dir, options, subject=subject)
             job.episode = Path(ep.path)
             job.state, job.buffer = "done", None

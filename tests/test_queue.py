@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from queue_support import REDIS_URL, NewsSite, RedisServer, Workers, free_port, queue_env, unique_name, vnreader
-from reader.config import parse_sources
+from reader.config import SpeechSettings, parse_sources
 from reader.errors import ConfigError, EngineError, LimitError, ReaderError, UsageError
 from reader.limits import Limits
 from reader.models import Caption, Document
@@ -36,7 +36,9 @@ DOC = Document(title="Bão số 3 đổ bộ", paragraphs=("Sáng 9.1, tại TP 
 # ---------------------------------------------------------------- no server needed
 def test_job_travels_as_json_and_back():
     options = RenderOptions(engine="espeak", voice="vi", rate=1.25, limits=Limits(max_chars=900),
-                            feed_title="Tin", made_by="run", made_at=datetime(2026, 11, 26, tzinfo=timezone.utc))
+                            feed_title="Tin", made_by="run", made_at=datetime(2026, 11, 26, tzinfo=timezone.utc),
+                            speech=SpeechSettings(url="http://gpu-box:8000", voice="vi-female", rate=5.0,
+                                                  rate_url="redis://127.0.0.1:6379/3"))
     job = RenderJob(key=article_key(DOC, options), doc=DOC, options=options, out_dir="/srv/out", source_name="Báo")
     back = RenderJob.from_dict(json.loads(json.dumps(job.to_dict())))
     assert back == job

@@ -18,12 +18,13 @@ def test_engines_command(monkeypatch, capsys, data_dir, piper_voice, piper_line)
         monkeypatch.setenv(VOICE_ENV, str(data_dir / piper_voice))
     assert main(["engines"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == list(ENGINES) == ["espeak", "gtts", "edge", "piper"]
+    assert [line.split()[0] for line in lines] == list(ENGINES) == ["espeak", "gtts", "edge", "piper", "remote"]
     assert lines[:3] == ["espeak   available", "gtts     installed, needs the internet (not checked)",
                          "edge     installed, needs the internet (not checked)"]
     assert lines[3].startswith(piper_line)
     if not piper_voice:
         assert VOICE_ENV in lines[3]  # and how to fix it
+    assert lines[4].startswith("remote   unavailable: not configured: give --speech-url URL")
 
 
 def test_engines_lists_the_espeak_voices_vietnamese_first(capsys):

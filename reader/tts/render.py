@@ -10,7 +10,9 @@
   ``engine.concurrency``, 1 for local engines, whose calls then run in the caller's thread).
 * **Rate limit** — request starts are spaced to at most ``engine.max_rate`` per second.
 * **Retries** — ``EngineBusy`` (429, 5xx, dropped connection) and ``EngineTimeout`` are
-  retried up to ``retries`` times with exponential backoff and full jitter.
+  retried up to ``retries`` times with exponential backoff and full jitter; a busy answer
+  that says how long to wait (``EngineBusy.retry_after``, from Retry-After) waits that long
+  instead, at most ``MAX_RETRY_AFTER`` seconds.
 * **Spilling** — with ``spill`` (a :class:`reader.tts.spill.SpillFile`) each clip's PCM is
   written to disk as soon as it is ready and the result's clips point into the file, so
   memory does not grow with the article's length.
@@ -41,6 +43,8 @@ CHUNK_PAUSE = 0.12
 log = logging.getLogger(__name__)
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF = 0.5  # seconds before the first retry (before jitter)
+#: longest wait a server's Retry-After may impose before a retry (seconds); longer asks wait this long
+MAX_RETRY_AFTER = 60.0
 #: requests queued per worker in parallel rendering (more would only hold finished clips longer)
 WINDOW_PER_WORKER = 2
 
@@ -112,10 +116,13 @@ class _Job:
                 self.requests += 1
             try:
                 return self.engine.synthesize(text, voice=self.voice, rate=self.rate, pitch=self.pitch)
-            except (EngineBusy, EngineTimeout):
+            except (EngineBusy, EngineTimeout) as e:
                 if attempt == self.retries:
                     raise
                 delay = self.backoff * (2 ** attempt) * random.uniform(0.5, 1.5)
+                asked = getattr(e, "retry_after", None)
+                if asked is not None:
+                    delay = min(float(asked), MAX_RETRY_AFTER)
                 if self.cancelled.wait(delay):
                     raise _Cancelled() from None
         raise AssertionError("unreachable")
