@@ -438,6 +438,16 @@ def cmd_run(a) -> int:
     return run_exit_code(report)
 
 
+def cmd_publish(a) -> int:
+    """``vnreader publish OUT_DIR TARGET``: media, records, page, then feed.xml; expired objects last."""
+    from reader.publish import publish
+
+    report = publish(a.out_dir, a.target)
+    if not a.quiet or report.uploaded or report.deleted:
+        print(report.summary())
+    return 0
+
+
 def cmd_worker(a) -> int:
     """``vnreader worker``: exit 0 after a warm shutdown (SIGTERM), 1 when the broker is unreachable."""
     from reader.config import load_sources
@@ -484,6 +494,9 @@ def run_summary(report) -> list[str]:
         out.append(f"  {len(warnings)} warning{'s' if len(warnings) > 1 else ''}: " + "; ".join(warnings))
     out += [f"  {what} ({n} page{'s' if n > 1 else ''})"
             for what, n in sorted(getattr(report, "profile_drift", {}).items())]
+    published = getattr(report, "published", None)
+    if published is not None:
+        out.append(f"  {published.summary()}")
     out += [f"  failed {err}" if str(err).startswith(item) else f"  failed {item}: {err}" for item, err in report.failed]
     return out
 
@@ -646,9 +659,13 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Fetch the configured feeds, render new articles, publish the feed.")
     p.add_argument("--config", default=None, help="sources file (default feeds/sources.toml)")
     p.add_argument("--out", type=out_dir_type, default=None, help="output folder (default from config, else audio_out)")
-    p.add_argument("--state", default=None, help="state database (default OUT/.vnreader-state.sqlite)")
+    p.add_argument("--state", default=None, metavar="PATH|URL",
+                   help="state: a SQLite file (default OUT/.vnreader-state.sqlite) or postgresql://USER@HOST/DB, "
+                        "shared by runs on several machines (extra vnreader[postgres])")
     p.add_argument("--base-url", type=base_url_type, default=None, help="public URL of the output folder")
     p.add_argument("--rerender", action="store_true", help="re-render articles whose text changed")
+    p.add_argument("--publish", default=None, metavar="URL",
+                   help="after the run, publish the folder to s3://bucket/prefix or a folder (default [storage] url)")
     p.add_argument("--quiet", action="store_true", help="only errors and the summary")
     p.add_argument("--verbose", action="store_true", help="more detail")
     p.add_argument("--log-json", action="store_true", help="structured JSON log lines")
@@ -660,6 +677,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds to wait for the workers' answers (default 3600); unanswered articles fail "
                         "and are retried next run")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("publish", help="upload an output folder to S3-compatible storage or a folder",
+                       description="Publish OUT_DIR to TARGET: media, records, index.html, then feed.xml last; "
+                       "then delete expired objects. Unchanged files are skipped. S3: endpoint from "
+                       "VNREADER_S3_ENDPOINT or AWS_ENDPOINT_URL, credentials from AWS_ACCESS_KEY_ID and "
+                       "AWS_SECRET_ACCESS_KEY (needs the extra vnreader[s3]).")
+    p.add_argument("out_dir", metavar="OUT_DIR", help="the output folder of `vnreader run` (with feed.xml)")
+    p.add_argument("target", metavar="TARGET", help="s3://bucket/prefix, or a folder")
+    p.add_argument("--quiet", action="store_true", help="print only when something was uploaded or deleted")
+    p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("worker", help="render jobs that `vnreader run --queue` sends (needs vnreader[queue])",
                        description="Take render jobs from the queue until SIGTERM (running jobs finish first).")

@@ -13,6 +13,8 @@ Layout (every table but ``[[sources]]`` is optional)::
     [speech]     url, model, voice, concurrency, rate, rate_url, timeout   (the ``remote`` engine)
     [[groups]]   name, title, intro, outro          (one daily digest per group)
     [[sources]]  name, url, site, engine, voice, limit, group, episodes
+    [storage]    url                                (s3://bucket/prefix or a folder: publish there after a run)
+    [state]      url, lease                         (postgresql://…: state shared by runs on several machines)
     [queue]      url, concurrency                   (render workers over Celery; docs/operations.md)
 
 Relative paths (``out``, ``state``) are taken relative to the sources file's folder.
@@ -102,6 +104,8 @@ class Config:
     out: Path | None = None  #: output folder, None = caller's default
     base_url: str | None = None  #: public URL of the output folder
     state: Path | None = None  #: state database, None = beside the output
+    state_url: str | None = None  #: config [state] url; a PostgreSQL state (postgresql://…) instead of the SQLite file
+    state_lease: float = 900.0  #: config [state] lease; seconds a run holds an entry it claimed (daily.RunClaims)
     engine: str | None = None  #: default engine for sources without one
     fallback: str | None = None  #: engine that re-renders a whole article when its engine fails; None = the article fails
     voice: str | None = None
@@ -109,6 +113,7 @@ class Config:
     timezone: str = "Asia/Ho_Chi_Minh"  #: the day a digest belongs to
     fetch_timeout: float = 30.0  #: config or --timeout; seconds one feed or page fetch may take in total
     source_budget: float = 300.0  #: config; seconds one source (feed + articles) may take per run, 0 = no limit
+    storage_url: str | None = None  #: config [storage] url; daily publishes the output there after a run (None: no publish)
     queue_url: str | None = None  #: config [queue] url or --queue; broker of the render workers, None = render here
     queue_concurrency: int = 1  #: config [queue] concurrency or --concurrency; jobs one ``vnreader worker`` runs at once
 
@@ -134,10 +139,13 @@ QUEUE_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
 GROUP_KEYS = {"name": (_STR, True), "title": (_STR, False), "intro": (_STR, False), "outro": (_STR, False)}
 SOURCE_KEYS = {"name": (_STR, True), "url": (_STR, True), "site": (_STR, False), "engine": (_STR, False),
                "voice": (_STR, False), "limit": (_INT, False), "group": (_STR, False), "episodes": ((bool,), False)}
+STATE_KEYS = {"url": (_STR, False), "lease": ((int, float), False)}
 SPEECH_KEYS = {"url": (_STR, False), "model": (_STR, False), "voice": (_STR, False), "concurrency": (_INT, False),
                "rate": ((int, float), False), "rate_url": (_STR, False), "timeout": ((int, float), False)}
-TABLES = {"run": RUN_KEYS, "retention": RETENTION_KEYS, "limits": LIMITS_KEYS, "channel": CHANNEL_KEYS, "groups": GROUP_KEYS,
-          "sources": SOURCE_KEYS, "speech": SPEECH_KEYS, "queue": QUEUE_KEYS}
+STORAGE_KEYS = {"url": (_STR, False)}
+TABLES = {"run": RUN_KEYS, "state": STATE_KEYS, "retention": RETENTION_KEYS, "limits": LIMITS_KEYS,
+          "channel": CHANNEL_KEYS, "groups": GROUP_KEYS, "sources": SOURCE_KEYS, "speech": SPEECH_KEYS,
+          "storage": STORAGE_KEYS, "queue": QUEUE_KEYS}
 ARRAY_TABLES = ("groups", "sources")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
@@ -259,6 +267,12 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     retention_t = c.table(data.get("retention", {}), "retention")
     limits_t = c.table(data.get("limits", {}), "limits")
     channel_t = c.table(data.get("channel", {}), "channel")
+    state_t = c.table(data.get("state", {}), "state")
+    state_url = _state_url(state_t, run, c)
+    state_lease = float(state_t.get("lease", Config.state_lease))
+    if state_lease <= 0:
+        raise c.error("state", None, "lease", f"lease must be more than 0 seconds, not {state_lease:g}",
+                      fix="write lease = 900 (longer than the slowest article takes to render)")
     speech = _speech(c.table(data.get("speech", {}), "speech"), c)
     queue_url, queue_concurrency = _queue(c.table(data.get("queue", {}), "queue"), c)
     base = path.parent
@@ -274,13 +288,46 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
     retention = _retention(retention_t, c)
     limits = _limits(limits_t, c)
     channel = _channel(channel_t, c)
+    storage_url = _storage_url(c.table(data.get("storage", {}), "storage"), c, base)
     return Config(path=path, sources=tuple(sources), groups=tuple(groups), channel=channel, retention=retention,
                   limits=limits, speech=speech,
                   out=(base / run["out"]) if "out" in run else None, base_url=run.get("base_url"),
                   state=(base / run["state"]) if "state" in run else None, engine=run.get("engine"),
                   fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz,
-                  fetch_timeout=fetch_timeout, source_budget=source_budget, queue_url=queue_url,
+                  fetch_timeout=fetch_timeout, source_budget=source_budget, state_url=state_url,
+                  state_lease=state_lease, storage_url=storage_url, queue_url=queue_url,
                   queue_concurrency=queue_concurrency)
+
+
+def _state_url(state: dict, run: dict, c: _Checker) -> str | None:
+    """``[state] url``: a PostgreSQL URL, and not together with ``[run] state`` (a SQLite file)."""
+    from reader.store import is_url
+
+    url = state.get("url")
+    if url is None:
+        return None
+    if not is_url(url):
+        raise c.error("state", None, "url", "url in [state] must be a postgresql:// URL",
+                      fix='write url = "postgresql://USER@HOST/DB", or put a SQLite file in [run] state')
+    if "state" in run:
+        raise c.error("state", None, "url", "[state] url and [run] state both say where the state lives",
+                      fix="keep one: [state] url for PostgreSQL, [run] state for a SQLite file")
+    return url
+
+
+def _storage_url(table: dict, c: _Checker, base: Path) -> str | None:
+    """[storage] url: ``s3://bucket/prefix`` as written, a folder relative to the sources file."""
+    if "url" not in table:
+        return None
+    from reader.errors import UsageError
+    from reader.storage import parse_url
+
+    try:
+        where = parse_url(table["url"])
+    except UsageError as e:
+        raise c.error("storage", None, "url", f"[storage] url: {e.detail}",
+                      fix="write url = \"s3://BUCKET/PREFIX\" or a folder path") from e
+    return table["url"] if not isinstance(where, Path) else str(base / where)
 
 
 def _toml(text: str, path: Path) -> dict:

@@ -25,6 +25,13 @@ the feed and are never removed by retention; one log line (``foreign-episodes``)
 
 Every article's outcome is ``(item, Episode | ReaderError)``: one bad article never stops
 the run. Nothing new → nothing synthesised and ``feed.xml`` unchanged, byte for byte.
+
+**Shared state.** A run claims each entry before rendering it (``StateStore.claim``, a lease
+of ``[state] lease`` seconds), so runs on several machines sharing one PostgreSQL state
+(``--state postgresql://…``) and one output folder render every article once. Such runs hold
+the folder's lock shared, not exclusively; the sweep of a killed run's leftovers happens only
+in a run that finds no other, and digests and the feed are built by one run at a time
+(``_state_turn``).
 """
 from __future__ import annotations
 
@@ -32,21 +39,25 @@ import contextlib
 import fcntl
 import functools
 import os
+import socket
 import traceback
 import uuid
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from time import monotonic
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 from zoneinfo import ZoneInfo
 
 from reader import episodes as records
 from reader.config import Config, load_sources
-from reader.errors import ConfigError, LockedError, PublishError, QueueError, ReaderError, UsageError
+from reader.errors import ClaimLostError, ConfigError, LockedError, PublishError, QueueError, ReaderError, UsageError
 from reader.logs import RunLog
 from reader.models import Article, Document, Episode, FeedSource
-from reader.store import STATE_NAME, Entry, Store, text_hash
+from reader.store import RUN_WORKER_PREFIX, STATE_NAME, Entry, RunTurn, StateStore, is_url, open_store, text_hash
+
+if TYPE_CHECKING:
+    from reader.publish import PublishReport
 
 LOCK_NAME = ".vnreader.lock"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
@@ -72,6 +83,7 @@ class RunReport:
     feed_kept: bool = False  #: every source failed: the last feed was left as it was (no retention either)
     profile_drift: dict[str, int] = field(default_factory=dict)  #: "profile X: why" → pages read without X's body selector
     warnings: list[str] = field(default_factory=list)  #: what was lost without failing an item (RunLog.lost), once each
+    published: PublishReport | None = None  #: run_from_args; the publish to --publish / [storage] url (None: none)
 
     @property
     def changed(self) -> bool:
@@ -106,10 +118,12 @@ class Stages:
 
 # ---------------------------------------------------------------- lock
 @contextlib.contextmanager
-def run_lock(out_dir: Path) -> Iterator[Path]:
+def run_lock(out_dir: Path, *, shared: bool = False) -> Iterator[Path]:
     """Hold an exclusive ``fcntl`` lock on ``OUT/.vnreader.lock``; raise ``LockedError`` if taken.
 
     The kernel drops the lock when the process dies, so a killed run never leaves a stale lock.
+    ``shared``: a shared lock (runs sharing a PostgreSQL state hold it together; a run with its
+    own SQLite state then finds the folder taken), and the pid is not written.
     """
     path = out_dir / LOCK_NAME
     try:
@@ -120,14 +134,15 @@ def run_lock(out_dir: Path) -> Iterator[Path]:
                          fix="give --out (or [run] out) a folder you can write to") from e
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError as e:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
             raise LockedError(path, "another vnreader run is using this output folder"
                               + (f" (pid {holder})" if holder else ""),
                               fix="wait for it to finish; runs must not overlap (check the schedule)") from e
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        if not shared:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield path
     finally:
         os.close(fd)  # closing releases the lock
@@ -198,9 +213,9 @@ def _unexpected(label: str, e: Exception) -> ReaderError:
 
 
 class _Run:
-    def __init__(self, config: Config, *, out_dir: Path, store: Store, base_url: str, client, stages: Stages,
+    def __init__(self, config: Config, *, out_dir: Path, store: StateStore, base_url: str, client, stages: Stages,
                  log: RunLog, rerender: bool, now: datetime, options, clock: Callable[[], float] = monotonic,
-                 queue=None):
+                 turn: RunTurn | None = None, queue=None):
         self.config = config
         self.out_dir = out_dir
         self.store = store
@@ -215,10 +230,12 @@ class _Run:
         self.feeds_failed = 0  #: sources whose feed could not be read this run
         self.replaced: list[Episode] = []  #: old files of re-rendered episodes, deleted after the feed is written
         self.clock = clock
-        self.queue = queue  #: reader.queue.Dispatcher: articles render on workers; None = here
         self.spent: dict[str, float] = {}  #: source name → seconds used this run (feed and articles)
         days = config.retention.days
         self.cutoff = now - timedelta(days=days) if days else None
+        self.turn = turn or RunTurn()  #: how this run shares the state with other runs
+        self.claims = RunClaims(store, config.state_lease)  #: the entries this run renders, leased to it
+        self.queue = queue  #: reader.queue.Dispatcher: articles render on workers; None = here
 
     # ------------------------------------------------------------ time budget
     def _charge(self, source: FeedSource, since: float) -> None:
@@ -331,13 +348,14 @@ class _Run:
         return ep
 
     def articles(self, source: FeedSource) -> Iterator[tuple[str, Episode | ReaderError | None]]:
-        """Each pending entry of ``source``: prepare it, then render it here or send it to the
-        queue (its outcome then comes from :meth:`collect`), then finish it in the state."""
         todo = self.store.todo(source.name)
         with self.log.progress(len(todo), source.name) as bar:
             for n, entry in enumerate(todo):
                 if self._out_of_time(source, todo[n:]):
                     break
+                if not self.claims.take(entry):  # another run has it (or has done it)
+                    bar.update()
+                    continue
                 label = f"{source.name}: {entry.title or entry.url}"
                 start = self.clock()
                 try:
@@ -349,7 +367,7 @@ class _Run:
                     yield label, outcome
 
     def _article(self, source: FeedSource, entry: Entry, label: str):
-        """One entry's outcome: an Episode (None: skipped or digest-only), its error, or ``_SENT``."""
+        """One claimed entry's outcome: an Episode (None: skipped or digest-only), its error, or ``_SENT``."""
         try:
             doc = self._prepare(source, entry, label)
             if doc is None:
@@ -360,6 +378,8 @@ class _Run:
             return self._finish(entry, label, doc, ep)
         except QueueError:
             raise  # the broker is gone: the run stops (the entries stay pending)
+        except ClaimLostError as e:
+            return self.claims.lost(self, label, e)
         except Exception as e:
             return self._fail(entry, label, e)
 
@@ -368,7 +388,7 @@ class _Run:
         doc = self._document(source, entry)
         same = self.store.same_article(doc.url, entry.id, text_hash(doc))
         if same is not None:
-            self.store.duplicate(entry.id, doc.url, same)
+            self.store.duplicate(entry.id, doc.url, same, worker=self.claims.worker)
             self.report.skipped.append((label, "same article as one already rendered"))
             self.log.info("duplicate", item=label, of=same.url)
             return None
@@ -392,10 +412,13 @@ class _Run:
         if self.queue is None:
             return
         for (entry, label, doc), answer in self.queue.results():
+            outcome: Episode | ReaderError | None
             try:
                 if isinstance(answer, ReaderError):
                     raise answer
-                outcome: Episode | ReaderError | None = self._finish(entry, label, doc, self._stamped(answer))
+                outcome = self._finish(entry, label, doc, self._stamped(answer))
+            except ClaimLostError as e:
+                outcome = self.claims.lost(self, label, e)
             except Exception as e:
                 outcome = self._fail(entry, label, e)
             yield label, outcome
@@ -403,7 +426,7 @@ class _Run:
     def _finish(self, entry: Entry, label: str, doc: Document, ep: Episode | None) -> Episode | None:
         """Record a rendered (or digest-only) entry as done."""
         self.store.done(entry.id, doc=doc, guid=ep.guid if ep else "", now=self.now,
-                        episode=Path(ep.path).name if ep else None)
+                        episode=Path(ep.path).name if ep else None, worker=self.claims.worker)
         if ep is not None:
             self.log.info("episode", item=label, file=Path(ep.path).name, seconds=round(ep.duration, 1))
         else:
@@ -422,7 +445,11 @@ class _Run:
         return self._failed(entry, label, err)
 
     def _failed(self, entry: Entry, label: str, e: ReaderError) -> ReaderError:
-        status = self.store.failed(entry.id, str(e))
+        try:
+            status = self.store.failed(entry.id, str(e), worker=self.claims.worker)
+        except ClaimLostError as lost:
+            self.claims.lost(self, label, lost)
+            return e
         self.log.error("article-failed", item=label, error=str(e),
                        retry="no (given up)" if status == "gave-up" else "next run")
         return e
@@ -652,41 +679,41 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
     if options is None:
         options = replace(RenderOptions.from_config(config, cache=False), cache=cache)
     options = replace(options, made_by=MADE_BY, made_at=now)
-    with run_lock(out_dir), log.capture():
-        if queue is not None:
-            queue.check()
-            log.info("queue", broker=queue.url, queue=queue.settings.name)
-        swept = sweep(out_dir)
-        leftovers = orphans(out_dir)
-        if swept or leftovers:
-            log.info("interrupted-run", temp_files=len(swept), unfinished_episodes=len(leftovers))
+    if queue is not None:
+        queue.check()
+        log.info("queue", broker=queue.url, queue=queue.settings.name)
+    with _state_turn(out_dir, state_path or out_dir / STATE_NAME, log) as (store, turn, leftovers):
         own_client = client is None
         if own_client:
             from reader.fetch import make_client
 
             client = make_client()
+        r = None
         try:
-            with Store(state_path or out_dir / STATE_NAME) as store:
-                r = _Run(config, out_dir=out_dir, store=store, base_url=base_url, client=client,
-                         stages=(stages or Stages()).resolved(config.fetch_timeout), log=log, rerender=rerender, now=now,
-                         options=options, clock=clock, queue=queue)
-                for source in config.sources:
-                    r.ingest(source)
-                for item, outcome in _outcomes(r):
-                    if isinstance(outcome, Episode):
-                        r.report.new.append(outcome)
-                        if outcome.fell_back_from:
-                            log.warning("fell-back", item=item, engine=outcome.fell_back_from,
-                                        reason=outcome.fallback_reason, spoken_by=outcome.engine)
-                    elif isinstance(outcome, ReaderError):
-                        r.report.failed.append((item, outcome))
-                    if progress is not None:
-                        progress(item, outcome)
-                r.publish()
+            r = _Run(config, out_dir=out_dir, store=store, base_url=base_url, client=client,
+                     stages=(stages or Stages()).resolved(config.fetch_timeout), log=log, rerender=rerender, now=now,
+                     options=options, clock=clock, turn=turn, queue=queue)
+            for source in config.sources:
+                r.ingest(source)
+            for item, outcome in _outcomes(r):
+                if isinstance(outcome, Episode):
+                    r.report.new.append(outcome)
+                    if outcome.fell_back_from:
+                        log.warning("fell-back", item=item, engine=outcome.fell_back_from,
+                                    reason=outcome.fallback_reason, spoken_by=outcome.engine)
+                elif isinstance(outcome, ReaderError):
+                    r.report.failed.append((item, outcome))
+                if progress is not None:
+                    progress(item, outcome)
+            r.publish()
+            if turn.still_alone():
                 remove_orphans(out_dir, leftovers)
-                r.report.warnings = list(log.warnings)
-                return r.report
+            r.report.warnings = list(log.warnings)
+            return r.report
         finally:
+            if r is not None:
+                with contextlib.suppress(ReaderError):  # a lost connection: the leases run out by themselves
+                    r.claims.release()
             if own_client:
                 client.close()
 
@@ -697,7 +724,68 @@ def _outcomes(r: _Run) -> Iterator[tuple[str, Episode | ReaderError | None]]:
         if r.rerender:
             yield from r.rerender_changed(source)
     yield from r.collect()
+    r.claims.release()  # entries left for the next run (time budget, failures) are free again
+    r.turn.publishing()  # runs sharing the state build digests and the feed one at a time
     yield from r.digests()
+
+
+# ---------------------------------------------------------------- runs sharing one state
+class RunClaims:
+    """The leases one run holds (``StateStore.claim``): it renders only entries it has claimed."""
+
+    def __init__(self, store: StateStore, lease_seconds: float):
+        self.store = store
+        self.lease_seconds = lease_seconds
+        #: unique per run, on every machine; RUN_WORKER_PREFIX marks it as a run's (release_runs)
+        self.worker = f"{RUN_WORKER_PREFIX}{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def take(self, entry: Entry) -> bool:
+        """Lease ``entry`` to this run; False when another run holds it or has finished it."""
+        return bool(self.store.claim(entry.source, self.worker, self.lease_seconds, ids=[entry.id]))
+
+    def lost(self, run: _Run, label: str, e: ClaimLostError) -> None:
+        """Another run took the entry over (this run's lease ran out): its outcome stands; skipped here."""
+        run.report.skipped.append((label, "another run took it over (its lease ran out)"))
+        run.log.warning("claim-lost", item=label, error=str(e))
+
+    def release(self) -> None:
+        self.store.release(self.worker)
+
+
+@contextlib.contextmanager
+def _state_turn(out_dir: Path, state: str | Path, log: RunLog) -> Iterator[tuple[StateStore, RunTurn, list[str]]]:
+    """Lock the folder, sweep a killed run's leftovers, open the state; yield (store, turn, leftovers).
+
+    SQLite state (the default): the folder's exclusive lock makes the run the only one, as it
+    always was. PostgreSQL state: the folder's lock is shared and the state's ``run_turn``
+    tells whether another run is active; only a run alone sweeps temp files, lists unfinished
+    episodes and drops dead runs' leases. ``leftovers`` are removed after the feed is written.
+    """
+    shared = is_url(state)
+    with run_lock(out_dir, shared=shared), log.capture():
+        if not shared:
+            leftovers = _sweep(out_dir, log)
+            with open_store(state) as store:
+                store.release_runs()
+                log.debug("state", where=store.where)
+                yield store, RunTurn(), leftovers
+            return
+        with open_store(state) as store, store.run_turn() as turn:
+            leftovers = []
+            if turn.alone:
+                leftovers = _sweep(out_dir, log)
+                store.release_runs()
+            turn.share()
+            log.info("state", where=store.where, other_runs="none" if turn.alone else "active")
+            yield store, turn, leftovers
+
+
+def _sweep(out_dir: Path, log: RunLog) -> list[str]:
+    swept = sweep(out_dir)
+    leftovers = orphans(out_dir)
+    if swept or leftovers:
+        log.info("interrupted-run", temp_files=len(swept), unfinished_episodes=len(leftovers))
+    return leftovers
 
 
 # ---------------------------------------------------------------- CLI
@@ -724,14 +812,37 @@ def run_from_args(args) -> RunReport:
         config = replace(config, fetch_timeout=args.timeout)
     check_engines(config)
     out_dir = Path(args.out) if args.out else (config.out or Path(DEFAULT_OUT))
-    state = Path(args.state) if args.state else config.state
+    state = args.state or config.state_url or config.state
+    state = state if is_url(state) else Path(state) if state else None
     base_url = args.base_url or config.base_url or DEFAULT_BASE_URL
     log = RunLog(quiet=args.quiet, verbose=args.verbose, as_json=args.log_json)
     from reader.pipeline import RenderOptions
 
+    target = getattr(args, "publish", None) or config.storage_url
+    if target:
+        from reader.storage import parse_url
+
+        parse_url(target)  # a bad URL stops before anything runs
     options = RenderOptions.from_config(config, warn=lambda e: log.lost("no-clip-cache", f"clip cache unusable, every clip is spoken again: {e}"))
-    return run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
-               rerender=args.rerender, options=options, queue=_dispatcher(args, config))
+    report = run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
+                 rerender=args.rerender, options=options, queue=_dispatcher(args, config))
+    if target:
+        publish_after_run(report, out_dir, target, log)
+    return report
+
+
+def publish_after_run(report: RunReport, out_dir: Path, target: str, log: RunLog) -> None:
+    """Publish the folder to ``target`` (``--publish`` / ``[storage] url``); a failure joins ``report.failed``."""
+    from reader.publish import publish
+
+    try:
+        report.published = publish(out_dir, target)
+    except ReaderError as e:
+        log.error("publish-failed", target=target, message=str(e))
+        report.failed.append((f"publish to {target}", e))
+        return
+    log.info("published", target=target, uploaded=len(report.published.uploaded),
+             unchanged=len(report.published.unchanged), deleted=len(report.published.deleted))
 
 
 def _dispatcher(args, config: Config):

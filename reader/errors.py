@@ -19,8 +19,11 @@
     │                                after its Retry-After (``retry_after``) when it gave one
     ├── AudioError                   joining, encoding or tagging failed
     ├── PublishError                 the feed could not be written
+    │   └── StorageError             object storage (a folder or S3) refused or failed an operation
     ├── QueueError                   the job queue's broker is unreachable or was lost (vnreader[queue])
-    └── LockedError                  another run holds the lock
+    ├── LockedError                  another run holds the lock
+    └── StateError                   the state database failed while in use (PostgreSQL: the connection)
+        └── ClaimLostError           another worker took over an entry's lease: its outcome is not stored
 
 Every subclass sets a class-level ``message`` (what went wrong, in general) and carries
 the object it is about (``subject``: URL, path, engine name) plus a ``fix`` hint.
@@ -181,7 +184,30 @@ class QueueError(ReaderError):
     fix = "check that the broker (Redis) is running and the URL is right (`redis-cli -u URL ping`), and that workers run"
 
 
+class StorageError(PublishError):
+    """An object storage operation failed (``reader/storage.py``): S3 unreachable, bad credentials, no bucket."""
+
+    message = "the object storage failed"
+    fix = "check the storage URL, the endpoint (AWS_ENDPOINT_URL) and the credentials (AWS_ACCESS_KEY_ID)"
+
+
 class LockedError(ReaderError):
     message = "another vnreader run is in progress"
     fix = "wait for it to finish, or remove the stale lock file if no run is active"
     exit_code = 3
+
+
+class StateError(ReaderError):
+    """The state database failed after it was opened (a dropped PostgreSQL connection, a server
+    restart); opening it wrongly is a UsageError."""
+
+    message = "the state database failed"
+    fix = "check that the database server is up and reachable, then run again"
+
+
+class ClaimLostError(StateError):
+    """An entry's lease (``StateStore.claim``) ended and another worker claimed it before this one
+    finished: the other worker's outcome stands, this one is not stored."""
+
+    message = "another worker took over this entry"
+    fix = "nothing to do: the other worker renders it (raise [state] lease if articles take longer than it)"

@@ -123,11 +123,20 @@ def _cover_bytes(out_dir: Path | None) -> bytes | None:
 def default_cache(warn: Callable[[Exception], None] | None = None):
     """The shared clip cache (``$VNREADER_CACHE`` or ``~/.cache/vnreader/clips``); None if unusable.
 
+    With ``VNREADER_CACHE_URL=s3://bucket/prefix`` (or a folder) the clips live there, shared by
+    every worker, with the folder cache in front as a local copy (``reader/tts/shared_cache.py``).
     ``warn(error)`` is told why, when there is none (the daily run logs it); without ``warn``,
     a ``logging`` warning says it."""
+    import os
+
     try:
         from reader.tts.cache import ClipCache
 
+        shared_url = os.environ.get("VNREADER_CACHE_URL")
+        if shared_url:
+            from reader.tts.shared_cache import open_shared_cache
+
+            return open_shared_cache(shared_url, local=ClipCache())
         return ClipCache()
     except (ImportError, OSError, ReaderError) as e:
         if warn is not None:

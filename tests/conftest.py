@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import pytest
+from pg_support import pg_url, state_at  # noqa: F401 (fixtures: PostgreSQL state in a schema of its own)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"

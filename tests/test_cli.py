@@ -10,7 +10,7 @@ import pytest
 
 from reader.cli import build_parser, main
 
-COMMANDS = ["extract", "sentences", "normalize", "speak", "read", "demo", "engines", "run", "serve"]
+COMMANDS = ["extract", "sentences", "normalize", "speak", "read", "demo", "engines", "run", "publish", "serve"]
 SAMPLES = Path(__file__).resolve().parents[1] / "reader" / "samples"
 
 

@@ -1,4 +1,5 @@
-"""SQLite run state: entries found by id, link and canonical URL; validators; retries; text hashes."""
+"""Run state, on SQLite and on PostgreSQL alike: entries found by id, link and canonical URL;
+validators; retries; text hashes."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -7,7 +8,8 @@ import pytest
 
 from reader.feeds import FeedEntry
 from reader.models import Caption, Document
-from reader.store import MAX_ATTEMPTS, Store, doc_from_json, doc_to_json, text_hash
+from pg_support import backend_params
+from reader.store import MAX_ATTEMPTS, doc_from_json, doc_to_json, open_store, text_hash
 
 T0 = datetime(2026, 11, 26, 6, 0, tzinfo=timezone.utc)
 DOC = Document(title="Giữ vững địa bàn an toàn", paragraphs=("Sáng 9.1, hội nghị.", "Toàn cảnh hội nghị."),
@@ -20,9 +22,14 @@ def entry(n: int, **kw) -> FeedEntry:
                      title=f"Tin {n}", published=T0 - timedelta(hours=n))
 
 
+@pytest.fixture(params=backend_params())
+def backend(request):
+    return request.param
+
+
 @pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "st" / "state.sqlite") as s:
+def store(state_at, backend):
+    with open_store(state_at(backend)) as s:
         yield s
 
 
@@ -112,9 +119,9 @@ def test_rerender_keeps_first_render_time(store):
     assert r.episode == "b.mp3" and r.done_at == T0
 
 
-def test_state_survives_reopen(tmp_path):
-    path = tmp_path / "state.sqlite"
-    with Store(path) as s:
+def test_state_survives_reopen(state_at, backend):
+    path = state_at(backend)
+    with open_store(path) as s:
         s.ingest("X", "u", [(entry(1), "pending", None)], '"e"', None, now=T0)
-    with Store(path) as s:
+    with open_store(path) as s:
         assert s.feed_validators("u") == ('"e"', None) and len(s.todo("X")) == 1

@@ -79,9 +79,7 @@ class ClipCache:
             clip: Clip) -> None:
         """Store ``clip`` (its ``sentence`` is not stored), then evict if the cache is over its size."""
         key = clip_key(engine, version, voice, rate, pitch, text)
-        header = json.dumps({"sample_rate": clip.sample_rate, "engine": clip.engine, "voice": clip.voice,
-                             "text": text}, ensure_ascii=False).encode()
-        data = _MAGIC + header + b"\n" + clip.pcm
+        data = encode_clip(clip, text)
         atomic_write_bytes(self._path(key), data)
         with self._mutex:
             if self._size is not None:
@@ -130,6 +128,20 @@ class ClipCache:
                     with contextlib.suppress(FileNotFoundError):
                         out.append((Path(entry.path), entry.stat()))
         return out
+
+
+def encode_clip(clip: Clip, text: str) -> bytes:
+    """A clip as stored: the magic line, a JSON header line (rate, engine, voice, text), the raw PCM.
+
+    The shared clip cache (``reader/tts/shared_cache.py``) stores the same bytes as objects."""
+    header = json.dumps({"sample_rate": clip.sample_rate, "engine": clip.engine, "voice": clip.voice,
+                         "text": text}, ensure_ascii=False).encode()
+    return _MAGIC + header + b"\n" + clip.pcm
+
+
+def decode_clip(data: bytes, text: str) -> Clip | None:
+    """The clip stored in ``data`` for ``text``; None when damaged or stored for another text."""
+    return _decode(data, text)
 
 
 def _decode(data: bytes, text: str) -> Clip | None:
