@@ -3,7 +3,8 @@
 The distributed tests run ``vnreader run --queue`` against a local site of 33 articles in three
 feeds (``queue_support.NewsSite``) with worker subprocesses, and check the feed against a
 single-machine run of the same site; then the faults: a worker SIGKILLed mid-job, the broker
-lost during a run (a private ``redis-server``), a worker whose engine fails, SIGTERM. Each test
+lost during a run (a private ``redis-server``), a worker whose engine fails, SIGTERM; RabbitMQ as
+the broker; the ``remote`` engine behind the workers (the fake speech server). Each test
 has its own queue name (the Redis key prefix too). The first tests need no server.
 """
 from __future__ import annotations
@@ -344,3 +345,29 @@ def test_rabbitmq_broker_works_too(tmp_path):
         finally:
             with Connection(url) as conn:  # the queue RabbitMQ keeps after the test
                 conn.default_channel.queue_delete(name)
+
+
+@pytest.mark.distributed
+@pytest.mark.slow
+def test_remote_speech_server_behind_the_workers(tmp_path):
+    """``engine = "remote"``: the ``[speech]`` settings travel with each job, each worker sends its
+    own API key, and every sentence is spoken by the (fake) OpenAI-compatible server."""
+    from fakes.speech_server import FakeSpeechServer
+
+    with FakeSpeechServer(delay=0.01, api_key="k-worker") as speech, \
+            NewsSite(tmp_path / "out", feeds=1, per_feed=3) as site:
+        cfg = site.write_config(tmp_path / "sources.toml", engine="remote",
+                                extra=f'\n[speech]\nurl = "{speech.base_url}"\nmodel = "tts-1"\nvoice = "vi-nu"\n'
+                                      f'rate = 50\nrate_url = "{REDIS_URL}"\n')
+        env = queue_env(unique_name(), tmp_path)
+        with Workers(REDIS_URL, {**env, "VNREADER_SPEECH_API_KEY": "k-worker"}, tmp_path / "logs", n=2) as workers:
+            workers.wait_ready()
+            r = _run(site, cfg, tmp_path / "out", env, "--queue", REDIS_URL)
+            assert r.returncode == 0, r.stderr
+            _assert_whole(tmp_path / "out", site.titles())
+            spoken = speech.speech()
+            assert spoken and all(req.behaviour == "ok" for req in spoken)
+            assert {req.body["voice"] for req in spoken} == {"vi-nu"}
+            assert {req.headers["authorization"] for req in spoken} == {"Bearer k-worker"}
+            assert sum(len(keys) for keys in _done_jobs(workers)) == 3
+            assert workers.stop() == [0, 0]
