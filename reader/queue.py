@@ -281,6 +281,7 @@ def run_job(payload: dict) -> dict:
     job = RenderJob.from_dict(payload)
     out_dir = Path(job.out_dir)
     started = monotonic()
+    log.info("event=job-start key=%s title=%r", job.key[:10], job.doc.title)
     try:
         ep = render_document(job.doc, out_dir, _worker_options(job.options), source_name=job.source_name)
     except ReaderError as e:

@@ -199,9 +199,9 @@ def test_three_workers_make_the_single_machine_feed(tmp_path):
         assert len(site.articles()) >= 30
         cfg = site.write_config(tmp_path / "sources.toml")
         env = queue_env(unique_name(), tmp_path, VNREADER_TONE_DELAY="0.01")
-        local = _run(site, cfg, tmp_path / "local", queue_env(unique_name(), tmp_path / "solo"))
-        assert local.returncode == 0, local.stderr
         with Workers(REDIS_URL, env, tmp_path / "logs", n=3) as workers:
+            local = _run(site, cfg, tmp_path / "local", queue_env(unique_name(), tmp_path / "solo"))
+            assert local.returncode == 0, local.stderr  # while the workers start
             workers.wait_ready()
             r = _run(site, cfg, tmp_path / "out", env, "--queue", REDIS_URL)
             assert r.returncode == 0, r.stderr
@@ -233,8 +233,8 @@ def test_killed_worker_jobs_are_redone_elsewhere(tmp_path):
             run = subprocess.Popen(vnreader("run", "--config", str(cfg), "--out", str(tmp_path / "out"),
                                             "--base-url", site.audio_url, "--queue", REDIS_URL),
                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            _wait_for(lambda: "] received" in workers.log(0), 60, "worker 0 to take a job")
-            taken = re.findall(r"vnreader\.render\[(\w{10})", workers.log(0))[-1]
+            _wait_for(lambda: "event=job-start" in workers.log(0), 60, "worker 0 to start a job")
+            taken = re.findall(r"event=job-start key=(\w{10})", workers.log(0))[-1]
             workers.kill(0)
             out, err = run.communicate(timeout=90)
             assert run.returncode == 0, err
@@ -313,7 +313,7 @@ def test_sigterm_is_a_warm_shutdown(tmp_path):
                                             "--base-url", site.audio_url, "--queue", REDIS_URL,
                                             "--queue-timeout", "5"),
                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            _wait_for(lambda: "] received" in workers.log(0), 60, "the worker to take a job")
+            _wait_for(lambda: "event=job-start" in workers.log(0), 60, "the worker to start a job")
             assert workers.stop() == [0]
             log = workers.log(0)
             assert "Warm shutdown" in log and "event=worker-stop exitcode=0" in log
