@@ -99,21 +99,31 @@ class Stages:
     render: Callable[..., Episode] | None = None  #: pipeline.render_document signature
     render_digest: Callable[..., Episode] | None = None  #: pipeline.render_digest signature
 
-    def resolved(self, fetch_timeout: float | None = None) -> Stages:
+    def resolved(self, fetch_timeout: float | None = None) -> StageCalls:
         """The real modules for the stages not given (``fetch_timeout``: the real fetch's total deadline)."""
         fetch_page, extract, render, digest = self.fetch_page, self.extract, self.render, self.render_digest
         if fetch_page is None:
-            from reader.fetch import fetch_url as fetch_page
+            from reader.fetch import fetch_url
 
-            if fetch_timeout is not None:
-                fetch_page = functools.partial(fetch_page, deadline=fetch_timeout)
+            fetch_page = fetch_url if fetch_timeout is None else functools.partial(fetch_url, deadline=fetch_timeout)
         if extract is None:
-            from reader.extract import extract  # site= picks the source's profile for pages no profile claims
+            from reader.extract import extract as extract_page  # site= picks the source's profile for pages no
+            extract = extract_page                               # profile claims
         if render is None or digest is None:
             from reader import pipeline
             render = render or pipeline.render_document
             digest = digest or pipeline.render_digest
-        return Stages(fetch_page, extract, render, digest)
+        return StageCalls(fetch_page, extract, render, digest)
+
+
+@dataclass(frozen=True)
+class StageCalls:
+    """``Stages`` with every stage filled in (``Stages.resolved``): what a run calls."""
+
+    fetch_page: Callable[..., Article]  #: (url, client=) -> Article
+    extract: Callable[..., Document]  #: (article, site=) -> Document
+    render: Callable[..., Episode]  #: pipeline.render_document signature
+    render_digest: Callable[..., Episode]  #: pipeline.render_digest signature
 
 
 # ---------------------------------------------------------------- lock
@@ -213,7 +223,7 @@ def _unexpected(label: str, e: Exception) -> ReaderError:
 
 
 class _Run:
-    def __init__(self, config: Config, *, out_dir: Path, store: StateStore, base_url: str, client, stages: Stages,
+    def __init__(self, config: Config, *, out_dir: Path, store: StateStore, base_url: str, client, stages: StageCalls,
                  log: RunLog, rerender: bool, now: datetime, options, clock: Callable[[], float] = monotonic,
                  turn: RunTurn | None = None, queue=None):
         self.config = config
@@ -269,7 +279,7 @@ class _Run:
 
     def _read_feed(self, source: FeedSource) -> int:
         """Read one feed; store its new entries; return how many became ``pending``."""
-        from reader.feeds import read_feed
+        from reader.feeds import FeedEntry, read_feed
 
         etag, modified = self.store.feed_validators(source.url)
         try:
@@ -290,19 +300,20 @@ class _Run:
             batch |= {entry.link, entry.entry_id}
             if self.store.known(entry.entry_id, entry.link) is None:
                 fresh.append(entry)
-        rows = []
+        rows: list[tuple[FeedEntry, str, str | None]] = []
         taken = 0
         for entry in fresh:
             label = entry.title or entry.link
             if self.cutoff is not None and entry.published is not None and entry.published < self.cutoff:
-                rows.append((entry, "expired", "published before the retention window"))
+                status, reason = "expired", "published before the retention window"
             elif taken < source.limit:
                 rows.append((entry, "pending", None))
                 taken += 1
                 continue
             else:
-                rows.append((entry, "over-limit", f"more than {source.limit} new articles in the feed"))
-            self.report.skipped.append((f"{source.name}: {label}", rows[-1][2]))
+                status, reason = "over-limit", f"more than {source.limit} new articles in the feed"
+            rows.append((entry, status, reason))
+            self.report.skipped.append((f"{source.name}: {label}", reason))
         self.store.ingest(source.name, source.url, rows, result.etag, result.modified, now=self.now)
         self.log.log("info" if rows else "debug", "feed", source=source.name, entries=len(result.entries), new=taken,
                      skipped=len(rows) - taken)
@@ -379,16 +390,18 @@ class _Run:
         except QueueError:
             raise  # the broker is gone: the run stops (the entries stay pending)
         except ClaimLostError as e:
-            return self.claims.lost(self, label, e)
+            self.claims.lost(self, label, e)
+            return None
         except Exception as e:
             return self._fail(entry, label, e)
 
     def _prepare(self, source: FeedSource, entry: Entry, label: str) -> Document | None:
         """Fetch and extract one entry; None (and the skip recorded) when the same article was rendered."""
         doc = self._document(source, entry)
-        same = self.store.same_article(doc.url, entry.id, text_hash(doc))
+        canonical = doc.url or entry.url  # _document fills a missing url with the entry's
+        same = self.store.same_article(canonical, entry.id, text_hash(doc))
         if same is not None:
-            self.store.duplicate(entry.id, doc.url, same, worker=self.claims.worker)
+            self.store.duplicate(entry.id, canonical, same, worker=self.claims.worker)
             self.report.skipped.append((label, "same article as one already rendered"))
             self.log.info("duplicate", item=label, of=same.url)
             return None
@@ -418,7 +431,8 @@ class _Run:
                     raise answer
                 outcome = self._finish(entry, label, doc, self._stamped(answer))
             except ClaimLostError as e:
-                outcome = self.claims.lost(self, label, e)
+                self.claims.lost(self, label, e)
+                outcome = None
             except Exception as e:
                 outcome = self._fail(entry, label, e)
             yield label, outcome
@@ -502,7 +516,7 @@ class _Run:
                 continue
             title = f"{group.title} ngày {day.day}/{day.month}/{day.year}"
             guid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"vnreader:digest:{group.name}:{day.isoformat()}"))
-            published = max(e.done_at for e in entries)
+            published = max(e.done_at for e in entries if e.done_at is not None)  # done_between: all have one
             label = f"digest {group.name} {day.isoformat()}"
             try:
                 ep = self.stages.render_digest([e.doc for e in entries], self.out_dir, options=self.options,
@@ -571,11 +585,13 @@ class _Run:
         One log line says what is kept and left; retention never removes them."""
         if not foreign:
             return []
-        shown, left, makers = [], [], {}
+        shown: list[Episode] = []
+        left: list[Episode] = []
+        makers: dict[str, int] = {}  # foreign episodes all name their maker (_made_by_a_run)
         for ep in sorted(foreign, key=lambda e: (_stamp(_made(e)), Path(e.path).name), reverse=True):
             (left if ep.guid in guids else shown).append(ep)
             guids.add(ep.guid)
-            makers[ep.made_by] = makers.get(ep.made_by, 0) + 1
+            makers[str(ep.made_by)] = makers.get(str(ep.made_by), 0) + 1
         self.log.info("foreign-episodes", kept=len(shown), left_out_of_feed=len(left) or None,
                       **dict(sorted(makers.items())),
                       note="made by other vnreader commands: never removed by retention; delete their files, "
@@ -636,7 +652,8 @@ def _made(ep: Episode) -> datetime | None:
 
 
 def _stamp(dt: datetime | None) -> float:
-    return _aware(dt).timestamp() if dt is not None else float("-inf")
+    aware = _aware(dt)
+    return aware.timestamp() if aware is not None else float("-inf")
 
 
 def _superseded(eps: list[Episode]) -> set[str]:
@@ -813,7 +830,7 @@ def run_from_args(args) -> RunReport:
     check_engines(config)
     out_dir = Path(args.out) if args.out else (config.out or Path(DEFAULT_OUT))
     state = args.state or config.state_url or config.state
-    state = state if is_url(state) else Path(state) if state else None
+    state = state if state is not None and is_url(state) else Path(state) if state else None
     base_url = args.base_url or config.base_url or DEFAULT_BASE_URL
     log = RunLog(quiet=args.quiet, verbose=args.verbose, as_json=args.log_json)
     from reader.pipeline import RenderOptions
