@@ -139,8 +139,6 @@ class EncodeAhead:
     # -------------------------------------------------------------- the thread
     def _run(self) -> None:
         try:
-            import scipy.signal  # noqa: F401  (the meter's filter: loaded while the engine starts)
-
             self._encoded = self._encode()
         except _Abandon as e:
             self.abandoned = str(e)
