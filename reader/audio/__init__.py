@@ -141,9 +141,12 @@ def _mp3_duration(path: Path, subject: Path) -> float:
     from mutagen.mp3 import MP3
 
     try:
-        return float(MP3(path).info.length)
+        info = MP3(path).info
     except MutagenError as e:
         raise AudioError(subject, f"the encoded MP3 does not read back: {e}") from e
+    if info is None:
+        raise AudioError(subject, "the encoded MP3 reads back without stream information")
+    return float(info.length)
 
 
 def _report(timeline: Timeline, loudness: float, gain: float, result: PassResult, plan: GainPlan) -> LoudnessReport:

@@ -45,13 +45,14 @@ def choose_gain(timeline: Timeline, loudness: float, peak: float, target: float,
     gain = target - loudness
     if peak * db_to_gain(gain) < db_to_gain(ceiling) / 1.5:  # the limiter cannot engage
         return GainPlan(gain, 1.0, LIMITER_TIMES[0])
-    best = None
+    best: tuple[GainPlan, float] | None = None
     for times in LIMITER_TIMES:
         plan, level = _search(timeline, loudness, gain, target, ceiling, times)
         if best is None or abs(level - target) < best[1]:
             best = (plan, abs(level - target))
         if abs(level - target) <= LOUDNESS_TOLERANCE:
             break
+    assert best is not None  # LIMITER_TIMES is not empty
     return best[0]
 
 

@@ -191,7 +191,7 @@ def _render(sentences, engine, *, voice, rate, pitch, cache, concurrency, on_cli
     parts: dict[int, list[Clip | None]] = {i: [None] * len(p) for i, p in pieces.items()}
 
     def finish(i: int) -> None:
-        clip = _join(parts.pop(i), rate)  # drop the chunks: only the (spilled) joined clip is kept
+        clip = _join(_filled(parts.pop(i)), rate)  # drop the chunks: only the (spilled) joined clip is kept
         text = sentences[i].spoken.strip()
         if cache is not None:
             try:
@@ -214,7 +214,7 @@ def _render(sentences, engine, *, voice, rate, pitch, cache, concurrency, on_cli
     for i in silent:
         done(i, Clip(pcm=b"", sample_rate=sample_rate, engine=engine.name,
                      voice=spoken[0].voice if spoken else voice_id, sentence=sentences[i]))
-    return RenderResult(clips=tuple(clips), engine=engine, voice=spoken[0].voice if spoken else voice_id,
+    return RenderResult(clips=tuple(_filled(clips)), engine=engine, voice=spoken[0].voice if spoken else voice_id,
                         synthesized=len(pieces), cached=cached, requests=job.requests)
 
 
@@ -254,6 +254,14 @@ def _run_parallel(units, parts, job: _Job, workers: int, finish) -> None:
                 job.cancelled.set()
                 for f in pending:
                     f.cancel()
+
+
+def _filled(clips: list[Clip | None]) -> list[Clip]:
+    """The same clips, once every slot holds one (a slot still empty is a bug here)."""
+    out = [c for c in clips if c is not None]
+    if len(out) != len(clips):
+        raise RuntimeError(f"{len(clips) - len(out)} of {len(clips)} clips were never made")
+    return out
 
 
 def _join(parts: list[Clip], rate: float) -> Clip:
