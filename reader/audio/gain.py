@@ -21,6 +21,8 @@ TRIAL_ROUNDS = 4
 #: Limiter (attack, release) times in seconds, tried slowest (most transparent) first; the last
 #: one nearly follows the waveform and is for voices whose peaks nothing gentler can tame.
 LIMITER_TIMES = ((0.005, 0.050), (0.003, 0.015), (0.001, 0.003))
+#: Loudness difference (LU) below which two trial levels count as equally close to the target.
+LEVEL_TIE = 0.01
 #: Most gain (dB) added beyond what the loudness alone asks for, to be taken back by the limiter.
 MAX_LIMITING_DB = 15.0
 
@@ -74,5 +76,8 @@ def _search(timeline: Timeline, loudness: float, start: float, target: float, ce
         points.append((gain, loudness + level - raw))
         if abs(points[-1][1] - target) <= LOUDNESS_TOLERANCE / 3:
             break
-    gain, level = min(points, key=lambda p: abs(p[1] - target))
+    # the closest level wins; among levels equally close (within LEVEL_TIE, as when the limiter
+    # pins every peak and more gain changes nothing) the lowest gain: no pointless boost
+    closest = min(abs(level - target) for _, level in points)
+    gain, level = min((p for p in points if abs(p[1] - target) <= closest + LEVEL_TIE), key=lambda p: p[0])
     return GainPlan(gain, slope, times), level
