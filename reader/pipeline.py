@@ -466,11 +466,30 @@ def read_source(source: str, out_path: str | Path | None, options: RenderOptions
     from reader.extract import extract
     from reader.fetch import DEFAULT_DEADLINE, MAX_BYTES, load
 
+    _warm_up(options)  # the engine starts while the article is fetched and extracted
     doc = extract(load(source, max_bytes=max_bytes or MAX_BYTES, deadline=timeout or DEFAULT_DEADLINE),
                   captions=options.captions)
     with _output(out_path, stream) as path:
         return render_document(doc, path.parent, replace(options, made_by="read"), out_path=path,
                                subject="stdin" if source == "-" else source)
+
+
+def _warm_up(options: RenderOptions) -> None:
+    """In a background thread: start the engine (espeak's worker process, whose start-up is
+    most of the wait for the first clip) and import the audio stage (numpy, the meter, the
+    early encoder), while the caller fetches and prepares the text. Any failure is left for
+    the render itself to report, with its input's name."""
+    import threading
+
+    def start() -> None:
+        try:
+            options.make_engine().check()
+            import reader.audio.ahead  # noqa: F401
+            import reader.tts.render  # noqa: F401
+        except Exception:  # noqa: BLE001 - rendering reports it properly
+            pass
+
+    threading.Thread(target=start, name="engine-warm-up", daemon=True).start()
 
 
 def listen(source: str, options: RenderOptions = DEFAULT_OPTIONS, *, out=None, player=None, fmt: str = "mp3",
