@@ -233,17 +233,21 @@ class RenderJob:
     doc: Document  #: run (daily prepare step); what to speak
     options: Any = field(compare=False)  #: run; pipeline.RenderOptions of the article's source (no cache nor
     #: rate limiter: the worker makes its own, ``_worker_options``)
-    out_dir: str = ""  #: run; the folder the worker writes the episode into (shared by run and workers)
+    out_dir: str = ""  #: run; the folder the worker writes the episode into (shared by run and workers);
+    #: empty when ``staging`` is set
     source_name: str | None = None  #: run; the source, the episode's author fallback
+    staging: str = ""  #: run ([queue] transfer = "storage"); the storage URL the worker uploads the episode
+    #: under (``KEY/NAME``, reader/transfer.py) instead of writing ``out_dir``; empty: the shared folder
 
     def to_dict(self) -> dict:
-        return {"key": self.key, "doc": _document_dict(self.doc), "options": _options_dict(self.options),
-                "out_dir": self.out_dir, "source_name": self.source_name}
+        d = {"key": self.key, "doc": _document_dict(self.doc), "options": _options_dict(self.options),
+             "out_dir": self.out_dir, "source_name": self.source_name}
+        return d | {"staging": self.staging} if self.staging else d
 
     @classmethod
     def from_dict(cls, d: dict) -> RenderJob:
         return cls(key=d["key"], doc=_document(d["doc"]), options=_options(d["options"]), out_dir=d["out_dir"],
-                   source_name=d.get("source_name"))
+                   source_name=d.get("source_name"), staging=d.get("staging") or "")
 
 
 #: error classes a worker's answer may name, rebuilt on the run's side (anything else: ReaderError)
@@ -251,7 +255,8 @@ ERRORS: dict[str, type[ReaderError]] = {
     cls.__name__: cls for cls in (
         errors.ReaderError, errors.UsageError, errors.ConfigError, errors.FetchError, errors.ExtractError,
         errors.TextError, errors.LimitError, errors.EngineError, errors.EngineUnavailable, errors.UnknownVoice,
-        errors.EngineTimeout, errors.EngineBusy, errors.AudioError, errors.PublishError, errors.QueueError)
+        errors.EngineTimeout, errors.EngineBusy, errors.AudioError, errors.PublishError, errors.QueueError,
+        errors.StorageError)
 }
 
 
@@ -270,26 +275,24 @@ def error_from_dict(d: dict) -> ReaderError:
 
 
 def run_job(payload: dict) -> dict:
-    """The worker's task: render one job; answer ``{"episode": record}`` or ``{"error": …}``.
+    """The worker's task: render one job; answer ``{"episode": record}`` (shared folder), ``{"staged":
+    {"key", "files"}}`` (staging storage, reader/transfer.py) or ``{"error": …}``.
 
-    A ReaderError (the engine failed, a limit passed) is an answer, not a Celery failure: the job
-    is acknowledged and the run applies its failure policy. Only a lost worker makes it run again.
+    A ReaderError (the engine failed, a limit passed, the storage failed) is an answer, not a
+    Celery failure: the job is acknowledged and the run applies its failure policy. Only a lost
+    worker makes it run again.
     """
-    from reader import episodes as records
-    from reader.pipeline import render_document
-
     job = RenderJob.from_dict(payload)
-    out_dir = Path(job.out_dir)
     started = monotonic()
     log.info("event=job-start key=%s title=%r", job.key[:10], job.doc.title)
     try:
-        ep = render_document(job.doc, out_dir, _worker_options(job.options), source_name=job.source_name)
+        answer, name = _staged(job) if job.staging else _in_folder(job)
     except ReaderError as e:
         log.warning("event=job-failed key=%s error=%r", job.key[:10], str(e))
         return {"error": error_to_dict(e)}
     except OSError as e:
-        err = PublishError(out_dir, f"cannot write the episode: {e.strerror or e}",
-                           fix="free disk space, or check that the output folder is writable")
+        err = PublishError(job.out_dir or "the worker's scratch folder", f"cannot write the episode: "
+                           f"{e.strerror or e}", fix="free disk space, or check that the output folder is writable")
         log.warning("event=job-failed key=%s error=%r", job.key[:10], str(err))
         return {"error": error_to_dict(err)}
     except Exception as e:  # a bug: said to the run as one (expected False), the traceback here
@@ -297,9 +300,40 @@ def run_job(payload: dict) -> dict:
         return {"error": {"type": "ReaderError", "subject": job.doc.url or job.doc.title,
                           "detail": f"unexpected {type(e).__name__} on a worker: {e}",
                           "fix": "please report this with the article URL", "expected": False}}
-    log.info("event=job-done key=%s file=%s reused=%s seconds=%.2f", job.key[:10], Path(ep.path).name,
-             ep.reused, monotonic() - started)
-    return {"episode": records.to_dict(ep, base=out_dir), "reused": ep.reused}
+    log.info("event=job-done key=%s file=%s reused=%s seconds=%.2f%s", job.key[:10], name, answer["reused"],
+             monotonic() - started, " staged=" + job.staging if job.staging else "")
+    return answer
+
+
+def _in_folder(job: RenderJob) -> tuple[dict, str]:
+    """Render into the shared output folder; the answer carries the episode's record."""
+    from reader import episodes as records
+    from reader.pipeline import render_document
+
+    out_dir = Path(job.out_dir)
+    ep = render_document(job.doc, out_dir, _worker_options(job.options), source_name=job.source_name)
+    return {"episode": records.to_dict(ep, base=out_dir), "reused": ep.reused}, Path(ep.path).name
+
+
+def _staged(job: RenderJob) -> tuple[dict, str]:
+    """Render into a scratch folder of this worker and upload the files under ``staging/KEY/``
+    (record last); a complete staged set already there is answered as it is (reused)."""
+    from reader import transfer
+    from reader.pipeline import render_document
+    from reader.storage import open_storage
+
+    storage = open_storage(job.staging)
+    files = transfer.already_staged(storage, job.key)
+    reused = files is not None
+    if files is None:
+        scratch = transfer.scratch_dir()
+        try:
+            render_document(job.doc, scratch, _worker_options(job.options), source_name=job.source_name)
+            files = transfer.upload(storage, job.key, scratch)
+        finally:
+            transfer.discard(scratch)
+    staged = {"key": job.key, "files": [f.to_dict() for f in files]}
+    return {"staged": staged, "reused": reused}, files[-1].name.removesuffix(".episode.json") + ".mp3"
 
 
 # ---------------------------------------------------------------- the run's side
@@ -314,8 +348,11 @@ class Dispatcher:
     """
 
     def __init__(self, settings: QueueSettings, *, timeout: float = DEFAULT_TIMEOUT, poll: float = 0.2,
-                 clock: Callable[[], float] = monotonic, app=None):
+                 clock: Callable[[], float] = monotonic, app=None, staging: str = ""):
         self.settings = settings
+        #: the storage URL jobs stage their episodes under (reader/transfer.py); empty: a shared folder
+        self.staging = staging
+        self._staging_storage: Any = None
         self.timeout = timeout
         self.poll = poll
         self.clock = clock
@@ -332,8 +369,9 @@ class Dispatcher:
         """Raise ``QueueError`` now when the broker cannot be reached (before the run does anything)."""
         check_broker(self.app, self.settings)
 
-    def submit(self, job: RenderJob, tag: Any) -> str:
-        """Send one job; ``tag`` comes back with its answer."""
+    def submit(self, job: RenderJob, tag: Any, out_dir: Path | None = None) -> str:
+        """Send one job; ``tag`` comes back with its answer. ``out_dir``: the run's folder, where the
+        episode's record is read (a staged one downloaded) on its answer; default ``job.out_dir``."""
         task_id = f"{job.key}.{self.run_id}"
         try:
             self.app.send_task(TASK, args=[job.to_dict()], task_id=task_id, queue=self.settings.name)
@@ -341,7 +379,7 @@ class Dispatcher:
             raise QueueError(self.url, f"the broker was lost while sending jobs: {e}") from e
         if self.started is None:
             self.started = self.clock()
-        self.pending[task_id] = (tag, Path(job.out_dir))
+        self.pending[task_id] = (tag, out_dir if out_dir is not None else Path(job.out_dir))
         log.debug("job sent: %s", task_id)
         return task_id
 
@@ -385,7 +423,25 @@ class Dispatcher:
                               fix="see the worker's log; the article is tried again next run")
         if "error" in value:
             return error_from_dict(value["error"])
+        if "staged" in value:
+            return self._fetch(value["staged"], out_dir, bool(value.get("reused")))
         return replace(records.from_dict(value["episode"], base=out_dir), reused=bool(value.get("reused")))
+
+
+    def _fetch(self, staged: dict, out_dir: Path, reused: bool) -> Episode | ReaderError:
+        """Download a staged episode into ``out_dir`` (checked, record last) and read its record."""
+        from reader import episodes as records
+        from reader import transfer
+        from reader.storage import open_storage
+
+        try:
+            if self._staging_storage is None:
+                self._staging_storage = open_storage(self.staging)
+            files = [transfer.StagedFile(f["name"], int(f["size"]), f["sha256"]) for f in staged["files"]]
+            record = transfer.fetch(self._staging_storage, staged["key"], files, out_dir)
+        except ReaderError as e:
+            return e
+        return replace(records.load(record), reused=reused)
 
 
 # ---------------------------------------------------------------- the worker's side
