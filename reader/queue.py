@@ -238,16 +238,19 @@ class RenderJob:
     source_name: str | None = None  #: run; the source, the episode's author fallback
     staging: str = ""  #: run ([queue] transfer = "storage"); the storage URL the worker uploads the episode
     #: under (``KEY/NAME``, reader/transfer.py) instead of writing ``out_dir``; empty: the shared folder
+    cover: str = ""  #: run (Dispatcher.submit); with ``staging``, the key of the run's staged cover image
+    #: (``covers/HASH.jpg``) the render embeds; empty: none
 
     def to_dict(self) -> dict:
         d = {"key": self.key, "doc": _document_dict(self.doc), "options": _options_dict(self.options),
              "out_dir": self.out_dir, "source_name": self.source_name}
-        return d | {"staging": self.staging} if self.staging else d
+        return d | {"staging": self.staging, "cover": self.cover} if self.staging else d
 
     @classmethod
     def from_dict(cls, d: dict) -> RenderJob:
         return cls(key=d["key"], doc=_document(d["doc"]), options=_options(d["options"]), out_dir=d["out_dir"],
-                   source_name=d.get("source_name"), staging=d.get("staging") or "")
+                   source_name=d.get("source_name"), staging=d.get("staging") or "",
+                   cover=d.get("cover") or "")
 
 
 #: error classes a worker's answer may name, rebuilt on the run's side (anything else: ReaderError)
@@ -328,6 +331,8 @@ def _staged(job: RenderJob) -> tuple[dict, str]:
     if files is None:
         scratch = transfer.scratch_dir()
         try:
+            if job.cover:
+                transfer.get_cover(storage, job.cover, scratch)
             render_document(job.doc, scratch, _worker_options(job.options), source_name=job.source_name)
             files = transfer.upload(storage, job.key, scratch)
         finally:
@@ -353,6 +358,7 @@ class Dispatcher:
         #: the storage URL jobs stage their episodes under (reader/transfer.py); empty: a shared folder
         self.staging = staging
         self._staging_storage: Any = None
+        self._cover_key: str | None = None
         self.timeout = timeout
         self.poll = poll
         self.clock = clock
@@ -373,6 +379,8 @@ class Dispatcher:
         """Send one job; ``tag`` comes back with its answer. ``out_dir``: the run's folder, where the
         episode's record is read (a staged one downloaded) on its answer; default ``job.out_dir``."""
         task_id = f"{job.key}.{self.run_id}"
+        if job.staging:
+            job = replace(job, cover=self._cover(out_dir if out_dir is not None else Path(job.out_dir)))
         try:
             self.app.send_task(TASK, args=[job.to_dict()], task_id=task_id, queue=self.settings.name)
         except broker_errors() as e:
@@ -428,17 +436,29 @@ class Dispatcher:
         return replace(records.from_dict(value["episode"], base=out_dir), reused=bool(value.get("reused")))
 
 
+    def _staging(self):
+        from reader.storage import open_storage
+
+        if self._staging_storage is None:
+            self._staging_storage = open_storage(self.staging)
+        return self._staging_storage
+
+    def _cover(self, out_dir: Path) -> str:
+        """The staged cover's key for this run's jobs (staged at the first job; a storage failure raises)."""
+        from reader import transfer
+
+        if self._cover_key is None:
+            self._cover_key = transfer.put_cover(self._staging(), out_dir)
+        return self._cover_key
+
     def _fetch(self, staged: dict, out_dir: Path, reused: bool) -> Episode | ReaderError:
         """Download a staged episode into ``out_dir`` (checked, record last) and read its record."""
         from reader import episodes as records
         from reader import transfer
-        from reader.storage import open_storage
 
         try:
-            if self._staging_storage is None:
-                self._staging_storage = open_storage(self.staging)
             files = [transfer.StagedFile(f["name"], int(f["size"]), f["sha256"]) for f in staged["files"]]
-            record = transfer.fetch(self._staging_storage, staged["key"], files, out_dir)
+            record = transfer.fetch(self._staging(), staged["key"], files, out_dir)
         except ReaderError as e:
             return e
         return replace(records.load(record), reused=reused)

@@ -16,8 +16,13 @@ the job is redelivered and the next worker uploads it again over the same keys. 
 only the files the answer names, each checked against the size and SHA-256 the worker measured,
 so a damaged or replaced object fails that article (retried next run) instead of entering the feed.
 
-Staged objects are removed once the episode is in the run's folder; they are a hand-off, not a
-cache. What crosses the network: each file goes worker → storage → run, and the run's
+The channel's cover, which a render embeds in the MP3 (``cover.jpg`` or ``cover.png`` in the
+run's folder), travels the same way: the run puts it once as ``covers/<sha256>.<ext>`` and every
+job names it (``RenderJob.cover``); the worker copies it into its scratch folder before rendering,
+so a staged MP3 is the one a shared-folder worker or a single-machine run makes.
+
+Staged episode objects are removed once the episode is in the run's folder; they are a hand-off,
+not a cache. Covers stay (one small object per cover image, named by its hash). What crosses the network: each file goes worker → storage → run, and the run's
 ``publish`` uploads it again under its published name (the staging prefix is not the published
 name), so an episode is uploaded twice and downloaded once. The dot in ``.staging`` keeps a
 publish from ever deleting a staged object, and a folder storage (``LocalStorage``) from
@@ -40,6 +45,8 @@ from reader.storage import local_files, sha256_of
 #: how the run and its workers exchange episodes: a shared output folder (default) or object storage
 TRANSFERS = ("folder", "storage")
 STAGING_PREFIX = ".staging"
+#: the run's cover images, as ``pipeline._cover_bytes`` looks for them (first found wins); never staged back
+COVER_NAMES = ("cover.jpg", "cover.png")
 #: the worker's scratch folders go here ($VNREADER_WORKER_DIR; default the system's temp folder)
 WORKER_DIR_ENV = "VNREADER_WORKER_DIR"
 
@@ -63,7 +70,8 @@ class StagedFile:
 
 def _files_in(folder: Path) -> list[StagedFile]:
     """The episode's files in a worker's scratch folder, the record last."""
-    paths = sorted(local_files(folder), key=lambda p: (p.name.endswith(records.SUFFIX), p.name))
+    paths = sorted((p for p in local_files(folder) if p.name not in COVER_NAMES),
+                   key=lambda p: (p.name.endswith(records.SUFFIX), p.name))
     return [StagedFile(p.name, p.stat().st_size, sha256_of(p)) for p in paths]
 
 
@@ -74,6 +82,15 @@ def scratch_dir() -> Path:
     if base:
         Path(base).mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix="vnreader-job-", dir=base))
+
+
+def get_cover(storage, cover_key: str, folder: Path) -> None:
+    """Put the run's staged cover into ``folder`` under its usual name (``covers/HASH.jpg`` → ``cover.jpg``)."""
+    data = storage.get(cover_key)
+    if data is None or sha256_of(data) != Path(cover_key).stem:
+        raise StorageError(f"{storage.url}/{cover_key}", "the run's staged cover is missing or damaged",
+                           fix="the article is tried again next run, when the run stages its cover again")
+    atomic_write_bytes(folder / ("cover" + Path(cover_key).suffix), data)
 
 
 def upload(storage, key: str, folder: Path) -> list[StagedFile]:
@@ -105,6 +122,18 @@ def discard(folder: Path) -> None:
 
 
 # ---------------------------------------------------------------- the run's side
+def put_cover(storage, out_dir: Path) -> str:
+    """Stage the run's cover (if ``out_dir`` has one) as ``covers/<sha256>.<ext>``; its key, or "" without one."""
+    for name in COVER_NAMES:
+        path = out_dir / name
+        if path.is_file():
+            key = f"covers/{sha256_of(path)}{path.suffix}"
+            if storage.head(key) is None:
+                storage.put(key, path)
+            return key
+    return ""
+
+
 def fetch(storage, key: str, files: list[StagedFile], out_dir: Path) -> Path:
     """Download a staged episode into ``out_dir`` (each file atomically and checked, the record
     last), then delete the staged objects; the record's path. ``StorageError`` when a file is

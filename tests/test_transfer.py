@@ -20,6 +20,7 @@ import pytest
 
 import s3_support
 from queue_support import REDIS_URL, NewsSite, Workers, queue_env, unique_name, vnreader
+from reader.artwork import make_cover
 from reader.config import parse_sources
 from reader.errors import ConfigError, StorageError
 from reader.storage import LocalStorage
@@ -72,6 +73,22 @@ def test_a_staged_file_that_is_not_what_the_worker_sent_is_refused(tmp_path):
     assert not (out / "tin-abababab.episode.json").exists()  # nothing of it is recorded
 
 
+def test_the_runs_cover_travels_to_the_scratch_folder_and_not_back(tmp_path):
+    from reader.transfer import get_cover, put_cover
+
+    staging = LocalStorage(tmp_path / "staging")
+    run_out = tmp_path / "out"
+    run_out.mkdir()
+    assert put_cover(staging, run_out) == ""  # no cover yet
+    (run_out / "cover.png").write_bytes(b"PNG-bytes")
+    key = put_cover(staging, run_out)
+    assert key.startswith("covers/") and key.endswith(".png")
+    scratch = _episode_folder(tmp_path / "scratch")
+    get_cover(staging, key, scratch)
+    assert (scratch / "cover.png").read_bytes() == b"PNG-bytes"
+    assert "cover.png" not in [f.name for f in upload(staging, KEY, scratch)]
+
+
 def test_staging_url_and_transfer_key():
     assert staging_url("s3://podcast/tin/") == "s3://podcast/tin/.staging"
     base = '[[sources]]\nname = "A"\nurl = "https://a.vn/rss"\n'
@@ -121,7 +138,7 @@ def _assert_published(server, bucket: str, prefix: str, titles: set[str], local:
     client = server.client()
     keys = [o["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
             for o in page.get("Contents", ())]
-    assert not [k for k in keys if "/.staging/" in k]
+    assert not [k for k in keys if "/.staging/" in k and "/.staging/covers/" not in k]  # covers stay
     assert len([k for k in keys if k.endswith(".mp3")]) == len(titles)
     for key in keys:
         obj = client.get_object(Bucket=bucket, Key=key)
@@ -155,6 +172,8 @@ def test_workers_without_a_shared_folder_publish_the_single_machine_feed(tmp_pat
     with NewsSite(tmp_path / "out") as site:
         assert len(site.articles()) >= 30 and site.n_feeds >= 3
         cfg, args = _setup(site, tmp_path, s3_server, s3_bucket)
+        for folder in ("local", "out"):  # a cover from an earlier run: every render embeds it
+            make_cover(tmp_path / folder / "cover.jpg", "Tin thử hàng đợi")
         env = queue_env(unique_name(), tmp_path, VNREADER_TONE_DELAY="0.01", **s3_env)
         with _own_folder_workers(env, tmp_path) as workers:
             local = subprocess.run(vnreader("run", "--config", str(cfg), "--out", str(tmp_path / "local"),
@@ -172,6 +191,8 @@ def test_workers_without_a_shared_folder_publish_the_single_machine_feed(tmp_pat
             done = _done_jobs(workers)
             assert sum(len(keys) for keys in done) == 33 and sum(1 for keys in done if keys) >= 2
             assert f"staged=s3://{s3_bucket}/feed/.staging" in workers.log(0)
+            covers = s3_server.client().list_objects_v2(Bucket=s3_bucket, Prefix="feed/.staging/covers/")
+            assert [o["Size"] for o in covers["Contents"]] == [(tmp_path / "out" / "cover.jpg").stat().st_size]
             for i in range(3):  # each worker's own folders: scratch emptied after every job
                 assert not list((tmp_path / f"w{i}" / "scratch").iterdir())
             assert workers.stop() == [0, 0, 0]
