@@ -2,7 +2,7 @@
 
 ``vnreader run --queue redis://HOST:6379/0`` ingests the feeds and prepares each article (fetch,
 extract, dedupe) as usual, then hands each render to the queue as one job; ``vnreader worker
---queue …`` processes (on any machine that sees the output folder) take the jobs, render them
+--queue …`` processes (on any machine that sees the output folder, or the storage) take the jobs, render them
 with ``pipeline.render_document`` and answer with the episode. The run records every outcome in
 its store with the single-machine policy, then builds the digests and the feed once.
 
@@ -16,8 +16,11 @@ dies is run again elsewhere; running a job twice finds the finished episode (sam
 same key in its record) and never makes a second one. A worker writes every file atomically
 (``reader/fsutil.py``) and the record last, so a killed worker leaves no half episode.
 
-The two seams later backends replace: ``RenderJob.out_dir`` (where a worker writes the episode)
-and ``Dispatcher.results`` (how the run learns the outcome; it never reads the worker's state).
+Where a worker writes the episode is ``RenderJob.out_dir``, the run's folder shared with the
+workers, or, with ``[queue] transfer = "storage"``, ``RenderJob.staging``: a storage URL the
+worker uploads the episode under from a scratch folder of its own, and which the run downloads
+it from on the answer (``reader/transfer.py``). ``Dispatcher.results`` is how the run learns the
+outcome; it never reads the worker's state.
 
 Settings (``QueueSettings``): the broker URL (``[queue] url`` or ``--queue``), the queue's name
 and Redis key prefix (``$VNREADER_QUEUE_NAME``, default ``vnreader``: several deployments or
