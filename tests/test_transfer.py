@@ -89,6 +89,40 @@ def test_the_runs_cover_travels_to_the_scratch_folder_and_not_back(tmp_path):
     assert "cover.png" not in [f.name for f in upload(staging, KEY, scratch)]
 
 
+@pytest.mark.slow
+def test_a_worker_redoes_a_half_staged_job_and_reuses_a_whole_one(tmp_path, monkeypatch):
+    """A worker killed mid-upload left the MP3's first bytes and no record: the next worker to get
+    the job renders and uploads it whole; a job run again after that finds the whole set and
+    answers with it without speaking."""
+    from fakes.engines import ToneEngine
+    from reader.models import Document
+    from reader.pipeline import RenderOptions, article_key, slugify
+    from reader.queue import RenderJob, run_job
+    from reader.tts import ENGINES
+
+    engine = ToneEngine("tone")
+    monkeypatch.setitem(ENGINES, "tone", lambda **kw: engine)
+    monkeypatch.setenv("VNREADER_CACHE", str(tmp_path / "clips"))
+    monkeypatch.setenv("VNREADER_WORKER_DIR", str(tmp_path / "scratch"))
+    doc = Document(title="Tin số một", paragraphs=("Sáng nay trời mưa.", "Chiều nắng."), url="http://x.vn/1")
+    options = RenderOptions(engine="tone", made_by="run")
+    key = article_key(doc, options)
+    staging = LocalStorage(tmp_path / "bucket" / ".staging")
+    name = f"{slugify(doc.title)}-{key[:10]}"
+    staging.put(f"{key}/{name}.mp3", b"ID3 half")
+    job = RenderJob(key=key, doc=doc, options=options, staging=staging.url)
+
+    answer = run_job(job.to_dict())
+    assert answer["reused"] is False and engine.calls
+    files = [f["name"] for f in answer["staged"]["files"]]
+    assert files[-1] == f"{name}.episode.json" and f"{name}.mp3" in files
+    assert staging.head(f"{key}/{name}.mp3").size > len(b"ID3 half")
+    assert not list((tmp_path / "scratch").iterdir())  # the scratch folder is gone
+    engine.calls.clear()
+    again = run_job(job.to_dict())
+    assert again == {**answer, "reused": True} and not engine.calls  # nothing spoken twice
+
+
 def test_staging_url_and_transfer_key():
     assert staging_url("s3://podcast/tin/") == "s3://podcast/tin/.staging"
     base = '[[sources]]\nname = "A"\nurl = "https://a.vn/rss"\n'
