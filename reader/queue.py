@@ -353,6 +353,11 @@ class Dispatcher:
     for that article. A broker or result backend lost while waiting raises ``QueueError``: the
     run stops, the articles still out stay pending in the state, and the next run sends them
     again (finished episodes are then found, not rendered twice).
+
+    With ``staging`` (a storage URL, ``[queue] transfer = "storage"``) the jobs go out with it and
+    the run's cover, and an answer naming a staged episode is downloaded into the run's folder,
+    checked, before it is yielded (``reader/transfer.py``); a staged file that cannot be taken is
+    that article's ``StorageError``.
     """
 
     def __init__(self, settings: QueueSettings, *, timeout: float = DEFAULT_TIMEOUT, poll: float = 0.2,
@@ -438,8 +443,8 @@ class Dispatcher:
             return self._fetch(value["staged"], out_dir, bool(value.get("reused")))
         return replace(records.from_dict(value["episode"], base=out_dir), reused=bool(value.get("reused")))
 
-
     def _staging(self):
+        """The staging storage, opened at its first use."""
         from reader.storage import open_storage
 
         if self._staging_storage is None:
