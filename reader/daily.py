@@ -754,9 +754,10 @@ def run_from_args(args) -> RunReport:
 
     target = getattr(args, "publish", None) or config.storage_url
     if target:
-        from reader.storage import parse_url
+        from reader.storage import parse_url, require_boto3
 
-        parse_url(target)  # a bad URL stops before anything runs
+        if not isinstance(parse_url(target), Path):  # a bad URL, or S3 without boto3, stops before anything runs
+            require_boto3(target)
     options = RenderOptions.from_config(config, warn=lambda e: log.lost("no-clip-cache", f"clip cache unusable, every clip is spoken again: {e}"))
     report = run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
                  rerender=args.rerender, options=options)
