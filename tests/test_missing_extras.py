@@ -1,6 +1,6 @@
 """An install without the optional extras (``pip install vnreader``, no ``[s3]``, ``[postgres]``):
 each feature that needs one stops with a clear error naming the input and the extra to install,
-before a run does any work. ``.ci/wheel-check-extras`` checks the same on an installed wheel."""
+before a run does any work. ``.ci/wheel-check`` checks the same on an installed wheel."""
 from __future__ import annotations
 
 import builtins
