@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Extraction speed: pages per second for vnreader vs trafilatura alone, same pages, one run.
 
-    .venv/bin/python bench/extract.py [FOLDER ...] [--rounds N] [--runs N]
+    .venv/bin/python bench/extract.py [FOLDER ...] [--rounds N] [--runs N] [--quick]
 
-Pages a site profile covers and pages only the generic path reads are reported apart; each
-figure is the median and spread of interleaved runs.
+Pages a site profile covers and pages only the generic path reads are reported apart (and the
+covered pages once more with the profiles off, the generic path on pages it is not meant for); each
+figure is the median and spread (min–max) of interleaved runs (bench/_stats.py), trafilatura
+being the baseline. ``--quick``: one round per run.
 
 Default pages: tests/data/pages/ (the saved real pages; synthetic pages are left out). Each
 page is decoded once up front; the timed part is HTML text → title + body text. vnreader
@@ -15,10 +17,11 @@ ratio is above 1 when vnreader is faster.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
+
+from _stats import interleave, ratio, runs_arg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -39,10 +42,10 @@ def pages(folders: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def run_vnreader(docs):
+def run_vnreader(docs, profiles=None):
     for _, html in docs:
         try:
-            extract(Article(url=None, html=html))
+            extract(Article(url=None, html=html), profiles=profiles)
         except ExtractError:
             pass  # a page with no article (the saved 404 page) is refused: that is its result
 
@@ -74,35 +77,37 @@ def covered(docs) -> tuple[list, list]:
     return mine, other
 
 
-def spread(xs: list[float]) -> str:
-    return f"median {statistics.median(xs):7.1f} (min {min(xs):.1f}, max {max(xs):.1f})"
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folders", nargs="*", default=[str(ROOT / "tests" / "data" / "pages")])
     ap.add_argument("--rounds", type=int, default=4, help="passes over the pages per run (default 4)")
-    ap.add_argument("--runs", type=int, default=5, help="interleaved runs of vnreader and trafilatura (default 5)")
+    runs_arg(ap)
+    ap.add_argument("--quick", action="store_true", help="one round per run")
     a = ap.parse_args()
+    if a.quick:
+        a.rounds = 1
     docs = pages(a.folders)
     if not docs:
         sys.exit("no .html pages found")
-    groups = dict(zip(("pages a profile covers", "pages no profile covers"), covered(docs)))
+    mine, other = covered(docs)
+    # (label, pages, profiles): the covered pages are read a second time with no profile at all,
+    # the generic path's figure on pages whose right answer is known
+    groups = [("pages a profile covers", mine, None), ("pages no profile covers", other, None),
+              ("pages a profile covers, profiles off (generic path)", mine, ())]
     run_vnreader(docs)  # warm-up: imports, caches, profile loading
     run_trafilatura(docs)
-    for label, group in groups.items():
+    for label, group, profiles in groups:
         if not group:
+            print(f"{label}: none among these pages")
             continue
-        ours, theirs = [], []
-        for _ in range(a.runs):
-            ours.append(rate(run_vnreader, group, a.rounds))
-            theirs.append(rate(run_trafilatura, group, a.rounds))
-        ratios = [o / t for o, t in zip(ours, theirs)]
+        figures = interleave({"trafilatura": lambda g=group: rate(run_trafilatura, g, a.rounds),
+                              "vnreader": lambda g=group, p=profiles: rate(lambda d: run_vnreader(d, p), g,
+                                                                           a.rounds)}, a.runs)
         print(f"{label}: {len(group)} pages x {a.rounds} rounds x {a.runs} interleaved runs")
-        print(f"  vnreader     pages/s {spread(ours)}")
-        print(f"  trafilatura  pages/s {spread(theirs)}")
-        print(f"  ratio vnreader/trafilatura median {statistics.median(ratios):.2f} "
-              f"(min {min(ratios):.2f}, max {max(ratios):.2f})")
+        print(f"  vnreader     pages/s {figures['vnreader'].show(digits=1)}")
+        print(f"  trafilatura  pages/s {figures['trafilatura'].show(digits=1)}")
+        print(f"  vnreader/trafilatura pages/s {ratio(figures['vnreader'], figures['trafilatura']).show()}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Listen now: how soon the first audio comes, against writing the whole MP3, and how loud a stream is.
 
-    .venv/bin/python bench/first_audio.py [--repeat 7] [--source FILE]
+    .venv/bin/python bench/first_audio.py [--runs 7] [--source FILE] [--loudness] [--quick]
 
 Measured on the path users run, the installed ``vnreader`` command, offline engine (espeak),
 cold clip cache (a new empty cache folder for every run), each run a fresh process:
@@ -15,8 +15,9 @@ cold clip cache (a new empty cache folder for every run), each run a fresh proce
    arriving on the pipe), and the same command's time to its last byte.
 3. **the baseline**: ``vnreader read SOURCE -o x.mp3``, start to exit (the whole episode).
 
-Runs of 2 and 3 are interleaved; each figure prints as median and spread (min–max) over
-``--repeat`` runs, with the ratio of first audio to the whole-file time.
+Runs of 1, 2 and 3 are interleaved, in rotating order (bench/_stats.py); each figure prints as
+median and spread (min–max) over ``--runs`` runs (``--repeat`` is the old name), with the ratio
+of first audio to the whole-file time. ``--quick``: the minimum number of runs.
 ``--loudness`` also decodes the streamed MP3 of each bundled sample and prints its
 integrated loudness against the −16 LUFS target (±1.5 LU); the seed article is the one
 ``reader.stream.GAIN_PLAN`` was calibrated on, the other two were not.
@@ -26,12 +27,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _stats import MIN_RUNS, interleave, ratio, runs_arg
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "reader" / "samples" / "quang-ninh-2021-01-09.txt"
@@ -76,8 +78,8 @@ def text_ready_to_first_audio(source: Path) -> float:
     return float(out.stdout.strip())
 
 
-def stdout_stream(source: Path) -> tuple[float, float]:
-    """(seconds to the first byte on the pipe, seconds to the last) of `vnreader read SOURCE --stdout`."""
+def stdout_stream(source: Path) -> dict[str, float]:
+    """Seconds to the first byte on the pipe ("first") and to the last ("last") of `vnreader read SOURCE --stdout`."""
     with tempfile.TemporaryDirectory() as cache:
         t = time.perf_counter()
         proc = subprocess.Popen([vnreader(), "read", str(source), "--stdout"], env=_env(cache),
@@ -88,7 +90,7 @@ def stdout_stream(source: Path) -> tuple[float, float]:
         while proc.stdout.read(1 << 16):
             pass
         proc.wait()
-        return t_first, time.perf_counter() - t
+        return {"first": t_first, "last": time.perf_counter() - t}
 
 
 def whole_file(source: Path) -> float:
@@ -115,31 +117,25 @@ def loudness(source: Path) -> float:
     return meter.integrated()
 
 
-def spread(xs: list[float]) -> str:
-    return f"median {statistics.median(xs):.3f} s (min {min(xs):.3f}, max {max(xs):.3f}, n={len(xs)})"
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=7)
+    runs_arg(ap, default=7)
+    ap.add_argument("--repeat", dest="runs", type=int, help=argparse.SUPPRESS)  # the old name of --runs
     ap.add_argument("--source", type=Path, default=SEED)
     ap.add_argument("--loudness", action="store_true", help="also measure the streamed loudness of the samples")
+    ap.add_argument("--quick", action="store_true", help=f"{MIN_RUNS} runs")
     a = ap.parse_args(argv)
-    ready, first, last, whole = [], [], [], []
-    for _ in range(a.repeat):
-        ready.append(text_ready_to_first_audio(a.source))
-        f, end = stdout_stream(a.source)
-        first.append(f)
-        last.append(end)
-        whole.append(whole_file(a.source))
+    if a.quick:
+        a.runs = MIN_RUNS
+    f = interleave({"whole": lambda: whole_file(a.source),  # the baseline
+                    "stream": lambda: stdout_stream(a.source),
+                    "ready": lambda: text_ready_to_first_audio(a.source)}, a.runs)
     print(f"source: {a.source.relative_to(ROOT) if a.source.is_relative_to(ROOT) else a.source}")
-    print(f"text ready -> first audio (stream):        {spread(ready)}   target < 0.3 s")
-    print(f"vnreader read --stdout: start -> 1st byte:  {spread(first)}   target < 0.6 s")
-    print(f"vnreader read --stdout: start -> last byte: {spread(last)}")
-    print(f"vnreader read -o x.mp3: start -> exit:      {spread(whole)}")
-    ratios = [f / w for f, w in zip(first, whole)]
-    print(f"first audio / whole file: median {statistics.median(ratios):.3f}x "
-          f"(min {min(ratios):.3f}, max {max(ratios):.3f})")
+    print(f"text ready -> first audio (stream):        {f['ready'].show('s')}   target < 0.3 s")
+    print(f"vnreader read --stdout: start -> 1st byte:  {f['first'].show('s')}   target < 0.6 s")
+    print(f"vnreader read --stdout: start -> last byte: {f['last'].show('s')}")
+    print(f"vnreader read -o x.mp3: start -> exit:      {f['whole'].show('s')}")
+    print(f"first audio / whole file: {ratio(f['first'], f['whole']).show(digits=3)}")
     if a.loudness:
         for s in SAMPLES:
             lufs = loudness(s)

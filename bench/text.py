@@ -1,6 +1,6 @@
 """Text front-end throughput: characters per second through split + normalise, one core.
 
-    .venv/bin/python bench/text.py [--mb 1] [--repeat 3]
+    .venv/bin/python bench/text.py [--mb 1] [--runs 5] [--quick]
 
 Baselines measured in the same run on the same paragraphs:
   * underthesea's ``sent_tokenize`` alone (when installed: ``pip install underthesea``;
@@ -8,16 +8,19 @@ Baselines measured in the same run on the same paragraphs:
   * a plain regex splitter (``(?<=[.!?])\\s+(?=[A-ZĐ])``), always.
 Two corpora from tests/data/text/, each repeated to the requested size: whole news
 paragraphs (the segmentation gold, shared and held-out, and the seed article) and
-number-dense sentences (the normalisation gold contexts, shared and held-out: the worst case). One line per contender; the best of
-``--repeat`` runs counts.
+number-dense sentences (the normalisation gold contexts, shared and held-out: the worst case).
+The contenders run in turn, ``--runs`` times, in rotating order (bench/_stats.py); each line
+gives the median and spread (min–max) of the rate and the ratio to the regex splitter's rate,
+run by run. ``--quick``: 0.2 M characters per corpus.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import re
-import time
 from pathlib import Path
+
+from _stats import interleave, ratio, runs_arg, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "text"
@@ -53,14 +56,9 @@ def scaled(base: list[str], mb: float) -> list[str]:
     return base * max(1, int(mb * 1_000_000 / size))
 
 
-def best_rate(fn, paras: list[str], repeat: int) -> float:
-    chars = sum(len(p) for p in paras)
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn(paras)
-        best = min(best, time.perf_counter() - t)
-    return chars / best
+def rate(fn, paras: list[str]) -> float:
+    """Characters per second of one pass of ``fn`` over ``paras``."""
+    return sum(len(p) for p in paras) / timed(lambda: fn(paras))
 
 
 def vnreader_front_end(paras):
@@ -96,8 +94,11 @@ def underthesea_split(paras):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mb", type=float, default=1.0, help="text size per corpus in millions of characters (default 1)")
-    ap.add_argument("--repeat", type=int, default=3, help="runs per contender; the best counts (default 3)")
+    runs_arg(ap)
+    ap.add_argument("--quick", action="store_true", help="0.2 M characters per corpus")
     a = ap.parse_args()
+    if a.quick:
+        a.mb = 0.2
     try:
         import underthesea  # noqa: F401
     except ImportError:
@@ -106,17 +107,22 @@ def main() -> None:
     for name, base in (("news paragraphs", news_paragraphs()), ("number-dense sentences", number_sentences())):
         paras = scaled(base, a.mb)
         chars = sum(len(p) for p in paras)
-        print(f"\n{name}: {len(paras)} paragraphs, {chars / 1e6:.2f} M characters, best of {a.repeat}")
+        print(f"\n{name}: {len(paras)} paragraphs, {chars / 1e6:.2f} M characters, {a.runs} interleaved runs")
         vnreader_front_end(paras[:50])  # warm up: word lists and patterns
-        rates = {"vnreader split + normalize": best_rate(vnreader_front_end, paras, a.repeat),
-                 "vnreader split only": best_rate(vnreader_split_only, paras, a.repeat),
-                 "regex splitter (baseline)": best_rate(regex_split, paras, a.repeat)}
+        contenders = {"regex splitter (baseline)": regex_split, "vnreader split + normalize": vnreader_front_end,
+                      "vnreader split only": vnreader_split_only}
         if underthesea is not None:
             underthesea_split(paras[:10])
-            rates["underthesea sent_tokenize (baseline)"] = best_rate(underthesea_split, paras, a.repeat)
-        ours = rates["vnreader split + normalize"]
-        for label, rate in rates.items():
-            print(f"  {label:40s} {rate / 1e6:7.2f} M chars/s   split+normalize / this = {ours / rate:5.2f}")
+            contenders["underthesea sent_tokenize"] = underthesea_split
+        figures = interleave({label: lambda fn=fn, ps=paras: rate(fn, ps) / 1e6 for label, fn in contenders.items()}, a.runs)
+        base = figures["regex splitter (baseline)"]
+        for label, fig in figures.items():
+            print(f"  {label:28s} M chars/s {fig.show(digits=2)}")
+            if fig is not base:
+                print(f"  {'':28s} / regex splitter: {ratio(fig, base).show(digits=3)}")
+        if underthesea is not None:
+            ours, theirs = figures["vnreader split + normalize"], figures["underthesea sent_tokenize"]
+            print(f"  split + normalize / underthesea: {ratio(ours, theirs).show()}")
 
 
 if __name__ == "__main__":

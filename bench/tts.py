@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Speech-stage figures: clip-cache reuse and gTTS concurrency against the local fake.
 
-    .venv/bin/python bench/tts.py [--delay 0.15] [--repeat 2]
+    .venv/bin/python bench/tts.py [--delay 0.15] [--repeat 2] [--runs 5] [--quick]
 
-(a) Warm cache: render the seed article with espeak into an empty clip cache, change one
-    paragraph, render again, and count engine calls both times. Only the changed
-    paragraph's sentences should reach the engine.
+(a) Warm cache: render the seed article with espeak into an empty clip cache (the baseline),
+    and, into a cache that holds the seed already, the seed with one paragraph changed; count
+    engine calls both times. Only the changed paragraph's sentences should reach the engine.
 (b) gTTS against the local fake of Google's endpoint answering each request after
-    ``--delay`` seconds: wall time one request at a time vs the engine's default
-    concurrency, and the most requests the fake saw in any one-second window compared with
-    the configured request rate. Target: ≥ 3× faster, never above the rate.
+    ``--delay`` seconds: wall time one request at a time (the baseline) vs the engine's
+    default concurrency, and the most requests the fake saw in any one-second window
+    compared with the configured request rate. Target: ≥ 3× faster, never above the rate.
 
-Everything runs offline on 127.0.0.1. Prints figures only; ratios are measured in the run.
+Both run ``--runs`` times, baseline and candidate interleaved (bench/_stats.py); times print as
+median and spread (min–max) with the ratio of medians. ``--quick``: the seed once over in (b).
+Everything runs offline on 127.0.0.1.
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 from unittest import mock
+
+from _stats import interleave, ratio, runs_arg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -75,7 +79,7 @@ def split(doc):
         return out
 
 
-def warm_cache() -> None:
+def warm_cache(runs: int) -> None:
     from reader.tts import get_engine
     from reader.tts.cache import ClipCache
     from reader.tts.render import render
@@ -89,25 +93,44 @@ def warm_cache() -> None:
     after = split(replace(doc, paragraphs=tuple(paras)))
     changed = len({s.spoken for s in after} - {s.spoken for s in before})
 
-    with tempfile.TemporaryDirectory() as tmp:
-        cache = ClipCache(tmp)
-        engine = Counting(get_engine("espeak"))
-        t0 = time.perf_counter()
-        cold = render(before, engine, cache=cache)
-        t_cold = time.perf_counter() - t0
-        cold_calls, engine.calls = engine.calls, 0
-        t0 = time.perf_counter()
-        warm = render(after, engine, cache=cache)
-        t_warm = time.perf_counter() - t0
-    print("(a) warm clip cache, espeak, seed article")
+    engine = Counting(get_engine("espeak"))
+    render(before[:1], engine)  # warm-up: the espeak worker starts
+
+    def cold() -> dict[str, float]:
+        with tempfile.TemporaryDirectory() as tmp:
+            engine.calls = 0
+            t0 = time.perf_counter()
+            result = render(before, engine, cache=ClipCache(tmp))
+            return {"cold": time.perf_counter() - t0, "cold calls": engine.calls,
+                    "cold synthesized": result.synthesized}
+
+    def warm() -> dict[str, float]:
+        with tempfile.TemporaryDirectory() as tmp:
+            cache = ClipCache(tmp)
+            render(before, engine, cache=cache)  # not timed: the cache holds the seed
+            engine.calls = 0
+            t0 = time.perf_counter()
+            result = render(after, engine, cache=cache)
+            return {"warm": time.perf_counter() - t0, "warm calls": engine.calls,
+                    "warm synthesized": result.synthesized, "warm cached": result.cached}
+
+    f = interleave({"cold": cold, "warm": warm}, runs)
+
+    def counts(key: str) -> str:  # the same in every run, or each run's
+        values = sorted({int(v) for v in f[key].values})
+        return str(values[0]) if len(values) == 1 else "/".join(map(str, values))
+
+    print(f"(a) warm clip cache, espeak, seed article, {runs} interleaved runs")
     print(f"    sentences: {len(before)} before, {len(after)} after the edit; new or changed: {changed}")
-    print(f"    cold render: {cold_calls} engine calls, {cold.synthesized} synthesized, {t_cold:.3f} s")
-    print(f"    re-render:   {engine.calls} engine calls, {warm.synthesized} synthesized, "
-          f"{warm.cached} from cache, {t_warm:.3f} s")
-    print(f"    => only the changed paragraph's sentences were spoken: {engine.calls == changed}")
+    print(f"    cold render: {counts('cold calls')} engine calls, {counts('cold synthesized')} synthesized, "
+          f"{f['cold'].show('s')}")
+    print(f"    re-render:   {counts('warm calls')} engine calls, {counts('warm synthesized')} synthesized, "
+          f"{counts('warm cached')} from cache, {f['warm'].show('s')}")
+    print(f"    re-render / cold render: {ratio(f['warm'], f['cold']).show()}")
+    print(f"    => only the changed paragraph's sentences were spoken: {counts('warm calls') == str(changed)}")
 
 
-def gtts_concurrency(delay: float, repeat: int) -> None:
+def gtts_concurrency(delay: float, repeat: int, runs: int) -> None:
     from reader.tts.gtts import GttsEngine
     from reader.tts.render import render
     from tests.fakes import without_proxies
@@ -115,32 +138,39 @@ def gtts_concurrency(delay: float, repeat: int) -> None:
 
     sentences = split(seed_document()) * repeat
     engine = GttsEngine(timeout=10)
-    rows = []
     with FakeGoogleTTS(delay=delay) as fake, mock.patch("gtts.tts._translate_url", fake.translate_url), \
             mock.patch.dict("os.environ", without_proxies(), clear=True):
-        for label, concurrency in (("one at a time", 1), (f"default ({engine.concurrency})", None)):
+        def one(name: str, concurrency: int | None) -> dict[str, float]:
             fake.requests.clear()
             t0 = time.perf_counter()
             result = render(sentences, engine, concurrency=concurrency)
-            wall = time.perf_counter() - t0
-            rows.append((label, wall, result.requests, fake.max_rate(1.0)))
-    print(f"(b) gTTS against the local fake, {delay * 1000:.0f} ms per request, "
-          f"{len(sentences)} sentences, configured rate {engine.max_rate:g} requests/s")
-    for label, wall, requests, peak in rows:
-        print(f"    {label:14s} {wall:6.2f} s  {requests} requests  max {peak} requests in any 1 s window")
-    speedup = rows[0][1] / rows[1][1]
-    print(f"    => {speedup:.1f}x faster at the default concurrency (target >= 3x); "
-          f"peak rate {rows[1][3]}/s vs limit {engine.max_rate:g}/s: "
-          f"{'within' if rows[1][3] <= engine.max_rate else 'OVER'}")
+            return {name: time.perf_counter() - t0, f"{name} requests": result.requests,
+                    f"{name} peak": fake.max_rate(1.0)}
+
+        f = interleave({"serial": lambda: one("serial", 1), "default": lambda: one("default", None)}, runs)
+    print(f"(b) gTTS against the local fake, {delay * 1000:.0f} ms per request, {len(sentences)} sentences, "
+          f"configured rate {engine.max_rate:g} requests/s, {runs} interleaved runs")
+    for name, label in (("serial", "one at a time"), ("default", f"default ({engine.concurrency})")):
+        print(f"    {label:14s} {f[name].show('s', 2)}; {f[name + ' requests'].median:.0f} requests; "
+              f"max {f[name + ' peak'].max:.0f} requests in any 1 s window")
+    speedup = ratio(f["serial"], f["default"])
+    peak = f["default peak"].max
+    print(f"    one at a time / default: {speedup.show(1)} (target >= 3x); "
+          f"highest peak rate {peak:.0f}/s vs limit {engine.max_rate:g}/s: "
+          f"{'within' if peak <= engine.max_rate else 'OVER'}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--delay", type=float, default=0.15, help="fake gTTS answer delay, seconds (default 0.15)")
     ap.add_argument("--repeat", type=int, default=2, help="render the seed this many times over in (b)")
+    runs_arg(ap)
+    ap.add_argument("--quick", action="store_true", help="the seed once over in (b)")
     a = ap.parse_args()
-    warm_cache()
-    gtts_concurrency(a.delay, a.repeat)
+    if a.quick:
+        a.repeat = 1
+    warm_cache(a.runs)
+    gtts_concurrency(a.delay, a.repeat, a.runs)
 
 
 if __name__ == "__main__":

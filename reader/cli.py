@@ -33,6 +33,7 @@ import re
 import sys
 import traceback
 from pathlib import Path
+from typing import Mapping
 from urllib.parse import urlsplit
 
 from reader import __version__
@@ -251,9 +252,9 @@ def cmd_extract(a) -> int:
                "site": doc.site, "section": doc.section, "image": doc.image,
                "captions": [{"text": c.text, "after": c.after} for c in doc.captions]})
     else:
-        for line in [doc.title, doc.lead, *doc.paragraphs]:
-            if line:
-                print(line)
+        for text in [doc.title, doc.lead, *doc.paragraphs]:
+            if text:
+                print(text)
     return 0
 
 
@@ -384,6 +385,7 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 def cmd_engines(a) -> int:
     """Each engine and whether it can run here; the remote engine's server is asked (``probe``)."""
     from reader.tts import ENGINES, get_engine
+    from reader.tts.remote import RemoteEngine
 
     if a.voices:
         from reader.tts.espeak import EspeakEngine
@@ -397,7 +399,7 @@ def cmd_engines(a) -> int:
         try:
             engine = get_engine(name, speech=speech)
             why = engine.check()
-            if why is None and hasattr(engine, "probe"):
+            if why is None and isinstance(engine, RemoteEngine):  # the one engine with a server to ask
                 why = engine.probe()
                 if why is None:
                     print(f"{name:8s} available: {engine.settings.url} answers (model {engine.settings.model}, "
@@ -505,8 +507,14 @@ def cmd_serve(a) -> int:
 
 
 # ---------------------------------------------------------------- parser
+#: a parser or one of its argument groups (the helpers below add options to either)
+_Options = argparse._ActionsContainer
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a refused option is one line (like every other error) and exit 2."""
+
+    commands: Mapping[str, argparse.ArgumentParser]  #: build_parser; name -> its parser, for checks after parsing
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -522,21 +530,21 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _timeout_arg(p: argparse.ArgumentParser, default: float | None) -> None:
+def _timeout_arg(p: _Options, default: float | None) -> None:
     shown = f"default {default:g}" if default is not None else "default from the config, else 30"
     p.add_argument("--timeout", type=_seconds, default=default, metavar="SECONDS",
                    help=f"give up on a URL that has not fully answered within this many seconds, "
                         f"retries included ({shown})")
 
 
-def _engine_args(p: argparse.ArgumentParser) -> None:
+def _engine_args(p: _Options) -> None:
     p.add_argument("--engine", type=engine_type, default=None, help="speech engine (see `vnreader engines`; default espeak)")
     p.add_argument("--voice", default=None, help="engine voice (a name, or a .onnx path for piper)")
     p.add_argument("--rate", type=rate_type, default=1.0, help="speaking rate, 1.0 = normal (0.5–3.0)")
     p.add_argument("--no-cache", action="store_true", help="synthesise every sentence, ignoring the clip cache")
 
 
-def _speech_args(p) -> None:
+def _speech_args(p: _Options) -> None:
     p.add_argument("--speech-url", type=speech_url_type, default=None, metavar="URL",
                    help="the remote engine's OpenAI-compatible server, e.g. http://gpu-box:8000 "
                         "(default: url in [speech] of the sources file); API key from $VNREADER_SPEECH_API_KEY")
@@ -545,14 +553,14 @@ def _speech_args(p) -> None:
                    help="the remote engine's voice when --voice gives none (default alloy)")
 
 
-def _max_bytes_arg(p: argparse.ArgumentParser) -> None:
+def _max_bytes_arg(p: _Options) -> None:
     from reader.fetch import MAX_BYTES
 
     p.add_argument("--max-bytes", type=size_type, default=MAX_BYTES, metavar="N",
                    help=f"refuse pages larger than N bytes (default {MAX_BYTES})")
 
 
-def _limit_args(p: argparse.ArgumentParser) -> None:
+def _limit_args(p: _Options) -> None:
     from reader.limits import DEFAULT_MAX_CHARS, DEFAULT_MAX_MINUTES, DEFAULT_MAX_SENTENCES
 
     p.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS, metavar="N",
@@ -563,7 +571,7 @@ def _limit_args(p: argparse.ArgumentParser) -> None:
                    help=f"stop rendering past M minutes of speech (default {DEFAULT_MAX_MINUTES:g})")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     ap = _Parser(prog="vnreader", description="Vietnamese news in, podcast out.")
     ap.add_argument("--version", action="version", version=f"vnreader {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")

@@ -120,9 +120,11 @@ class Config:
 
 # ---------------------------------------------------------------- schema
 # key -> (accepted types, required)
-_STR = (str,)
-_INT = (int,)
-RUN_KEYS = {"out": (_STR, False), "base_url": (_STR, False), "state": (_STR, False), "engine": (_STR, False),
+Schema = dict[str, tuple[tuple[type, ...], bool]]
+TABLES: dict[str, Schema]  # table name -> its schema, filled in below the schemas
+_STR: tuple[type, ...] = (str,)
+_INT: tuple[type, ...] = (int,)
+RUN_KEYS: Schema = {"out": (_STR, False), "base_url": (_STR, False), "state": (_STR, False), "engine": (_STR, False),
             "fallback": (_STR, False), "voice": (_STR, False), "rate": ((int, float), False), "limit": (_INT, False),
             "timezone": (_STR, False), "fetch_timeout": ((int, float), False),
             "source_budget": ((int, float), False)}

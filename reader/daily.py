@@ -97,21 +97,31 @@ class Stages:
     render: Callable[..., Episode] | None = None  #: pipeline.render_document signature
     render_digest: Callable[..., Episode] | None = None  #: pipeline.render_digest signature
 
-    def resolved(self, fetch_timeout: float | None = None) -> Stages:
+    def resolved(self, fetch_timeout: float | None = None) -> StageCalls:
         """The real modules for the stages not given (``fetch_timeout``: the real fetch's total deadline)."""
         fetch_page, extract, render, digest = self.fetch_page, self.extract, self.render, self.render_digest
         if fetch_page is None:
-            from reader.fetch import fetch_url as fetch_page
+            from reader.fetch import fetch_url
 
-            if fetch_timeout is not None:
-                fetch_page = functools.partial(fetch_page, deadline=fetch_timeout)
+            fetch_page = fetch_url if fetch_timeout is None else functools.partial(fetch_url, deadline=fetch_timeout)
         if extract is None:
-            from reader.extract import extract  # site= picks the source's profile for pages no profile claims
+            from reader.extract import extract as extract_page  # site= picks the source's profile for pages no
+            extract = extract_page                               # profile claims
         if render is None or digest is None:
             from reader import pipeline
             render = render or pipeline.render_document
             digest = digest or pipeline.render_digest
-        return Stages(fetch_page, extract, render, digest)
+        return StageCalls(fetch_page, extract, render, digest)
+
+
+@dataclass(frozen=True)
+class StageCalls:
+    """``Stages`` with every stage filled in (``Stages.resolved``): what a run calls."""
+
+    fetch_page: Callable[..., Article]  #: (url, client=) -> Article
+    extract: Callable[..., Document]  #: (article, site=) -> Document
+    render: Callable[..., Episode]  #: pipeline.render_document signature
+    render_digest: Callable[..., Episode]  #: pipeline.render_digest signature
 
 
 # ---------------------------------------------------------------- lock
@@ -211,7 +221,7 @@ def _unexpected(label: str, e: Exception) -> ReaderError:
 
 
 class _Run:
-    def __init__(self, config: Config, *, out_dir: Path, store: StateStore, base_url: str, client, stages: Stages,
+    def __init__(self, config: Config, *, out_dir: Path, store: StateStore, base_url: str, client, stages: StageCalls,
                  log: RunLog, rerender: bool, now: datetime, options, clock: Callable[[], float] = monotonic,
                  turn: RunTurn | None = None):
         self.config = config
@@ -266,7 +276,7 @@ class _Run:
 
     def _read_feed(self, source: FeedSource) -> int:
         """Read one feed; store its new entries; return how many became ``pending``."""
-        from reader.feeds import read_feed
+        from reader.feeds import FeedEntry, read_feed
 
         etag, modified = self.store.feed_validators(source.url)
         try:
@@ -287,19 +297,20 @@ class _Run:
             batch |= {entry.link, entry.entry_id}
             if self.store.known(entry.entry_id, entry.link) is None:
                 fresh.append(entry)
-        rows = []
+        rows: list[tuple[FeedEntry, str, str | None]] = []
         taken = 0
         for entry in fresh:
             label = entry.title or entry.link
             if self.cutoff is not None and entry.published is not None and entry.published < self.cutoff:
-                rows.append((entry, "expired", "published before the retention window"))
+                status, reason = "expired", "published before the retention window"
             elif taken < source.limit:
                 rows.append((entry, "pending", None))
                 taken += 1
                 continue
             else:
-                rows.append((entry, "over-limit", f"more than {source.limit} new articles in the feed"))
-            self.report.skipped.append((f"{source.name}: {label}", rows[-1][2]))
+                status, reason = "over-limit", f"more than {source.limit} new articles in the feed"
+            rows.append((entry, status, reason))
+            self.report.skipped.append((f"{source.name}: {label}", reason))
         self.store.ingest(source.name, source.url, rows, result.etag, result.modified, now=self.now)
         self.log.log("info" if rows else "debug", "feed", source=source.name, entries=len(result.entries), new=taken,
                      skipped=len(rows) - taken)
@@ -357,9 +368,10 @@ class _Run:
                 start = self.clock()
                 try:
                     doc = self._document(source, entry)
-                    same = self.store.same_article(doc.url, entry.id, text_hash(doc))
+                    canonical = doc.url or entry.url  # _document fills a missing url with the entry's
+                    same = self.store.same_article(canonical, entry.id, text_hash(doc))
                     if same is not None:
-                        self.store.duplicate(entry.id, doc.url, same, worker=self.claims.worker)
+                        self.store.duplicate(entry.id, canonical, same, worker=self.claims.worker)
                         self.report.skipped.append((label, "same article as one already rendered"))
                         self.log.info("duplicate", item=label, of=same.url)
                         yield label, None
@@ -373,7 +385,8 @@ class _Run:
                         self.log.info("digest-only", item=label)
                     yield label, ep
                 except ClaimLostError as e:
-                    yield label, self.claims.lost(self, label, e)
+                    self.claims.lost(self, label, e)
+                    yield label, None
                 except ReaderError as e:
                     yield label, self._failed(entry, label, e)
                 except OSError as e:
@@ -444,7 +457,7 @@ class _Run:
                 continue
             title = f"{group.title} ngày {day.day}/{day.month}/{day.year}"
             guid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"vnreader:digest:{group.name}:{day.isoformat()}"))
-            published = max(e.done_at for e in entries)
+            published = max(e.done_at for e in entries if e.done_at is not None)  # done_between: all have one
             label = f"digest {group.name} {day.isoformat()}"
             try:
                 ep = self.stages.render_digest([e.doc for e in entries], self.out_dir, options=self.options,
@@ -513,11 +526,13 @@ class _Run:
         One log line says what is kept and left; retention never removes them."""
         if not foreign:
             return []
-        shown, left, makers = [], [], {}
+        shown: list[Episode] = []
+        left: list[Episode] = []
+        makers: dict[str, int] = {}  # foreign episodes all name their maker (_made_by_a_run)
         for ep in sorted(foreign, key=lambda e: (_stamp(_made(e)), Path(e.path).name), reverse=True):
             (left if ep.guid in guids else shown).append(ep)
             guids.add(ep.guid)
-            makers[ep.made_by] = makers.get(ep.made_by, 0) + 1
+            makers[str(ep.made_by)] = makers.get(str(ep.made_by), 0) + 1
         self.log.info("foreign-episodes", kept=len(shown), left_out_of_feed=len(left) or None,
                       **dict(sorted(makers.items())),
                       note="made by other vnreader commands: never removed by retention; delete their files, "
@@ -578,7 +593,8 @@ def _made(ep: Episode) -> datetime | None:
 
 
 def _stamp(dt: datetime | None) -> float:
-    return _aware(dt).timestamp() if dt is not None else float("-inf")
+    aware = _aware(dt)
+    return aware.timestamp() if aware is not None else float("-inf")
 
 
 def _superseded(eps: list[Episode]) -> set[str]:
@@ -747,7 +763,7 @@ def run_from_args(args) -> RunReport:
     check_engines(config)
     out_dir = Path(args.out) if args.out else (config.out or Path(DEFAULT_OUT))
     state = args.state or config.state_url or config.state
-    state = state if is_url(state) else Path(state) if state else None
+    state = state if state is not None and is_url(state) else Path(state) if state else None
     base_url = args.base_url or config.base_url or DEFAULT_BASE_URL
     log = RunLog(quiet=args.quiet, verbose=args.verbose, as_json=args.log_json)
     from reader.pipeline import RenderOptions

@@ -67,7 +67,7 @@ def _text(html: str | None) -> str | None:
     return _clean(html)
 
 
-def _date(entry) -> datetime | None:
+def _date(entry: feedparser.FeedParserDict) -> datetime | None:
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
     if not parsed:
         return None

@@ -365,9 +365,9 @@ def declared_charset(raw: bytes, content_type: str | None) -> str | None:
         m = _CT_CHARSET.search(content_type)
         if m and _codec(m.group(1)):
             return _codec(m.group(1))
-    m = _META_CHARSET.search(raw[:8192])
-    if m:
-        return _codec(m.group(1).decode("ascii", "ignore"))
+    meta = _META_CHARSET.search(raw[:8192])
+    if meta:
+        return _codec(meta.group(1).decode("ascii", "ignore"))
     return None
 
 

@@ -55,10 +55,10 @@ _ERRNOS = {
 def _chain(e: BaseException) -> list[BaseException]:
     """``e`` and every exception reachable under it, outermost first, each once."""
     seen: list[BaseException] = []
-    todo = [e]
+    todo: list[object] = [e]
     while todo:
         x = todo.pop(0)
-        if x is None or any(x is s for s in seen):
+        if not isinstance(x, BaseException) or any(x is s for s in seen):
             continue
         seen.append(x)
         todo += [x.__cause__, x.__context__, getattr(x, "reason", None), getattr(x, "os_error", None),

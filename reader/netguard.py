@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Callable
+from typing import Any, Callable
 
 import httpx
 
@@ -44,7 +44,7 @@ RULES: tuple[tuple[Callable[[IPAddress], bool], str], ...] = (
     (lambda ip: not ip.is_global, "not a public address"),
 )
 
-Resolver = Callable[..., list]
+Resolver = Callable[..., list[Any]]  #: socket.getaddrinfo's signature and answer
 
 
 def blocked_reason(ip: IPAddress | str) -> str | None:

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Sequence, TypedDict
 
 from reader import episodes as records
 from reader.config import SpeechSettings
@@ -26,6 +26,9 @@ from reader.errors import ReaderError, UsageError
 from reader.limits import DEFAULT_LIMITS, Limits
 from reader.models import Article, Document, Episode, RenderStats, Sentence
 from reader.tts.spill import SpillFile
+
+if TYPE_CHECKING:
+    from reader.tts.cache import ClipCache
 
 SAMPLES = Path(__file__).parent / "samples"
 FEED_TITLE = "vnreader"
@@ -54,8 +57,17 @@ def _render_key(engine, voice: str, rate: float, pitch, sentences: Sequence[Sent
     return h.hexdigest()
 
 
+class AudioSettings(TypedDict):
+    """The encoder settings of an episode (a dict: it is hashed into the render key as JSON)."""
+
+    format: str
+    bitrate: int  #: kbit/s
+    target_lufs: float
+    true_peak: float  #: dBTP ceiling
+
+
 #: Encoder settings every episode is built with; part of the render key stored in its record.
-AUDIO_SETTINGS = {"format": "mp3", "bitrate": 64, "target_lufs": -16.0, "true_peak": -1.0}
+AUDIO_SETTINGS: AudioSettings = {"format": "mp3", "bitrate": 64, "target_lufs": -16.0, "true_peak": -1.0}
 
 
 def _record_key(name_key: str) -> str:
@@ -163,7 +175,7 @@ class RenderOptions:
     rate: float = 1.0  #: cli / config; speaking rate
     pitch: float | None = None  #: cli; None = the engine's default
     captions: bool = False  #: cli; read image captions too
-    cache: object = field(default=None, compare=False)  #: factory; a ClipCache shared by every render (None: none)
+    cache: ClipCache | None = field(default=None, compare=False)  #: factory; shared by every render (None: none)
     fallback: str | None = None  #: cli / config; engine that re-renders a whole episode when ``engine`` fails
     limits: Limits = DEFAULT_LIMITS  #: cli / config [limits]; checked before and while speaking
     feed_title: str | None = None  #: config [channel] / demo; album tag and artist fallback, None = FEED_TITLE
@@ -285,7 +297,7 @@ def render_document(doc: Document, out_dir: Path, options: RenderOptions = DEFAU
     voice_id = options.voice or eng.default_voice
     key = _render_key(eng, voice_id, options.rate, options.pitch, sents, extra=doc.title)
     named = out_path is not None
-    out_path = Path(out_path) if named else out_dir / f"{slugify(doc.title)}-{key[:10]}.mp3"
+    out_path = Path(out_path) if out_path is not None else out_dir / f"{slugify(doc.title)}-{key[:10]}.mp3"
     if (ep := _reuse(out_path, _record_key(key), named=named)) is not None:
         return ep
     guid = guid or article_guid(doc)
@@ -390,6 +402,9 @@ def _output(out_path: str | Path | None, stream: BinaryIO | None) -> Iterator[Pa
     if out_path is not None:
         yield Path(out_path)
         return
+    if stream is None:
+        raise UsageError("output", "no output file and no stream to write the episode to",
+                         fix="give an output path (-o FILE)")
     with tempfile.TemporaryDirectory(prefix="vnreader-") as tmp:
         path = Path(tmp) / "episode.mp3"
         yield path
@@ -439,10 +454,11 @@ def listen(source: str, options: RenderOptions = DEFAULT_OPTIONS, *, out=None, p
     limits.check_document(doc, subject, captions=captions)
     sents = split_document(doc, captions=captions)
     limits.check_sentences(len(sents), subject)
-    options = dict(voice=voice, rate=rate, pitch=pitch, cache=cache, started=started, subject=source)
     if player is not None:
-        return doc, streaming.play(sents, eng, player, **options)
-    return doc, streaming.stream(sents, eng, out, fmt=fmt, **options)
+        return doc, streaming.play(sents, eng, player, voice=voice, rate=rate, pitch=pitch, cache=cache,
+                                   started=started, subject=source)
+    return doc, streaming.stream(sents, eng, out, fmt=fmt, voice=voice, rate=rate, pitch=pitch, cache=cache,
+                                 started=started, subject=source)
 
 
 # ---------------------------------------------------------------- demo

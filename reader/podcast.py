@@ -170,7 +170,7 @@ def clean_text(text: str | None) -> str:
 
 def _shown(*values: str | None) -> str:
     """The first value with visible text once cleaned (a name of only spaces or control characters is none)."""
-    return next((v for v in values if clean_text(v).strip()), values[-1] or "")
+    return next((v for v in values if v is not None and clean_text(v).strip()), values[-1] or "")
 
 
 def _resolve(path: str | os.PathLike, out_dir: Path) -> Path:

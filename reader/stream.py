@@ -19,7 +19,7 @@ import math
 import struct
 import time
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Sequence
+from typing import Callable, Protocol, Sequence
 
 from reader.errors import AudioError, ReaderError, UsageError
 from reader.models import Clip, Sentence
@@ -34,6 +34,14 @@ GAIN_PLAN = {("espeak", "vi"): 9.5, ("espeak", "vi-VN-x-central"): 17.0, ("espea
 #: most gain a measured first sentence may ask for (a near-silent sentence must not blow up the rest)
 MAX_MEASURED_GAIN = 24.0
 BITRATE = 64
+
+
+class Output(Protocol):
+    """Where a stream writes: a binary file, a player's stdin, a web read's buffer."""
+
+    def write(self, data: bytes, /) -> int | None: ...
+
+    def flush(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,7 @@ def _wav_header(rate: int) -> bytes:
 class _Sink:
     """Gain, limiter and encoder in front of ``out``; counts what it wrote."""
 
-    def __init__(self, out: BinaryIO, rate: int, fmt: str, gain_db: float, started: float, subject: object):
+    def __init__(self, out: Output, rate: int, fmt: str, gain_db: float, started: float, subject: object):
         import numpy as np
 
         from reader.audio.encode import ENCODER_SCALE, make_encoder
@@ -88,6 +96,7 @@ class _Sink:
 
         self.np = np
         self.out, self.rate, self.fmt, self.subject = out, rate, fmt, subject
+        self.gain_db = gain_db
         self.gain = np.float32(db_to_gain(gain_db))
         self.limiter = Limiter(rate, CEILING_DB)
         self.scale = 1.0 / ENCODER_SCALE if fmt == "mp3" else 1.0
@@ -157,7 +166,7 @@ def _pause(prev: Sentence | None, nxt: Sentence | None, rate: float) -> float:
     return (P.paragraph if a != b else P.sentence) / rate
 
 
-def stream(sentences: Sequence[Sentence], engine, out: BinaryIO, *, voice: str | None = None, rate: float = 1.0,
+def stream(sentences: Sequence[Sentence], engine, out: Output, *, voice: str | None = None, rate: float = 1.0,
            pitch: float | None = None, cache=None, fmt: str = "mp3", started: float | None = None,
            subject: object = None, on_sentence: Callable[[int, Sentence], None] | None = None) -> StreamReport:
     """Speak ``sentences`` into ``out`` as they are synthesised; see the module docstring.
@@ -202,12 +211,12 @@ def stream(sentences: Sequence[Sentence], engine, out: BinaryIO, *, voice: str |
     if sink is None:
         raise AudioError(subject, "the engine produced no sound", fix="check the speech engine (`vnreader engines`)")
     return StreamReport(sentences=len(speakable), seconds=sink.samples / out_rate, bytes=sink.bytes,
-                        gain_db=float(gain), first_audio=sink.first_audio, planned=planned)
+                        gain_db=float(sink.gain_db), first_audio=sink.first_audio, planned=planned)
 
 
 # ------------------------------------------------------------ playing on this machine
 #: players tried in order: (program, arguments for an MP3 stream, arguments for a WAV stream)
-PLAYERS = (
+PLAYERS: tuple[tuple[str, list[str] | None, list[str]], ...] = (
     ("mpv", ["--no-video", "--really-quiet", "--cache=no", "-"], ["--no-video", "--really-quiet", "--cache=no", "-"]),
     ("ffplay", ["-nodisp", "-autoexit", "-loglevel", "quiet", "-"], ["-nodisp", "-autoexit", "-loglevel", "quiet", "-"]),
     ("paplay", None, []),
@@ -289,6 +298,7 @@ def play(sentences: Sequence[Sentence], engine, player: Player, **options) -> St
         finally:
             sink.close()
     proc = subprocess.Popen(list(player.argv), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    assert proc.stdin is not None  # stdin=PIPE
     try:
         report = stream(sentences, engine, proc.stdin, fmt=player.fmt, **options)
         proc.stdin.close()

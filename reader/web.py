@@ -362,8 +362,8 @@ class ReaderApp:
             return _refusal(404, NO_JOB, not audio)
         if not audio:
             return JSONResponse(self._status(job), headers={"Cache-Control": "no-store"})
-        if job.buffer is None and job.episode is not None:
-            return RedirectResponse(self._episode_url(job), status_code=307)
+        if job.buffer is None and (url := self._episode_url(job)) is not None:
+            return RedirectResponse(url, status_code=307)
         if job.buffer is None:
             return _refusal(410, visitor_message(job.error)[1] if job.error else NO_JOB, False)
         headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
@@ -528,7 +528,7 @@ def _file(request: Request, target: Path) -> Response:
         cond = request.headers.get("if-range")
         if request.headers.get("range") and (cond is None or cond.strip() in (etag, modified)):
             rng = parse_range(request.headers["range"], size)
-        if rng == "416":
+        if isinstance(rng, str):  # "416"
             f.close()
             return Response(b"", status_code=416, headers={**common, "Content-Range": f"bytes */{size}",
                                                            "Content-Length": "0"})

@@ -24,7 +24,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import httpx
 
@@ -33,6 +33,9 @@ from reader.errors import ReaderError, UsageError
 from reader.fetch import DEFAULT_DEADLINE, MAX_BYTES
 from reader.limits import DEFAULT_LIMITS, Limits
 from reader.models import Article, Document, Sentence
+
+if TYPE_CHECKING:
+    from reader.tts.cache import ClipCache
 
 log = logging.getLogger("vnreader.web")
 
@@ -50,7 +53,7 @@ class ReadSettings:
     engine: str = "espeak"  #: web; offline by default: a visitor's text goes to no third party
     voice: str | None = None  #: web; None = the engine's default voice
     rate: float = 1.0  #: web; speaking rate
-    cache: object = None  #: web; a ClipCache shared by the stream and the saved episode (None: none)
+    cache: ClipCache | None = None  #: web; shared by the stream and the saved episode (None: none)
     limits: Limits = DEFAULT_LIMITS  #: web; characters, sentences, minutes of one article
     max_bytes: int = MAX_BYTES  #: web; size cap of a fetched page
     deadline: float = DEFAULT_DEADLINE  #: web; seconds a page fetch may take in total
@@ -83,6 +86,7 @@ class Job:
         from reader.stream import BITRATE
 
         with self._lock:
+            assert self.buffer is not None, "written after the episode replaced the stream"
             self.buffer += data
             seconds = len(self.buffer) * 8 / (BITRATE * 1000)
         self._wake()

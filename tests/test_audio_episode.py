@@ -177,6 +177,7 @@ def test_tags_read_back(tmp_path):
     assert list(toc.child_element_ids) == [c.element_id for c in chaps]
 
 
+@pytest.mark.slow
 def test_sidecars_and_episode_fields(tmp_path):
     segs = two_sections()
     ep = build_episode(segs, META, tmp_path / "s.mp3")

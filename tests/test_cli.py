@@ -112,6 +112,7 @@ def test_faster_rate_gives_shorter_audio(tmp_path):
     assert durations[1] < 0.7 * durations[0]
 
 
+@pytest.mark.slow
 def test_sentences_and_normalize_plain_mode():
     p = cli("sentences", stdin="Sáng 9.1, tại TP. Hạ Long có mưa. Ông T. nói vậy.\n")
     assert p.stdout.splitlines() == ["Sáng 9.1, tại TP. Hạ Long có mưa.", "Ông T. nói vậy."]

@@ -672,6 +672,7 @@ def test_an_article_that_crashes_the_voice_fails_alone_and_is_given_up(site, tmp
     assert rep.failed == [] and not rep.new  # given up: not tried again
 
 
+@pytest.mark.slow
 def test_channel_guid_from_the_sources_file_is_the_podcast_guid(site, tmp_path):
     guid = "0b3e2f4e-4c61-4a8e-9d59-3a2f6f0d8c11"
     cfg = write_config(tmp_path / "s.toml", site, two_sources())

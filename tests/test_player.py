@@ -391,6 +391,7 @@ def test_no_page_still_404(tmp_path):
         server.server_close()
 
 
+@pytest.mark.slow
 def test_vnreader_serve_answers_root(site):
     """The real command, as an operator starts it."""
     with socket.socket() as s:

@@ -31,6 +31,8 @@ from reader.podcast import build_feed, clean_text
 from reader.text import normalize, split_sentences
 from reader.transcripts import format_chapters, format_srt, format_vtt, parse_srt, parse_vtt
 
+pytestmark = pytest.mark.slow  # hundreds of generated cases per test: seconds each
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "tests" / "data" / "pages" / "vnexpress" / "vnexpress-1.html"
 SOURCES = ROOT / "feeds" / "sources.toml"

@@ -81,6 +81,7 @@ def test_first_audio_arrives_while_the_rest_is_still_being_spoken(tmp_path):
     assert len(rest) > 50 * len(first) and proc.returncode == 0
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_stream(tmp_path):
     long = tmp_path / "long.txt"
     long.write_text(SEED.read_text(encoding="utf-8") * 6, encoding="utf-8")

@@ -112,6 +112,7 @@ _marks = st.sampled_from(list(".,;:!?…\"'“”‘’«»()[]{}<>-–—−`´
 _words = st.sampled_from(["Dạ", "cháu", "chào", "Bộ", "Y", "tế", "Trời", "đẹp", "2025", "9.1", "ạ", "x"])
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(_words, _marks, st.just(" ")), min_size=1, max_size=12).map("".join))
 def test_no_generated_sentence_crashes_the_engine(espeak, text):

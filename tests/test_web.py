@@ -305,6 +305,7 @@ def test_private_feed_urls_carry_the_token(private_site):
     assert int(enc.length) == int(request(port, enc.href[len(f"http://127.0.0.1:{port}"):], "HEAD")[1]["content-length"])
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly(tmp_path):
     proc, port = start_serve(tmp_path, "--token", TOKEN)
     proc.send_signal(signal.SIGINT)
@@ -313,6 +314,7 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     assert f"http://127.0.0.1:{port}/{TOKEN}/feed.xml" in out
 
 
+@pytest.mark.slow
 def test_bad_arguments_exit_2(tmp_path):
     for extra in (["--dir", str(tmp_path / "missing")], ["--dir", str(tmp_path), "--token", "a b"]):
         r = subprocess.run([sys.executable, "-m", "reader", "serve", "--port", str(free_port()), *extra],
@@ -368,6 +370,7 @@ def test_privileged_port_as_non_root_says_permission_denied(tmp_path):
         make_server(tmp_path, "127.0.0.1", 80)
 
 
+@pytest.mark.slow
 def test_serve_cli_prints_the_port_message(tmp_path):
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))

@@ -175,6 +175,7 @@ def test_pasted_text_without_javascript(server):
     assert done["state"] == "done" and server.request("HEAD", done["episode_url"])[0] == 200
 
 
+@pytest.mark.slow
 def test_page_title_with_script_is_escaped(server, site):
     site.overrides["/xss.html"] = (
         "<html><head><title>x</title></head><body><article><h1>&lt;script&gt;alert(1)&lt;/script&gt; Cháy rừng</h1>"

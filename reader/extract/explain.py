@@ -14,7 +14,7 @@ from reader.errors import ExtractError, ReaderError
 from reader.extract import pick_profile_why
 from reader.extract.blocks import parse, select
 from reader.extract.page import GENERIC, read_page
-from reader.extract.profile import SELECTOR_KEYS, load_profiles
+from reader.extract.profile import SELECTOR_KEYS, SiteProfile, load_profiles
 from reader.models import Article, Document
 
 
@@ -38,7 +38,7 @@ class Explanation:
     error: ReaderError | None = None  #: explain; why extraction failed (the CLI reports it)
 
 
-def explain(article: Article, *, profiles=None) -> Explanation:
+def explain(article: Article, *, profiles: tuple[SiteProfile, ...] | None = None) -> Explanation:
     """Extract ``article`` as ``extract`` would, recording the choices made on the way."""
     if not (article.html and article.html.strip()):
         from reader.extract import extract

@@ -115,7 +115,7 @@ def find_body(root):
             continue
         best, best_score = el, score
     if best is None and scores:
-        best = max(scores, key=scores.get)
+        best = max(scores, key=lambda el: scores[el])
     # an article split in sibling blocks (part one, an ad, part two): climb while the parent holds
     # clearly more prose that is not links or furniture
     for _ in range(2):

@@ -11,11 +11,11 @@ from urllib.parse import urljoin
 from lxml import etree
 
 from reader.errors import ExtractError
-from reader.extract import generic
+from reader.extract import byline, generic
 from reader.extract.blocks import Block, Walker, parse, select
-from reader.extract.clean import (byline_of, credit_line_author, dedupe, fold_key, has_paywall, is_furniture,
-                                  looks_like_text, source_of, squash, strip_credit, strip_dateline,
-                                  strip_widgets, tidy_author, wire_end)
+from reader.extract.clean import (credit_line_author, dedupe, fold_key, has_paywall, is_furniture,
+                                  looks_like_text, squash, strip_credit, strip_dateline,
+                                  strip_widgets, wire_end)
 from reader.extract.meta import PageMeta
 from reader.extract.profile import SiteProfile
 from reader.models import Article, Caption, Document
@@ -68,7 +68,7 @@ def read_page(article: Article, profile: SiteProfile | None, *, root=None,
     if prof.speak_captions or (caption_list and cap_words > 2 * sum(len(x.split()) for x in texts)):
         # a photo story: the narrative lives in the captions
         texts, caption_list = _captions_as_body(texts, caption_list)
-    _check_body(texts, title, root, prof, subject)
+    title = _check_body(texts, title, root, prof, subject)
     if captions:
         texts, caption_list = _captions_as_body(texts, caption_list)
     url = meta.canonical() or article.url
@@ -157,28 +157,14 @@ def _pop_credit_line(paras: list) -> str | None:
 
 
 def _pop_byline(paras: list, prof: SiteProfile) -> tuple[str | None, str | None]:
-    """Byline: trailing short lines ("LÊ HÀ", right-aligned "Đức Hùng", "Theo TTXVN"), popped;
-    returns (author, source)."""
-    trailing, source = None, None
+    """Byline: trailing short lines ("LÊ HÀ", right-aligned "Đức Hùng", "Theo TTXVN"; ``byline.py``),
+    popped unless the profile says ``byline_last = false``; returns (author, source)."""
     if not prof.byline_last:
-        return trailing, source
-    for _ in range(3):
-        if not paras:
-            break
-        text, block = paras[-1]
-        src = source_of(text)
-        if src:
-            source = source or src
-            paras.pop()
-            continue
-        name = byline_of(text) or (tidy_author(text) if block.right and len(text.split()) <= 8
-                                   and not text.endswith(".") else None)
-        if name and block.kind in ("p", "li", "quote") and len(paras) > 1:
-            trailing = trailing or name
-            paras.pop()
-            continue
-        break
-    return trailing, source
+        return None, None
+    tail = byline.trailing([byline.Line(text, right=block.right, prose=block.kind in ("p", "li", "quote"))
+                            for text, block in paras])
+    del paras[len(paras) - tail.taken:]
+    return tail.author, tail.source
 
 
 def _page_author(meta: PageMeta, prof: SiteProfile, credited: str | None, trailing: str | None,
@@ -187,16 +173,11 @@ def _page_author(meta: PageMeta, prof: SiteProfile, credited: str | None, traili
     author = meta.author(prof.author) if prof.author else None
     if not author:
         author = meta.author_ld() or credited or trailing or meta.author(())
-    source = source or meta.source(prof.source)
-    if author and source and fold_key(source) not in fold_key(author):
-        return f"{author}, {source}"
-    if not author and source:
-        return source
-    return author
+    return byline.credit(author, source or meta.source(prof.source))
 
 
-def _check_body(texts: list[str], title: str | None, root, prof: SiteProfile, subject: str) -> None:
-    """Refuse a page without an article: too few words, a paywall teaser, no headline."""
+def _check_body(texts: list[str], title: str | None, root, prof: SiteProfile, subject: str) -> str:
+    """Refuse a page without an article: too few words, a paywall teaser, no headline; return the headline."""
     words = sum(len(t.split()) for t in texts)
     if words < MIN_WORDS or not any(looks_like_text(t) for t in texts):
         raise ExtractError(subject, f"{prof.name}: no article body (only {words} words of text)")
@@ -205,6 +186,7 @@ def _check_body(texts: list[str], title: str | None, root, prof: SiteProfile, su
                            fix="save the page from a logged-in browser and pass the file")
     if not title:
         raise ExtractError(subject, f"{prof.name}: the page has no headline")
+    return title
 
 
 def body_image(body, base: str | None) -> str | None:

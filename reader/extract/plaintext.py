@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 
 from reader.errors import ExtractError
-from reader.extract.clean import (byline_of, credit_line_author, fold_key, is_furniture, looks_like_text,
-                                  source_of, squash, strip_credit, strip_dateline, strip_widgets, wire_end)
+from reader.extract import byline
+from reader.extract.clean import (fold_key, is_furniture, looks_like_text, squash, strip_credit, strip_dateline,
+                                  strip_widgets, wire_end)
 from reader.models import Caption, Document
 
 MAX_SECTION_WORDS = 4
@@ -70,26 +71,10 @@ def _pop_title(body: list[tuple[str, bool]], title_hint: str | None) -> str | No
 
 
 def _pop_byline(body: list[tuple[str, bool]]) -> str | None:
-    """Trailing byline and source lines ("LÊ HÀ", "Theo TTXVN"), popped: "LÊ HÀ, TTXVN"."""
-    author, source = None, None
-    for _ in range(3):
-        if len(body) < 2:
-            break
-        last = body[-1][0]
-        src = source_of(last)
-        if src:
-            source = source or src
-            body.pop()
-            continue
-        name = byline_of(last) or credit_line_author(last)
-        if name and not author:
-            author = name
-            body.pop()
-            continue
-        break
-    if source:
-        return f"{author}, {source}" if author else source
-    return author
+    """Trailing byline and source lines ("LÊ HÀ", "Theo TTXVN"; ``byline.py``), popped: "LÊ HÀ, TTXVN"."""
+    tail = byline.trailing([byline.Line(text) for text, _ in body])
+    del body[len(body) - tail.taken:]
+    return byline.credit(tail.author, tail.source)
 
 
 def _paragraphs(body: list[tuple[str, bool]]) -> tuple[list[str], list[Caption]]:

@@ -281,12 +281,14 @@ def document_codes(text: str) -> str:
 
 def _spell_code_piece(piece: str) -> str:
     """``NĐ`` → *en đê*; a legislature number glued to the letters (``QH15``) → *quy hát mười lăm*."""
-    letters, digits = re.fullmatch(r"(\D+)(\d*)", piece).groups()
+    m = re.fullmatch(r"(\D+)(\d*)", piece)
+    assert m, piece  # _DOC_CODE pieces start with a letter
+    letters, digits = m.groups()
     return spell(letters) + (f" {read_int(digits)}" if digits else "")
 
 
 @lru_cache(maxsize=None)
-def _abbr_re() -> re.Pattern:
+def _abbr_re() -> _Guarded:
     return _Guarded(r"(" + _alt(table("abbreviations")) + r")(?:(\.\s*)(?=[^\W_])|(?![\w&-]))", bad="&-")
 
 
@@ -314,7 +316,7 @@ def initials(text: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def _admin_re() -> re.Pattern:
+def _admin_re() -> _Guarded:
     return _Guarded(r"(" + _alt(table("admin")) + r")\.(?:(?=\d)|(?=[A-ZĐ][^\W\d_])|\s(?=\d))", bad=".")
 
 

@@ -42,7 +42,7 @@ def _opens_sentence(para: str, pos: int) -> bool:
     """The word at ``pos`` is one that starts sentences and never a name after a title or a
     place prefix (``sentence_openers.tsv``: *Vì, Theo, Trong, Sau…*), so ``TP. Vì vậy`` ends."""
     m = re.match(r"[^\W\d_]+", para[pos:pos + 20])
-    return bool(m) and m.group(0) in _openers()
+    return m is not None and m.group(0) in _openers()
 
 
 def _is_initial(word: str) -> bool:
@@ -92,12 +92,14 @@ def _word_before(para: str, end: int) -> str:
     """The word (no spaces, no opening quotes) that ends at ``end``, searched in a window first."""
     lo = max(0, end - 64)
     m = _WORD_BEFORE.search(para, lo, end)
+    assert m is not None  # the pattern matches the empty word too
     if lo and m.start(1) == lo:  # the word may go on before the window
         m = _WORD_BEFORE.search(para, 0, end)
+        assert m is not None
     return m.group(1)
 
 
-def _boundary(para: str, m: re.Match, starts: list[int]) -> int | None:
+def _boundary(para: str, m: re.Match[str], starts: list[int]) -> int | None:
     """Where the next sentence starts after the end mark ``m``, or None for no boundary."""
     nxt = _NEXT.match(para, m.end())
     if not nxt:

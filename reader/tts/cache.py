@@ -48,7 +48,7 @@ def clip_key(engine: str, version: str, voice: str, rate: float, pitch: float | 
 class ClipCache:
     """Bounded, LRU, multi-process-safe store of rendered clips."""
 
-    def __init__(self, directory: str | os.PathLike | None = None, max_bytes: int = DEFAULT_MAX_BYTES):
+    def __init__(self, directory: str | os.PathLike[str] | None = None, max_bytes: int = DEFAULT_MAX_BYTES):
         self.directory = Path(directory).expanduser() if directory is not None else default_cache_dir()
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be positive, not {max_bytes}")

@@ -32,6 +32,7 @@ import tempfile
 import threading
 import unicodedata
 from pathlib import Path
+from typing import IO
 
 from reader.errors import EngineError, EngineUnavailable, UnknownVoice, UsageError
 from reader.models import Clip
@@ -231,7 +232,7 @@ class _Worker:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
-        self._stderr = None
+        self._stderr: IO[bytes] | None = None
         self.sample_rate = 0
         self.version = ""
         self.voices: list[tuple[str, str, str]] = []
@@ -267,7 +268,8 @@ class _Worker:
         if proc is not None:
             for stream in (proc.stdin, proc.stdout):
                 try:
-                    stream.close()
+                    if stream is not None:
+                        stream.close()
                 except OSError:
                     pass
             if proc.poll() is None:
@@ -293,8 +295,14 @@ class _Worker:
         detail = f"the espeak-ng library {what} (worker {how})" + (f": {tail[-1]}" if tail else "")
         return EngineError("espeak", detail, fix="report the sentence; the rest of the text is still spoken")
 
+    def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
+        """The running worker's (stdin, stdout); ``ensure`` or ``_start`` has started it."""
+        proc = self._proc
+        assert proc is not None and proc.stdin is not None and proc.stdout is not None, "worker not started"
+        return proc.stdin, proc.stdout
+
     def _header(self, text: str | None) -> dict:
-        line = self._proc.stdout.readline()
+        line = self._pipes()[1].readline()
         if not line:
             raise self._died(text)
         return json.loads(line)
@@ -304,16 +312,17 @@ class _Worker:
         self.ensure()
         request = json.dumps({"text": text, "voice": voice, "wpm": wpm, "pitch": pitch}).encode() + b"\n"
         try:
+            stdin, stdout = self._pipes()
             try:
-                self._proc.stdin.write(request)
-                self._proc.stdin.flush()
+                stdin.write(request)
+                stdin.flush()
             except (BrokenPipeError, OSError):
                 raise self._died(text) from None
             answer = self._header(text)
             if not answer.get("ok"):
                 raise _error(answer)
             size = int(answer["bytes"])
-            pcm = self._proc.stdout.read(size)
+            pcm = stdout.read(size)
             if len(pcm) != size:
                 raise self._died(text)
             return pcm
