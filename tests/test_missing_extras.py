@@ -74,3 +74,17 @@ def test_run_publishing_to_s3_without_boto3_stops_before_anything_runs(no_boto3,
     err = capsys.readouterr().err
     assert "s3://podcast/tin: S3 storage needs boto3, which is not installed" in err and "vnreader[s3]" in err
     assert not (tmp_path / "out" / "feed.xml").exists()
+
+
+def test_missing_sources_file_names_the_shipped_example(tmp_path, monkeypatch):
+    """An installed wheel has no feeds/ folder in the current one: the fix says where the example is."""
+    from reader.config import ConfigError, example_sources, load_sources
+
+    example = example_sources()
+    assert example is not None and example.name == "sources.toml"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as e:
+        load_sources()
+    assert str(e.value) == (f"feeds/sources.toml: no such sources file (give --config FILE, or start from the "
+                            f"example: mkdir -p feeds && cp {example} feeds/sources.toml)")
+    load_sources(example)  # the example itself is a valid sources file
