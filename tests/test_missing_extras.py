@@ -88,3 +88,29 @@ def test_missing_sources_file_names_the_shipped_example(tmp_path, monkeypatch):
     assert str(e.value) == (f"feeds/sources.toml: no such sources file (give --config FILE, or start from the "
                             f"example: mkdir -p feeds && cp {example} feeds/sources.toml)")
     load_sources(example)  # the example itself is a valid sources file
+
+
+@pytest.mark.parametrize("base_url, warned", [(None, True), ("https://podcast.example.vn/tin/", False)])
+def test_publishing_to_s3_with_the_default_base_url_warns(tmp_path, monkeypatch, base_url, warned):
+    """A feed in a bucket whose links point at 127.0.0.1:8000 reaches no listener: the run says so."""
+    import argparse
+
+    from reader import daily
+
+    seen = {}
+
+    def fake_run(config, *, log, **kw):
+        seen["warnings"] = list(log.warnings)
+        return daily.RunReport(warnings=list(log.warnings))
+
+    monkeypatch.setattr(daily, "run", fake_run)
+    monkeypatch.setattr(daily, "publish_after_run", lambda *a, **k: None)
+    config = tmp_path / "s.toml"
+    config.write_text('[[sources]]\nname = "A"\nurl = "http://127.0.0.1:9/feed.xml"\n', encoding="utf-8")
+    args = argparse.Namespace(config=str(config), out=str(tmp_path / "out"), state=None, base_url=base_url,
+                              rerender=False, quiet=True, verbose=False, log_json=False, timeout=None,
+                              publish="s3://podcast/tin")
+    daily.run_from_args(args)
+    expected = ["the feed is published to s3://podcast/tin, but its links point at http://127.0.0.1:8000/ "
+                "(set base_url in [run], or --base-url, to the public URL of that prefix)"]
+    assert seen["warnings"] == (expected if warned else [])
