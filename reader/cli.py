@@ -3,7 +3,8 @@
 Every command exits with one of these codes:
 
     0    done (also: nothing to do, output unchanged)
-    1    some or all items failed at run time: fetch, extract, engine, audio, publish
+    1    some or all items failed at run time: fetch, extract, engine, audio, publish; the job
+         queue's broker unreachable or lost (``run --queue``, ``worker``)
     2    usage or configuration error, found before any work: a bad option (--rate, --pitch,
          --base-url, --port, --max-bytes, --engine), a missing input file, an output path that
          cannot be written, an unknown voice, a wrong sources file
@@ -449,6 +450,21 @@ def cmd_publish(a) -> int:
     return 0
 
 
+def cmd_worker(a) -> int:
+    """``vnreader worker``: exit 0 after a warm shutdown (SIGTERM), 1 when the broker is unreachable."""
+    from reader.config import load_sources
+    from reader.queue import QueueSettings, run_worker
+
+    config = load_sources(a.config) if a.config else None
+    url = a.queue or (config.queue_url if config else None)
+    if not url:
+        raise UsageError("--queue", "no broker to take jobs from",
+                         fix="give --queue redis://HOST:6379/0, or [queue] url in the sources file and --config FILE")
+    concurrency = a.concurrency or (config.queue_concurrency if config else 1)
+    return run_worker(QueueSettings.from_env(url), concurrency=concurrency,
+                      loglevel="DEBUG" if a.verbose else "INFO")
+
+
 def run_exit_code(report) -> int:
     """A daily run's exit code: 70 when a failed item was a bug, 1 when some items failed, else 0."""
     if any(not err.expected for _, err in report.failed):
@@ -662,6 +678,12 @@ def build_parser() -> _Parser:
     p.add_argument("--verbose", action="store_true", help="more detail")
     p.add_argument("--log-json", action="store_true", help="structured JSON log lines")
     _timeout_arg(p, None)
+    p.add_argument("--queue", metavar="URL", default=None,
+                   help="render on `vnreader worker` processes through this broker (redis://HOST:6379/0; "
+                        "default [queue] url; none: render here)")
+    p.add_argument("--queue-timeout", type=_seconds, default=None, metavar="S",
+                   help="seconds to wait for the workers' answers (default 3600); unanswered articles fail "
+                        "and are retried next run")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("publish", help="upload an output folder to S3-compatible storage or a folder",
@@ -673,6 +695,16 @@ def build_parser() -> _Parser:
     p.add_argument("target", metavar="TARGET", help="s3://bucket/prefix, or a folder")
     p.add_argument("--quiet", action="store_true", help="print only when something was uploaded or deleted")
     p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("worker", help="render jobs that `vnreader run --queue` sends (needs vnreader[queue])",
+                       description="Take render jobs from the queue until SIGTERM (running jobs finish first).")
+    p.add_argument("--queue", metavar="URL", default=None,
+                   help="the broker (redis://HOST:6379/0 or amqp://…; default [queue] url of --config)")
+    p.add_argument("--concurrency", type=int, default=None, metavar="N",
+                   help="jobs rendered at once, one process each (default [queue] concurrency, else 1)")
+    p.add_argument("--config", default=None, help="sources file to read [queue] from")
+    p.add_argument("--verbose", action="store_true", help="debug log lines")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("serve", help="serve the output folder over HTTP",
                        description="Serve the feed, episodes and transcripts over HTTP (127.0.0.1 by default).")

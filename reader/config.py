@@ -15,6 +15,7 @@ Layout (every table but ``[[sources]]`` is optional)::
     [[sources]]  name, url, site, engine, voice, limit, group, episodes
     [storage]    url                                (s3://bucket/prefix or a folder: publish there after a run)
     [state]      url, lease                         (postgresql://…: state shared by runs on several machines)
+    [queue]      url, concurrency                   (render workers over Celery; docs/operations.md)
 
 Relative paths (``out``, ``state``) are taken relative to the sources file's folder.
 """
@@ -132,6 +133,8 @@ class Config:
     fetch_timeout: float = 30.0  #: config or --timeout; seconds one feed or page fetch may take in total
     source_budget: float = 300.0  #: config; seconds one source (feed + articles) may take per run, 0 = no limit
     storage_url: str | None = None  #: config [storage] url; daily publishes the output there after a run (None: no publish)
+    queue_url: str | None = None  #: config [queue] url or --queue; broker of the render workers, None = render here
+    queue_concurrency: int = 1  #: config [queue] concurrency or --concurrency; jobs one ``vnreader worker`` runs at once
 
     def group(self, name: str) -> Group:
         return next(g for g in self.groups if g.name == name)
@@ -151,6 +154,9 @@ RETENTION_KEYS = {"days": (_INT, False), "max_episodes": (_INT, False)}
 LIMITS_KEYS = {"max_chars": (_INT, False), "max_sentences": (_INT, False), "max_minutes": ((int, float), False)}
 CHANNEL_KEYS = {k: (_STR, False) for k in ("title", "description", "link", "language", "author", "owner_name",
                                              "owner_email", "image", "category", "guid")}
+QUEUE_KEYS = {"url": (_STR, False), "concurrency": (_INT, False)}
+#: broker URL schemes Celery takes (Redis, and RabbitMQ through Celery's own transport)
+QUEUE_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
 GROUP_KEYS = {"name": (_STR, True), "title": (_STR, False), "intro": (_STR, False), "outro": (_STR, False)}
 SOURCE_KEYS = {"name": (_STR, True), "url": (_STR, True), "site": (_STR, False), "engine": (_STR, False),
                "voice": (_STR, False), "limit": (_INT, False), "group": (_STR, False), "episodes": ((bool,), False)}
@@ -160,7 +166,7 @@ SPEECH_KEYS = {"url": (_STR, False), "model": (_STR, False), "voice": (_STR, Fal
 STORAGE_KEYS = {"url": (_STR, False)}
 TABLES = {"run": RUN_KEYS, "state": STATE_KEYS, "retention": RETENTION_KEYS, "limits": LIMITS_KEYS,
           "channel": CHANNEL_KEYS, "groups": GROUP_KEYS, "sources": SOURCE_KEYS, "speech": SPEECH_KEYS,
-          "storage": STORAGE_KEYS}
+          "storage": STORAGE_KEYS, "queue": QUEUE_KEYS}
 ARRAY_TABLES = ("groups", "sources")
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
@@ -289,6 +295,7 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
         raise c.error("state", None, "lease", f"lease must be more than 0 seconds, not {state_lease:g}",
                       fix="write lease = 900 (longer than the slowest article takes to render)")
     speech = _speech(c.table(data.get("speech", {}), "speech"), c)
+    queue_url, queue_concurrency = _queue(c.table(data.get("queue", {}), "queue"), c)
     base = path.parent
 
     default_limit, rate, tz, fetch_timeout, source_budget = _run_settings(run, c)
@@ -309,7 +316,8 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
                   state=(base / run["state"]) if "state" in run else None, engine=run.get("engine"),
                   fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz,
                   fetch_timeout=fetch_timeout, source_budget=source_budget, state_url=state_url,
-                  state_lease=state_lease, storage_url=storage_url)
+                  state_lease=state_lease, storage_url=storage_url, queue_url=queue_url,
+                  queue_concurrency=queue_concurrency)
 
 
 def _state_url(state: dict, run: dict, c: _Checker) -> str | None:
@@ -491,6 +499,15 @@ def _speech(t: dict, c: _Checker) -> SpeechSettings:
     return SpeechSettings(url=t["url"].rstrip("/") if "url" in t else None,
                           model=t.get("model", SpeechSettings.model), voice=t.get("voice", SpeechSettings.voice),
                           concurrency=concurrency, rate=rate, rate_url=t.get("rate_url"), timeout=timeout)
+
+
+def _queue(t: dict, c: _Checker) -> tuple[str | None, int]:
+    """[queue]: (broker URL or None, worker concurrency), checked."""
+    url = t.get("url")
+    if url is not None and urlsplit(url).scheme not in QUEUE_SCHEMES:
+        raise c.error("queue", None, "url", f"url {url!r} is not a Redis or RabbitMQ broker URL",
+                      fix='write url = "redis://127.0.0.1:6379/0" (or amqp://USER:PASSWORD@HOST:5672//)')
+    return url, c.positive(t.get("concurrency", Config.queue_concurrency), "queue", None, "concurrency")
 
 
 def _channel(t: dict, c: _Checker) -> ChannelInfo:

@@ -51,7 +51,7 @@ from zoneinfo import ZoneInfo
 
 from reader import episodes as records
 from reader.config import Config, load_sources
-from reader.errors import ClaimLostError, ConfigError, LockedError, PublishError, ReaderError, UsageError
+from reader.errors import ClaimLostError, ConfigError, LockedError, PublishError, QueueError, ReaderError, UsageError
 from reader.logs import RunLog
 from reader.models import Article, Document, Episode, FeedSource
 from reader.store import RUN_WORKER_PREFIX, STATE_NAME, Entry, RunTurn, StateStore, is_url, open_store, text_hash
@@ -65,6 +65,8 @@ DEFAULT_OUT = "audio_out"
 FEED_NAME = "feed.xml"
 #: ``Episode.made_by`` of the episodes a run makes; retention touches only these (and records without a maker)
 MADE_BY = "run"
+#: an article's outcome when its render went to the queue (``_Run.collect`` yields it later)
+_SENT = object()
 
 
 # ---------------------------------------------------------------- results
@@ -223,7 +225,7 @@ def _unexpected(label: str, e: Exception) -> ReaderError:
 class _Run:
     def __init__(self, config: Config, *, out_dir: Path, store: StateStore, base_url: str, client, stages: StageCalls,
                  log: RunLog, rerender: bool, now: datetime, options, clock: Callable[[], float] = monotonic,
-                 turn: RunTurn | None = None):
+                 turn: RunTurn | None = None, queue=None):
         self.config = config
         self.out_dir = out_dir
         self.store = store
@@ -243,6 +245,7 @@ class _Run:
         self.cutoff = now - timedelta(days=days) if days else None
         self.turn = turn or RunTurn()  #: how this run shares the state with other runs
         self.claims = RunClaims(store, config.state_lease)  #: the entries this run renders, leased to it
+        self.queue = queue  #: reader.queue.Dispatcher: articles render on workers; None = here
 
     # ------------------------------------------------------------ time budget
     def _charge(self, source: FeedSource, since: float) -> None:
@@ -367,37 +370,93 @@ class _Run:
                 label = f"{source.name}: {entry.title or entry.url}"
                 start = self.clock()
                 try:
-                    doc = self._document(source, entry)
-                    canonical = doc.url or entry.url  # _document fills a missing url with the entry's
-                    same = self.store.same_article(canonical, entry.id, text_hash(doc))
-                    if same is not None:
-                        self.store.duplicate(entry.id, canonical, same, worker=self.claims.worker)
-                        self.report.skipped.append((label, "same article as one already rendered"))
-                        self.log.info("duplicate", item=label, of=same.url)
-                        yield label, None
-                        continue
-                    ep = self._render(source, doc) if source.episodes else None
-                    self.store.done(entry.id, doc=doc, guid=ep.guid if ep else "", now=self.now,
-                                    episode=Path(ep.path).name if ep else None, worker=self.claims.worker)
-                    if ep is not None:
-                        self.log.info("episode", item=label, file=Path(ep.path).name, seconds=round(ep.duration, 1))
-                    else:
-                        self.log.info("digest-only", item=label)
-                    yield label, ep
-                except ClaimLostError as e:
-                    self.claims.lost(self, label, e)
-                    yield label, None
-                except ReaderError as e:
-                    yield label, self._failed(entry, label, e)
-                except OSError as e:
-                    yield label, self._failed(entry, label, _cannot_write(self.out_dir, e))
-                except Exception as e:  # a bug must not stop the other articles
-                    err = _unexpected(label, e)
-                    self.log.debug("traceback", item=label, trace="".join(traceback.format_exception(e)))
-                    yield label, self._failed(entry, label, err)
+                    outcome = self._article(source, entry, label)
                 finally:
                     self._charge(source, start)
                     bar.update()
+                if outcome is not _SENT:
+                    yield label, outcome
+
+    def _article(self, source: FeedSource, entry: Entry, label: str):
+        """One claimed entry's outcome: an Episode (None: skipped or digest-only), its error, or ``_SENT``."""
+        try:
+            doc = self._prepare(source, entry, label)
+            if doc is None:
+                return None
+            if source.episodes and self.queue is not None:
+                return self._send(source, entry, label, doc)
+            ep = self._render(source, doc) if source.episodes else None
+            return self._finish(entry, label, doc, ep)
+        except QueueError:
+            raise  # the broker is gone: the run stops (the entries stay pending)
+        except ClaimLostError as e:
+            self.claims.lost(self, label, e)
+            return None
+        except Exception as e:
+            return self._fail(entry, label, e)
+
+    def _prepare(self, source: FeedSource, entry: Entry, label: str) -> Document | None:
+        """Fetch and extract one entry; None (and the skip recorded) when the same article was rendered."""
+        doc = self._document(source, entry)
+        canonical = doc.url or entry.url  # _document fills a missing url with the entry's
+        same = self.store.same_article(canonical, entry.id, text_hash(doc))
+        if same is not None:
+            self.store.duplicate(entry.id, canonical, same, worker=self.claims.worker)
+            self.report.skipped.append((label, "same article as one already rendered"))
+            self.log.info("duplicate", item=label, of=same.url)
+            return None
+        return doc
+
+    def _send(self, source: FeedSource, entry: Entry, label: str, doc: Document):
+        """Hand the render to the queue (``reader/queue.py``); :meth:`collect` finishes it."""
+        from reader.pipeline import article_key
+        from reader.queue import RenderJob
+
+        options = self.options.for_source(source)
+        job = RenderJob(key=article_key(doc, options), doc=doc,
+                        options=replace(options, cache=None, speech_limit=None),
+                        out_dir=str(self.out_dir.resolve()), source_name=source.name)
+        self.queue.submit(job, (entry, label, doc))
+        self.log.debug("job-sent", item=label, key=job.key[:10])
+        return _SENT
+
+    def collect(self) -> Iterator[tuple[str, Episode | ReaderError | None]]:
+        """The outcomes of the jobs sent to the queue, as the workers finish them."""
+        if self.queue is None:
+            return
+        for (entry, label, doc), answer in self.queue.results():
+            outcome: Episode | ReaderError | None
+            try:
+                if isinstance(answer, ReaderError):
+                    raise answer
+                outcome = self._finish(entry, label, doc, self._stamped(answer))
+            except ClaimLostError as e:
+                self.claims.lost(self, label, e)
+                outcome = None
+            except Exception as e:
+                outcome = self._fail(entry, label, e)
+            yield label, outcome
+
+    def _finish(self, entry: Entry, label: str, doc: Document, ep: Episode | None) -> Episode | None:
+        """Record a rendered (or digest-only) entry as done."""
+        self.store.done(entry.id, doc=doc, guid=ep.guid if ep else "", now=self.now,
+                        episode=Path(ep.path).name if ep else None, worker=self.claims.worker)
+        if ep is not None:
+            self.log.info("episode", item=label, file=Path(ep.path).name, seconds=round(ep.duration, 1))
+        else:
+            self.log.info("digest-only", item=label)
+        return ep
+
+    def _fail(self, entry: Entry, label: str, e: Exception) -> ReaderError:
+        """An entry's failure under the run's policy: counted, retried next run (a bug said as one)."""
+        if isinstance(e, ReaderError):
+            err = e
+        elif isinstance(e, OSError):
+            err = _cannot_write(self.out_dir, e)
+        else:  # a bug must not stop the other articles
+            err = _unexpected(label, e)
+            self.log.debug("traceback", item=label, trace="".join(traceback.format_exception(e)))
+        return self._failed(entry, label, err)
 
     def _failed(self, entry: Entry, label: str, e: ReaderError) -> ReaderError:
         try:
@@ -614,7 +673,7 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
         base_url: str = DEFAULT_BASE_URL, client=None, stages: Stages | None = None, log: RunLog | None = None,
         rerender: bool = False, now: datetime | None = None, cache=None, options=None,
         progress: Callable[[str, Episode | ReaderError | None], None] | None = None,
-        clock: Callable[[], float] = monotonic) -> RunReport:
+        clock: Callable[[], float] = monotonic, queue=None) -> RunReport:
     """One daily run (see the module docstring). Raises ``LockedError`` if another run holds the folder.
 
     ``progress(item, outcome)`` is called for every article and digest as it finishes
@@ -623,7 +682,11 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
     opens the shared one in ``options``). ``options``: the ``pipeline.RenderOptions`` every
     render gets (default ``RenderOptions.from_config(config)`` with ``cache``), stamped with
     ``made_by`` "run" and ``now``; a source's own engine and voice apply to its articles. ``clock``:
-    seconds for the per-source time budget (tests pass a fake one).
+    seconds for the per-source time budget (tests pass a fake one). ``queue``: a
+    ``reader.queue.Dispatcher``: articles are prepared here and rendered by ``vnreader worker``
+    processes (the budget then counts fetching and extracting only); the digests and the feed
+    are still built here, once every job has answered. A broker that cannot be reached stops
+    the run before anything is done (``QueueError``).
     """
     from reader.pipeline import RenderOptions
 
@@ -633,6 +696,9 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
     if options is None:
         options = replace(RenderOptions.from_config(config, cache=False), cache=cache)
     options = replace(options, made_by=MADE_BY, made_at=now)
+    if queue is not None:
+        queue.check()
+        log.info("queue", broker=queue.url, queue=queue.settings.name)
     with _state_turn(out_dir, state_path or out_dir / STATE_NAME, log) as (store, turn, leftovers):
         own_client = client is None
         if own_client:
@@ -643,7 +709,7 @@ def run(config: Config, *, out_dir: str | Path, state_path: str | Path | None = 
         try:
             r = _Run(config, out_dir=out_dir, store=store, base_url=base_url, client=client,
                      stages=(stages or Stages()).resolved(config.fetch_timeout), log=log, rerender=rerender, now=now,
-                     options=options, clock=clock, turn=turn)
+                     options=options, clock=clock, turn=turn, queue=queue)
             for source in config.sources:
                 r.ingest(source)
             for item, outcome in _outcomes(r):
@@ -674,6 +740,7 @@ def _outcomes(r: _Run) -> Iterator[tuple[str, Episode | ReaderError | None]]:
         yield from r.articles(source)
         if r.rerender:
             yield from r.rerender_changed(source)
+    yield from r.collect()
     r.claims.release()  # entries left for the next run (time budget, failures) are free again
     r.turn.publishing()  # runs sharing the state build digests and the feed one at a time
     yield from r.digests()
@@ -779,7 +846,7 @@ def run_from_args(args) -> RunReport:
                          f"{DEFAULT_BASE_URL} (set base_url in [run], or --base-url, to the public URL of that prefix)")
     options = RenderOptions.from_config(config, warn=lambda e: log.lost("no-clip-cache", f"clip cache unusable, every clip is spoken again: {e}"))
     report = run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
-                 rerender=args.rerender, options=options)
+                 rerender=args.rerender, options=options, queue=_dispatcher(args, config))
     if target:
         publish_after_run(report, out_dir, target, log)
     return report
@@ -797,3 +864,14 @@ def publish_after_run(report: RunReport, out_dir: Path, target: str, log: RunLog
         return
     log.info("published", target=target, uploaded=len(report.published.uploaded),
              unchanged=len(report.published.unchanged), deleted=len(report.published.deleted))
+
+
+def _dispatcher(args, config: Config):
+    """The queue the articles go to (``--queue`` or ``[queue] url``), or None: render here."""
+    url = getattr(args, "queue", None) or config.queue_url
+    if not url:
+        return None
+    from reader.queue import DEFAULT_TIMEOUT, Dispatcher, QueueSettings
+
+    timeout = getattr(args, "queue_timeout", None) or DEFAULT_TIMEOUT
+    return Dispatcher(QueueSettings.from_env(url), timeout=timeout)

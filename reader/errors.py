@@ -20,6 +20,7 @@
     ├── AudioError                   joining, encoding or tagging failed
     ├── PublishError                 the feed could not be written
     │   └── StorageError             object storage (a folder or S3) refused or failed an operation
+    ├── QueueError                   the job queue's broker is unreachable or was lost (vnreader[queue])
     ├── LockedError                  another run holds the lock
     └── StateError                   the state database failed while in use (PostgreSQL: the connection)
         └── ClaimLostError           another worker took over an entry's lease: its outcome is not stored
@@ -173,6 +174,14 @@ class AudioError(ReaderError):
 
 class PublishError(ReaderError):
     message = "the feed could not be written"
+
+
+class QueueError(ReaderError):
+    """The broker of ``vnreader run --queue`` / ``vnreader worker`` (reader/queue.py) cannot be reached,
+    was lost mid-run, or no worker finished a job in time. ``subject`` is the broker URL (password hidden)."""
+
+    message = "the job queue cannot be used"
+    fix = "check that the broker (Redis) is running and the URL is right (`redis-cli -u URL ping`), and that workers run"
 
 
 class StorageError(PublishError):

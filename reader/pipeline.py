@@ -272,6 +272,26 @@ def _note_fallback(ep: Episode, result) -> None:
             f"Spoken by the fallback engine {spoken_by}: {result.fell_back_from} failed ({result.error})")))
 
 
+def _article_plan(doc: Document, options: RenderOptions):
+    """(sentences, engine, render key) of one article: what ``render_document`` speaks and names its file by."""
+    from reader.text import sentences as split_document
+
+    sents = split_document(doc, captions=options.captions)
+    eng = options.make_engine()
+    voice_id = options.voice or eng.default_voice
+    return sents, eng, _render_key(eng, voice_id, options.rate, options.pitch, sents, extra=doc.title)
+
+
+def article_key(doc: Document, options: RenderOptions = DEFAULT_OPTIONS) -> str:
+    """The render key of one article: a hash of every input that changes its audio.
+
+    ``render_document`` names the episode ``<slug>-<key[:10]>.mp3`` and reuses it when its record
+    holds the same key; the job queue (``reader/queue.py``) identifies a render job by it, so a
+    job run twice finds the finished episode and never makes a second one.
+    """
+    return _article_plan(doc, options)[2]
+
+
 def render_document(doc: Document, out_dir: Path, options: RenderOptions = DEFAULT_OPTIONS, *,
                     source_name: str | None = None, guid: str | None = None, published: datetime | None = None,
                     out_path: Path | None = None, subject: object = None) -> Episode:
@@ -285,17 +305,12 @@ def render_document(doc: Document, out_dir: Path, options: RenderOptions = DEFAU
     ``options.limits`` are checked before anything is spoken (characters, sentences) and while
     speaking (minutes); ``subject`` names the input in a :class:`LimitError` (default the URL or title).
     """
-    from reader.text import sentences as split_document
-
     out_dir = Path(out_dir)
     subject = subject or doc.url or doc.title
     limits = options.limits
     limits.check_document(doc, subject, captions=options.captions)
-    sents = split_document(doc, captions=options.captions)
+    sents, eng, key = _article_plan(doc, options)
     limits.check_sentences(len(sents), subject)
-    eng = options.make_engine()
-    voice_id = options.voice or eng.default_voice
-    key = _render_key(eng, voice_id, options.rate, options.pitch, sents, extra=doc.title)
     named = out_path is not None
     out_path = Path(out_path) if out_path is not None else out_dir / f"{slugify(doc.title)}-{key[:10]}.mp3"
     if (ep := _reuse(out_path, _record_key(key), named=named)) is not None:
