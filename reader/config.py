@@ -39,6 +39,25 @@ from reader.models import FeedSource
 DEFAULT_PATH = Path("feeds/sources.toml")
 
 
+def example_sources() -> Path | None:
+    """The example sources file shipped with vnreader: ``reader/feeds/sources.toml`` in an installed
+    wheel, ``feeds/sources.toml`` of a checkout; None when neither is there."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "feeds" / "sources.toml", here.parent / "feeds" / "sources.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _missing_sources_fix(path: Path) -> str:
+    """What to do about a sources file that is not there: the installed example's path, so a
+    wheel install (which has no feeds/ folder of its own) knows where to start from."""
+    example = example_sources()
+    start = (f"start from the example: mkdir -p {path.parent} && cp {example} {path}"
+             if example is not None and example.resolve() != path.resolve() else "write one (see docs/operations.md)")
+    return f"give --config FILE, or {start}"
+
+
 @dataclass(frozen=True)
 class Group:
     """A daily digest: the day's articles of every source in the group, one chapter each."""
@@ -253,7 +272,7 @@ def load_sources(path: str | Path | None = None) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as e:
-        raise ConfigError(path, "no such sources file", fix="give --config FILE, or copy feeds/sources.toml") from e
+        raise ConfigError(path, "no such sources file", fix=_missing_sources_fix(path)) from e
     except UnicodeDecodeError as e:
         raise ConfigError(path, "not UTF-8 text", fix="save the file as UTF-8") from e
     except OSError as e:

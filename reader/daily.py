@@ -839,9 +839,13 @@ def run_from_args(args) -> RunReport:
 
     target = getattr(args, "publish", None) or config.storage_url
     if target:
-        from reader.storage import parse_url
+        from reader.storage import parse_url, require_boto3
 
-        parse_url(target)  # a bad URL stops before anything runs
+        if not isinstance(parse_url(target), Path):  # a bad URL, or S3 without boto3, stops before anything runs
+            require_boto3(target)
+            if base_url == DEFAULT_BASE_URL:  # listeners of the bucket could not fetch a single episode
+                log.lost("default-base-url", f"the feed is published to {target}, but its links point at "
+                         f"{DEFAULT_BASE_URL} (set base_url in [run], or --base-url, to the public URL of that prefix)")
     options = RenderOptions.from_config(config, warn=lambda e: log.lost("no-clip-cache", f"clip cache unusable, every clip is spoken again: {e}"))
     report = run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
                  rerender=args.rerender, options=options, queue=_dispatcher(args, config, target))
