@@ -168,7 +168,11 @@ def default_cache(warn: Callable[[Exception], None] | None = None):
         if shared_url:
             from reader.tts.shared_cache import open_shared_cache
 
-            return open_shared_cache(shared_url, local=ClipCache())
+            try:
+                return open_shared_cache(shared_url, local=ClipCache())
+            except UsageError as e:  # name the variable the URL came from
+                raise UsageError(f"VNREADER_CACHE_URL={shared_url}", e.detail,
+                                 fix=e.fix or "fix or unset VNREADER_CACHE_URL") from e
         return ClipCache()
     except (ImportError, OSError, ReaderError) as e:
         if warn is not None:
