@@ -106,11 +106,13 @@ class QueueSettings:
         return self.url if self.is_redis else "rpc://"
 
 
-def _celery():
+def _celery(where: str = "--queue"):
+    """Celery, imported only when a queue is used (an optional extra); the error names ``where``, the
+    broker URL as the user gave it (``--queue`` or ``[queue] url``, password hidden)."""
     try:
         import celery
     except ImportError as e:
-        raise UsageError("--queue", "the job queue needs Celery, which is not installed", fix=EXTRA_FIX) from e
+        raise UsageError(where, "the job queue needs Celery, which is not installed", fix=EXTRA_FIX) from e
     return celery
 
 
@@ -131,7 +133,7 @@ def broker_errors() -> tuple[type[BaseException], ...]:
 
 def make_app(settings: QueueSettings):
     """The Celery app both sides build from the same settings, with the render task registered."""
-    celery = _celery()
+    celery = _celery(shown_url(settings.url))
     app = celery.Celery("vnreader", broker=settings.url, backend=settings.result_backend, set_as_current=False)
     transport: dict[str, Any] = {"visibility_timeout": settings.visibility_timeout}
     if settings.is_redis:
