@@ -3,7 +3,7 @@
 the single-machine ``vnreader run`` of the same local site and the same speech server.
 
     PYTHONPATH=. .venv/bin/python bench/scale.py [--runs 3] [--delay 0.1] [--in-flight 1,4]
-                                                 [--feeds 3] [--per-feed 6] [--engine remote|tone]
+                                                 [--feeds 3] [--per-feed 6] [--engine remote|tone] [--zero-only]
 
 Needs Redis on 127.0.0.1:6379 (``.ci/services`` starts it); each run has its own queue name.
 
@@ -25,14 +25,15 @@ the product): each worker renders one article at a time (``--concurrency 1``), s
 and C in flight the server sees up to W × C requests at once, and the single-machine run C.
 
 **Interleaved**: each repeat runs every setting once (single machine and 1, 2, 3 workers for each
-``--in-flight`` value, and the two zero-delay runs), in an order rotated from repeat to repeat, so
+``--in-flight`` value, and the zero-delay runs), in an order rotated from repeat to repeat, so
 a busy spell of the shared machine falls on all of them alike. Prints, per setting, the median
 and spread (min–max) of the wall time of ``vnreader run`` (start to exit: feeds, fetch,
 extraction, rendering, feed), the throughput in audio minutes rendered per wall second, and its
 ratios to the single-machine run and to 1 worker of the same repeat and in-flight value.
 
 **The queue's per-job overhead**, two ways: (1) the same whole run with a zero-delay server,
-one worker against the single machine, the difference per article; (2) 60 jobs whose episodes
+one worker against the single machine, the difference per article (and three workers: their
+wall time per article bounds what the run machine itself spends on one); (2) 60 jobs whose episodes
 already exist sent at once through one worker, against the same reuse done in-process, per job
 (what is left is JSON, the broker, the worker's dispatch and the answer).
 
@@ -227,7 +228,7 @@ def measure(a: argparse.Namespace, settings: list[Setting], zero: list[Setting])
 def report(a: argparse.Namespace, settings: list[Setting], zero: list[Setting],
            readings: dict[Setting, list[Reading]]) -> None:
     n = a.feeds * a.per_feed
-    first = readings[settings[0]][0]
+    first = readings[(settings or zero)[0]][0]
     print(f"\n{n} articles in {a.feeds} feeds, engine {a.engine}, {a.delay:g} s per "
           f"{'request' if a.engine == 'remote' else 'sentence'}, {first.requests or '?'} sentences, "
           f"{first.minutes:.2f} audio minutes per run; {a.runs} interleaved runs, median (min–max)")
@@ -244,10 +245,14 @@ def report(a: argparse.Namespace, settings: list[Setting], zero: list[Setting],
         print(f"{name:20s} {spread([r.wall for r in rs]):20s} {spread([r.rate for r in rs], '{:.3f}'):22s} "
               f"{spread(vs_single) + '×':18s} {spread(vs_one) + '×':18s} "
               f"{spread([float(r.peak) for r in rs], '{:.0f}') if a.engine == 'remote' else '-'}")
-    local, queued = (readings[s] for s in zero)
+    local, queued, three = (readings[s] for s in zero)
     per_article = [(q.wall - loc.wall) / n * 1000 for q, loc in zip(queued, local)]
-    print(f"zero-delay run: single {spread([r.wall for r in local])} s, 1 worker {spread([r.wall for r in queued])} s;"
-          f" 1 worker minus single, per article: {spread(per_article, '{:.0f}')} ms")
+    print(f"zero-delay run: single {spread([r.wall for r in local])} s, 1 worker {spread([r.wall for r in queued])} s,"
+          f" 3 workers {spread([r.wall for r in three])} s")
+    print(f"  1 worker minus single, per article: {spread(per_article, '{:.0f}')} ms (negative: the run fetches and "
+          "extracts the next article while the worker renders)")
+    print(f"  3 workers, wall per article (the run machine's own part, an upper bound): "
+          f"{spread([r.wall / n * 1000 for r in three], '{:.0f}')} ms")
 
 
 def main() -> None:
@@ -262,11 +267,15 @@ def main() -> None:
                     help="comma-separated [speech] concurrency values (requests one render keeps in flight); "
                          "remote only; default 1,4")
     ap.add_argument("--engine", choices=("remote", "tone"), default="remote")
+    ap.add_argument("--zero-only", action="store_true", help="only the zero-delay runs (the queue's overhead and "
+                    "the run machine's own part)")
     ap.add_argument("--no-reuse", action="store_true", help="skip the 60-job reuse measurement of the queue's cost")
     a = ap.parse_args()
     flights = [int(x) for x in a.in_flight.split(",")] if a.engine == "remote" else [1]
     settings = [Setting(w, c, a.delay) for c in flights for w in (0, 1, 2, 3)]
-    zero = [Setting(0, flights[-1], 0.0), Setting(1, flights[-1], 0.0)]
+    zero = [Setting(w, flights[-1], 0.0) for w in (0, 1, 3)]
+    if a.zero_only:
+        settings = []
     readings = measure(a, settings, zero)
     report(a, settings, zero, readings)
     if not a.no_reuse:
