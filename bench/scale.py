@@ -229,11 +229,12 @@ def report(a: argparse.Namespace, settings: list[Setting], zero: list[Setting],
            readings: dict[Setting, list[Reading]]) -> None:
     n = a.feeds * a.per_feed
     first = readings[(settings or zero)[0]][0]
-    print(f"\n{n} articles in {a.feeds} feeds, engine {a.engine}, {a.delay:g} s per "
-          f"{'request' if a.engine == 'remote' else 'sentence'}, {first.requests or '?'} sentences, "
+    cost = f"{a.delay:g} s per {'request' if a.engine == 'remote' else 'sentence'}" if settings else "zero delay"
+    print(f"\n{n} articles in {a.feeds} feeds, engine {a.engine}, {cost}, {first.requests or '?'} sentences, "
           f"{first.minutes:.2f} audio minutes per run; {a.runs} interleaved runs, median (min–max)")
-    print(f"{'setting':20s} {'wall s':20s} {'audio min / wall s':22s} {'× single':18s} {'× 1 worker':18s} "
-          "server peak in flight")
+    if settings:
+        print(f"{'setting':20s} {'wall s':20s} {'audio min / wall s':22s} {'× single':18s} {'× 1 worker':18s} "
+              "server peak in flight")
     for s in settings:
         rs = readings[s]
         base = readings[Setting(0, s.in_flight, s.delay)]
