@@ -9,12 +9,15 @@ split, normalisation, synthesis in the espeak worker, joining, loudness, MP3, ta
 transcripts). The baseline, in its own process, is the same spoken sentences synthesised by
 espeak-ng through plain ctypes calls and encoded by lameenc one after the other, nothing else
 (the text preparation is not timed). Runs are interleaved; prints median and spread of each
-and of the ratio (target ≤ 1.0×: the serial work of the two libraries).
+and of the ratio (target ≤ 1.0×: the serial work of the two libraries), and the machine's
+load average before and after (other work on the same cores slows the overlapped render,
+which needs both, more than the serial baseline, which needs one).
 """
 from __future__ import annotations
 
 import argparse
 import ctypes
+import os
 import statistics
 import subprocess
 import sys
@@ -131,6 +134,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5, help="interleaved runs of baseline and vnreader (default 5)")
     a = ap.parse_args()
 
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         text = long_text(tmp / "long.txt", a.repeat)
@@ -145,6 +149,8 @@ def main() -> None:
     print(f"raw espeak-ng + lameenc (one after the other): {spread(base)}")
     print(f"vnreader read FILE -o x.mp3 --no-cache:        {spread(ours)}")
     print(f"ratio {spread(ratios, 'x')} (target <= 1.0x)")
+    load = " ".join(f"{x:.1f}" for x in load_before) + " -> " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average (1, 5, 15 min) before -> after: {load} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

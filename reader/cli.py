@@ -684,6 +684,10 @@ def build_parser() -> _Parser:
     p.add_argument("--queue-timeout", type=_seconds, default=None, metavar="S",
                    help="seconds to wait for the workers' answers (default 3600); unanswered articles fail "
                         "and are retried next run")
+    p.add_argument("--queue-transfer", choices=("folder", "storage"), default=None,
+                   help="how workers hand back episodes: 'folder' (they write the output folder, shared) or "
+                        "'storage' (through the .staging prefix of --publish / [storage] url; default [queue] "
+                        "transfer, else folder)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("publish", help="upload an output folder to S3-compatible storage or a folder",

@@ -15,7 +15,7 @@ Layout (every table but ``[[sources]]`` is optional)::
     [[sources]]  name, url, site, engine, voice, limit, group, episodes
     [storage]    url                                (s3://bucket/prefix or a folder: publish there after a run)
     [state]      url, lease                         (postgresql://…: state shared by runs on several machines)
-    [queue]      url, concurrency                   (render workers over Celery; docs/operations.md)
+    [queue]      url, concurrency, transfer         (render workers over Celery; docs/operations.md)
 
 Relative paths (``out``, ``state``) are taken relative to the sources file's folder.
 """
@@ -37,6 +37,25 @@ from reader.limits import Limits
 from reader.models import FeedSource
 
 DEFAULT_PATH = Path("feeds/sources.toml")
+
+
+def example_sources() -> Path | None:
+    """The example sources file shipped with vnreader: ``reader/feeds/sources.toml`` in an installed
+    wheel, ``feeds/sources.toml`` of a checkout; None when neither is there."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "feeds" / "sources.toml", here.parent / "feeds" / "sources.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _missing_sources_fix(path: Path) -> str:
+    """What to do about a sources file that is not there: the installed example's path, so a
+    wheel install (which has no feeds/ folder of its own) knows where to start from."""
+    example = example_sources()
+    start = (f"start from the example: mkdir -p {path.parent} && cp {example} {path}"
+             if example is not None and example.resolve() != path.resolve() else "write one (see docs/operations.md)")
+    return f"give --config FILE, or {start}"
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,9 @@ class Config:
     storage_url: str | None = None  #: config [storage] url; daily publishes the output there after a run (None: no publish)
     queue_url: str | None = None  #: config [queue] url or --queue; broker of the render workers, None = render here
     queue_concurrency: int = 1  #: config [queue] concurrency or --concurrency; jobs one ``vnreader worker`` runs at once
+    #: config [queue] transfer or --queue-transfer: "folder" (workers write the run's output folder, shared) or
+    #: "storage" (workers upload to the [storage] url's .staging prefix, the run downloads; reader/transfer.py)
+    queue_transfer: str = "folder"
 
     def group(self, name: str) -> Group:
         return next(g for g in self.groups if g.name == name)
@@ -135,7 +157,7 @@ RETENTION_KEYS = {"days": (_INT, False), "max_episodes": (_INT, False)}
 LIMITS_KEYS = {"max_chars": (_INT, False), "max_sentences": (_INT, False), "max_minutes": ((int, float), False)}
 CHANNEL_KEYS = {k: (_STR, False) for k in ("title", "description", "link", "language", "author", "owner_name",
                                              "owner_email", "image", "category", "guid")}
-QUEUE_KEYS = {"url": (_STR, False), "concurrency": (_INT, False)}
+QUEUE_KEYS = {"url": (_STR, False), "concurrency": (_INT, False), "transfer": (_STR, False)}
 #: broker URL schemes Celery takes (Redis, and RabbitMQ through Celery's own transport)
 QUEUE_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
 GROUP_KEYS = {"name": (_STR, True), "title": (_STR, False), "intro": (_STR, False), "outro": (_STR, False)}
@@ -250,7 +272,7 @@ def load_sources(path: str | Path | None = None) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as e:
-        raise ConfigError(path, "no such sources file", fix="give --config FILE, or copy feeds/sources.toml") from e
+        raise ConfigError(path, "no such sources file", fix=_missing_sources_fix(path)) from e
     except UnicodeDecodeError as e:
         raise ConfigError(path, "not UTF-8 text", fix="save the file as UTF-8") from e
     except OSError as e:
@@ -276,7 +298,7 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
         raise c.error("state", None, "lease", f"lease must be more than 0 seconds, not {state_lease:g}",
                       fix="write lease = 900 (longer than the slowest article takes to render)")
     speech = _speech(c.table(data.get("speech", {}), "speech"), c)
-    queue_url, queue_concurrency = _queue(c.table(data.get("queue", {}), "queue"), c)
+    queue_url, queue_concurrency, queue_transfer = _queue(c.table(data.get("queue", {}), "queue"), c)
     base = path.parent
 
     default_limit, rate, tz, fetch_timeout, source_budget = _run_settings(run, c)
@@ -298,7 +320,7 @@ def parse_sources(text: str, path: str | Path = "<sources>") -> Config:
                   fallback=run.get("fallback"), voice=run.get("voice"), rate=rate, timezone=tz,
                   fetch_timeout=fetch_timeout, source_budget=source_budget, state_url=state_url,
                   state_lease=state_lease, storage_url=storage_url, queue_url=queue_url,
-                  queue_concurrency=queue_concurrency)
+                  queue_concurrency=queue_concurrency, queue_transfer=queue_transfer)
 
 
 def _state_url(state: dict, run: dict, c: _Checker) -> str | None:
@@ -482,13 +504,19 @@ def _speech(t: dict, c: _Checker) -> SpeechSettings:
                           concurrency=concurrency, rate=rate, rate_url=t.get("rate_url"), timeout=timeout)
 
 
-def _queue(t: dict, c: _Checker) -> tuple[str | None, int]:
-    """[queue]: (broker URL or None, worker concurrency), checked."""
+def _queue(t: dict, c: _Checker) -> tuple[str | None, int, str]:
+    """[queue]: (broker URL or None, worker concurrency, episode transfer), checked."""
+    from reader.transfer import TRANSFERS
+
     url = t.get("url")
     if url is not None and urlsplit(url).scheme not in QUEUE_SCHEMES:
         raise c.error("queue", None, "url", f"url {url!r} is not a Redis or RabbitMQ broker URL",
                       fix='write url = "redis://127.0.0.1:6379/0" (or amqp://USER:PASSWORD@HOST:5672//)')
-    return url, c.positive(t.get("concurrency", Config.queue_concurrency), "queue", None, "concurrency")
+    transfer = t.get("transfer", Config.queue_transfer)
+    if transfer not in TRANSFERS:
+        raise c.error("queue", None, "transfer", f"transfer {transfer!r} is not one of {', '.join(TRANSFERS)}",
+                      fix='write transfer = "storage" (workers share no folder with the run) or "folder"')
+    return url, c.positive(t.get("concurrency", Config.queue_concurrency), "queue", None, "concurrency"), transfer
 
 
 def _channel(t: dict, c: _Checker) -> ChannelInfo:

@@ -413,10 +413,12 @@ class _Run:
         from reader.queue import RenderJob
 
         options = self.options.for_source(source)
+        staging = self.queue.staging  # workers that share no folder upload there (reader/transfer.py)
         job = RenderJob(key=article_key(doc, options), doc=doc,
                         options=replace(options, cache=None, speech_limit=None),
-                        out_dir=str(self.out_dir.resolve()), source_name=source.name)
-        self.queue.submit(job, (entry, label, doc))
+                        out_dir="" if staging else str(self.out_dir.resolve()), source_name=source.name,
+                        staging=staging)
+        self.queue.submit(job, (entry, label, doc), self.out_dir.resolve())
         self.log.debug("job-sent", item=label, key=job.key[:10])
         return _SENT
 
@@ -837,12 +839,16 @@ def run_from_args(args) -> RunReport:
 
     target = getattr(args, "publish", None) or config.storage_url
     if target:
-        from reader.storage import parse_url
+        from reader.storage import parse_url, require_boto3
 
-        parse_url(target)  # a bad URL stops before anything runs
+        if not isinstance(parse_url(target), Path):  # a bad URL, or S3 without boto3, stops before anything runs
+            require_boto3(target)
+            if base_url == DEFAULT_BASE_URL:  # listeners of the bucket could not fetch a single episode
+                log.lost("default-base-url", f"the feed is published to {target}, but its links point at "
+                         f"{DEFAULT_BASE_URL} (set base_url in [run], or --base-url, to the public URL of that prefix)")
     options = RenderOptions.from_config(config, warn=lambda e: log.lost("no-clip-cache", f"clip cache unusable, every clip is spoken again: {e}"))
     report = run(config, out_dir=out_dir, state_path=state, base_url=base_url, log=log,
-                 rerender=args.rerender, options=options, queue=_dispatcher(args, config))
+                 rerender=args.rerender, options=options, queue=_dispatcher(args, config, target))
     if target:
         publish_after_run(report, out_dir, target, log)
     return report
@@ -862,12 +868,24 @@ def publish_after_run(report: RunReport, out_dir: Path, target: str, log: RunLog
              unchanged=len(report.published.unchanged), deleted=len(report.published.deleted))
 
 
-def _dispatcher(args, config: Config):
-    """The queue the articles go to (``--queue`` or ``[queue] url``), or None: render here."""
+def _dispatcher(args, config: Config, storage_url: str | None = None):
+    """The queue the articles go to (``--queue`` or ``[queue] url``), or None: render here.
+
+    With ``[queue] transfer = "storage"`` (or ``--queue-transfer storage``) the jobs stage their
+    episodes under ``storage_url`` (``--publish`` / ``[storage] url``), which must then be set."""
     url = getattr(args, "queue", None) or config.queue_url
     if not url:
         return None
     from reader.queue import DEFAULT_TIMEOUT, Dispatcher, QueueSettings
+    from reader.transfer import staging_url
 
     timeout = getattr(args, "queue_timeout", None) or DEFAULT_TIMEOUT
-    return Dispatcher(QueueSettings.from_env(url), timeout=timeout)
+    transfer = getattr(args, "queue_transfer", None) or config.queue_transfer
+    staging = ""
+    if transfer == "storage":
+        if not storage_url:
+            raise UsageError("--queue-transfer storage", "the workers' episodes need a storage to go through",
+                             fix="set [storage] url (or --publish) to s3://bucket/prefix, or use transfer = \"folder\" "
+                                 "with an output folder the workers share")
+        staging = staging_url(storage_url)
+    return Dispatcher(QueueSettings.from_env(url), timeout=timeout, staging=staging)

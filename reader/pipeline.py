@@ -100,26 +100,46 @@ def _chapter_title(sentence: Sentence, limit: int = 60) -> str:
     return t if len(t) <= limit else t[:limit].rsplit(" ", 1)[0] + "…"
 
 
+def _sections(title: str, sentences: Sequence[Sentence | None]) -> list[tuple[str, list[int]]]:
+    """Single article: (chapter title, sentence indices) for the title and lead, then one per few body paragraphs."""
+    head = [i for i, s in enumerate(sentences) if s is not None and s.paragraph <= 0]
+    body = [i for i, s in enumerate(sentences) if s is None or s.paragraph > 0]
+    out = [(title, head)] if head else []
+    group: list[int] = []
+    first_para = None
+    for i in body:
+        s = sentences[i]
+        p = s.paragraph if s is not None else 0
+        if first_para is None:
+            first_para = p
+        if p - first_para >= SECTION_PARAGRAPHS and group:
+            out.append((_chapter_title(sentences[group[0]]), group))  # type: ignore[arg-type]
+            group, first_para = [], p
+        group.append(i)
+    if group:
+        lead = sentences[group[0]]
+        out.append((_chapter_title(lead) if lead is not None else title, group))
+    return out
+
+
 def _segments(title: str, clips):
     """Single article: a chapter for the title and lead, then one per few body paragraphs."""
     from reader.audio import Segment
 
-    head = [c for c in clips if c.sentence is not None and c.sentence.paragraph <= 0]
-    body = [c for c in clips if c.sentence is None or c.sentence.paragraph > 0]
-    segs = [Segment(title, tuple(head))] if head else []
-    group: list = []
-    first_para = None
-    for c in body:
-        p = c.sentence.paragraph if c.sentence else 0
-        if first_para is None:
-            first_para = p
-        if p - first_para >= SECTION_PARAGRAPHS and group:
-            segs.append(Segment(_chapter_title(group[0].sentence), tuple(group)))
-            group, first_para = [], p
-        group.append(c)
-    if group:
-        segs.append(Segment(_chapter_title(group[0].sentence) if group[0].sentence else title, tuple(group)))
-    return segs
+    return [Segment(name, tuple(clips[i] for i in idx))
+            for name, idx in _sections(title, [c.sentence for c in clips])]
+
+
+@contextlib.contextmanager
+def _encode_ahead(groups: Sequence[Sequence[int]], out_path: Path, options: RenderOptions):
+    """An :class:`reader.audio.EncodeAhead` for a timeline of these sentence groups (in order),
+    with the encoder settings ``_build`` uses; it encodes while the clips are spoken."""
+    from reader.audio import ENCODER_HEADROOM_DB, EncodeAhead, timeline_order
+
+    with EncodeAhead(timeline_order(groups), Path(out_path).parent, bitrate=AUDIO_SETTINGS["bitrate"],
+                     target_lufs=AUDIO_SETTINGS["target_lufs"],
+                     ceiling_db=AUDIO_SETTINGS["true_peak"] - ENCODER_HEADROOM_DB, rate=options.rate) as ahead:
+        yield ahead
 
 
 def _cover_bytes(out_dir: Path | None) -> bytes | None:
@@ -148,7 +168,11 @@ def default_cache(warn: Callable[[Exception], None] | None = None):
         if shared_url:
             from reader.tts.shared_cache import open_shared_cache
 
-            return open_shared_cache(shared_url, local=ClipCache())
+            try:
+                return open_shared_cache(shared_url, local=ClipCache())
+            except UsageError as e:  # name the variable the URL came from
+                raise UsageError(f"VNREADER_CACHE_URL={shared_url}", e.detail,
+                                 fix=e.fix or "fix or unset VNREADER_CACHE_URL") from e
         return ClipCache()
     except (ImportError, OSError, ReaderError) as e:
         if warn is not None:
@@ -220,21 +244,29 @@ def render_options(*, engine: str | None = None, voice: str | None = None, rate:
 DEFAULT_OPTIONS = RenderOptions()
 
 
-def _speak(sentences, eng, options: RenderOptions, *, subject: object = None, spill=None):
+def _speak(sentences, eng, options: RenderOptions, *, subject: object = None, spill=None, ahead=None):
     """Render every sentence with one engine (or, by policy, all of them with the fallback).
 
     Rendering stops with :class:`LimitError` as soon as the clips pass ``options.limits.max_minutes``.
-    With ``spill`` (a SpillFile) every clip's PCM goes to disk as it is ready.
+    With ``spill`` (a SpillFile) every clip's PCM goes to disk as it is ready; with ``ahead``
+    (an EncodeAhead) every clip is handed to it too, to be encoded while the rest are spoken.
     """
     from reader.tts.render import render
 
     fb = options.make_engine(options.fallback) if options.fallback else None
+    meter = options.limits.minutes_meter(subject)
+
+    def on_clip(i, clip) -> None:
+        meter(i, clip)
+        if ahead is not None:
+            ahead.add(i, clip)
+
     return render(sentences, eng, voice=options.voice, rate=options.rate, pitch=options.pitch, cache=options.cache,
-                  fallback=fb, on_clip=options.limits.minutes_meter(subject), spill=spill)
+                  fallback=fb, on_clip=on_clip, spill=spill)
 
 
 def _build(segments, options: RenderOptions, *, title, out_path, guid, description, link, published, author,
-           result, cover, image=None, key: str | None = None) -> Episode:
+           result, cover, image=None, key: str | None = None, ahead=None) -> Episode:
     from reader.audio import EpisodeMeta, build_episode
 
     feed_title = options.feed_title or FEED_TITLE
@@ -243,7 +275,8 @@ def _build(segments, options: RenderOptions, *, title, out_path, guid, descripti
                        engine=result.engine.name if hasattr(result.engine, "name") else str(result.engine),
                        voice=result.voice)
     ep = build_episode(segments, meta, out_path, rate=options.rate, bitrate=AUDIO_SETTINGS["bitrate"],
-                       target_lufs=AUDIO_SETTINGS["target_lufs"], true_peak=AUDIO_SETTINGS["true_peak"])
+                       target_lufs=AUDIO_SETTINGS["target_lufs"], true_peak=AUDIO_SETTINGS["true_peak"],
+                       ahead=ahead)
     if result.fell_back_from:
         _note_fallback(ep, result)
     speech = sum(c.duration for c in result.clips)
@@ -313,12 +346,13 @@ def render_document(doc: Document, out_dir: Path, options: RenderOptions = DEFAU
         return ep
     guid = guid or article_guid(doc)
     published = published or doc.published or _previous_date(out_dir, guid) or datetime.now(timezone.utc).replace(microsecond=0)
-    with SpillFile(Path(out_path).parent) as spill:
-        result = _speak(sents, eng, options, subject=subject, spill=spill)
+    groups = [idx for _, idx in _sections(doc.title, sents)]
+    with SpillFile(Path(out_path).parent) as spill, _encode_ahead(groups, out_path, options) as ahead:
+        result = _speak(sents, eng, options, subject=subject, spill=spill, ahead=ahead)
         ep = _build(_segments(doc.title, result.clips), options=options, title=doc.title, out_path=Path(out_path),
                     guid=guid, description=doc.lead or (doc.paragraphs[0] if doc.paragraphs else ""), link=doc.url,
                     published=published, author=doc.author or source_name, result=result,
-                    cover=_cover_bytes(out_dir), image=doc.image, key=_record_key(key))
+                    cover=_cover_bytes(out_dir), image=doc.image, key=_record_key(key), ahead=ahead)
     records.save(ep)
     return ep
 
@@ -351,16 +385,17 @@ def render_digest(docs: Sequence[Document], out_dir: Path, options: RenderOption
     out_path = out_dir / f"{slugify(title)}-{key[:10]}.mp3"
     if (ep := _reuse(out_path, _record_key(key), named=False)) is not None:
         return ep
-    with SpillFile(out_dir) as spill:
-        result = _speak(flat, eng, options, subject=title, spill=spill)
-        segments, i = [], 0
-        for name, ss in parts:
-            segments.append(Segment(name, result.clips[i:i + len(ss)]))
-            i += len(ss)
+    bounds = [0]
+    for _, ss in parts:
+        bounds.append(bounds[-1] + len(ss))
+    groups = [range(a, b) for a, b in zip(bounds, bounds[1:])]
+    with SpillFile(out_dir) as spill, _encode_ahead(groups, out_path, options) as ahead:
+        result = _speak(flat, eng, options, subject=title, spill=spill, ahead=ahead)
+        segments = [Segment(name, result.clips[g.start:g.stop]) for (name, _), g in zip(parts, groups)]
         lead = "; ".join(d.title for d in docs)
         ep = _build(segments, options=options, title=title, out_path=out_path, guid=guid, description=lead, link=None,
                     published=published, author=None, result=result, cover=_cover_bytes(out_dir),
-                    key=_record_key(key))
+                    key=_record_key(key), ahead=ahead)
     records.save(ep)
     return ep
 
@@ -397,11 +432,12 @@ def speak_text(text: str, out_path: str | Path | None, options: RenderOptions = 
     limits.check_sentences(len(sents), subject)
     title = _chapter_title(sents[0])
     guid = str(uuid.uuid5(uuid.NAMESPACE_URL, "vnreader:text:" + text))
-    with _output(out_path, stream) as path, SpillFile(path.parent) as spill:
-        result = _speak(sents, options.make_engine(), options, subject=subject, spill=spill)
+    with (_output(out_path, stream) as path, SpillFile(path.parent) as spill,
+          _encode_ahead([range(len(sents))], path, options) as ahead):
+        result = _speak(sents, options.make_engine(), options, subject=subject, spill=spill, ahead=ahead)
         return _build([Segment(title, result.clips)], options=options, title=title, out_path=path, guid=guid,
                       description="", link=None, published=datetime.now(timezone.utc).replace(microsecond=0),
-                      author=None, result=result, cover=None)
+                      author=None, result=result, cover=None, ahead=ahead)
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 
 ``vnreader run --queue redis://HOST:6379/0`` ingests the feeds and prepares each article (fetch,
 extract, dedupe) as usual, then hands each render to the queue as one job; ``vnreader worker
---queue …`` processes (on any machine that sees the output folder) take the jobs, render them
+--queue …`` processes (on any machine that sees the output folder, or the storage) take the jobs, render them
 with ``pipeline.render_document`` and answer with the episode. The run records every outcome in
 its store with the single-machine policy, then builds the digests and the feed once.
 
@@ -16,8 +16,11 @@ dies is run again elsewhere; running a job twice finds the finished episode (sam
 same key in its record) and never makes a second one. A worker writes every file atomically
 (``reader/fsutil.py``) and the record last, so a killed worker leaves no half episode.
 
-The two seams later backends replace: ``RenderJob.out_dir`` (where a worker writes the episode)
-and ``Dispatcher.results`` (how the run learns the outcome; it never reads the worker's state).
+Where a worker writes the episode is ``RenderJob.out_dir``, the run's folder shared with the
+workers, or, with ``[queue] transfer = "storage"``, ``RenderJob.staging``: a storage URL the
+worker uploads the episode under from a scratch folder of its own, and which the run downloads
+it from on the answer (``reader/transfer.py``). ``Dispatcher.results`` is how the run learns the
+outcome; it never reads the worker's state.
 
 Settings (``QueueSettings``): the broker URL (``[queue] url`` or ``--queue``), the queue's name
 and Redis key prefix (``$VNREADER_QUEUE_NAME``, default ``vnreader``: several deployments or
@@ -233,17 +236,24 @@ class RenderJob:
     doc: Document  #: run (daily prepare step); what to speak
     options: Any = field(compare=False)  #: run; pipeline.RenderOptions of the article's source (no cache nor
     #: rate limiter: the worker makes its own, ``_worker_options``)
-    out_dir: str = ""  #: run; the folder the worker writes the episode into (shared by run and workers)
+    out_dir: str = ""  #: run; the folder the worker writes the episode into (shared by run and workers);
+    #: empty when ``staging`` is set
     source_name: str | None = None  #: run; the source, the episode's author fallback
+    staging: str = ""  #: run ([queue] transfer = "storage"); the storage URL the worker uploads the episode
+    #: under (``KEY/NAME``, reader/transfer.py) instead of writing ``out_dir``; empty: the shared folder
+    cover: str = ""  #: run (Dispatcher.submit); with ``staging``, the key of the run's staged cover image
+    #: (``covers/HASH.jpg``) the render embeds; empty: none
 
     def to_dict(self) -> dict:
-        return {"key": self.key, "doc": _document_dict(self.doc), "options": _options_dict(self.options),
-                "out_dir": self.out_dir, "source_name": self.source_name}
+        d = {"key": self.key, "doc": _document_dict(self.doc), "options": _options_dict(self.options),
+             "out_dir": self.out_dir, "source_name": self.source_name}
+        return d | {"staging": self.staging, "cover": self.cover} if self.staging else d
 
     @classmethod
     def from_dict(cls, d: dict) -> RenderJob:
         return cls(key=d["key"], doc=_document(d["doc"]), options=_options(d["options"]), out_dir=d["out_dir"],
-                   source_name=d.get("source_name"))
+                   source_name=d.get("source_name"), staging=d.get("staging") or "",
+                   cover=d.get("cover") or "")
 
 
 #: error classes a worker's answer may name, rebuilt on the run's side (anything else: ReaderError)
@@ -251,7 +261,8 @@ ERRORS: dict[str, type[ReaderError]] = {
     cls.__name__: cls for cls in (
         errors.ReaderError, errors.UsageError, errors.ConfigError, errors.FetchError, errors.ExtractError,
         errors.TextError, errors.LimitError, errors.EngineError, errors.EngineUnavailable, errors.UnknownVoice,
-        errors.EngineTimeout, errors.EngineBusy, errors.AudioError, errors.PublishError, errors.QueueError)
+        errors.EngineTimeout, errors.EngineBusy, errors.AudioError, errors.PublishError, errors.QueueError,
+        errors.StorageError)
 }
 
 
@@ -270,26 +281,24 @@ def error_from_dict(d: dict) -> ReaderError:
 
 
 def run_job(payload: dict) -> dict:
-    """The worker's task: render one job; answer ``{"episode": record}`` or ``{"error": …}``.
+    """The worker's task: render one job; answer ``{"episode": record}`` (shared folder), ``{"staged":
+    {"key", "files"}}`` (staging storage, reader/transfer.py) or ``{"error": …}``.
 
-    A ReaderError (the engine failed, a limit passed) is an answer, not a Celery failure: the job
-    is acknowledged and the run applies its failure policy. Only a lost worker makes it run again.
+    A ReaderError (the engine failed, a limit passed, the storage failed) is an answer, not a
+    Celery failure: the job is acknowledged and the run applies its failure policy. Only a lost
+    worker makes it run again.
     """
-    from reader import episodes as records
-    from reader.pipeline import render_document
-
     job = RenderJob.from_dict(payload)
-    out_dir = Path(job.out_dir)
     started = monotonic()
     log.info("event=job-start key=%s title=%r", job.key[:10], job.doc.title)
     try:
-        ep = render_document(job.doc, out_dir, _worker_options(job.options), source_name=job.source_name)
+        answer, name = _staged(job) if job.staging else _in_folder(job)
     except ReaderError as e:
         log.warning("event=job-failed key=%s error=%r", job.key[:10], str(e))
         return {"error": error_to_dict(e)}
     except OSError as e:
-        err = PublishError(out_dir, f"cannot write the episode: {e.strerror or e}",
-                           fix="free disk space, or check that the output folder is writable")
+        err = PublishError(job.out_dir or "the worker's scratch folder", f"cannot write the episode: "
+                           f"{e.strerror or e}", fix="free disk space, or check that the output folder is writable")
         log.warning("event=job-failed key=%s error=%r", job.key[:10], str(err))
         return {"error": error_to_dict(err)}
     except Exception as e:  # a bug: said to the run as one (expected False), the traceback here
@@ -297,9 +306,42 @@ def run_job(payload: dict) -> dict:
         return {"error": {"type": "ReaderError", "subject": job.doc.url or job.doc.title,
                           "detail": f"unexpected {type(e).__name__} on a worker: {e}",
                           "fix": "please report this with the article URL", "expected": False}}
-    log.info("event=job-done key=%s file=%s reused=%s seconds=%.2f", job.key[:10], Path(ep.path).name,
-             ep.reused, monotonic() - started)
-    return {"episode": records.to_dict(ep, base=out_dir), "reused": ep.reused}
+    log.info("event=job-done key=%s file=%s reused=%s seconds=%.2f%s", job.key[:10], name, answer["reused"],
+             monotonic() - started, " staged=" + job.staging if job.staging else "")
+    return answer
+
+
+def _in_folder(job: RenderJob) -> tuple[dict, str]:
+    """Render into the shared output folder; the answer carries the episode's record."""
+    from reader import episodes as records
+    from reader.pipeline import render_document
+
+    out_dir = Path(job.out_dir)
+    ep = render_document(job.doc, out_dir, _worker_options(job.options), source_name=job.source_name)
+    return {"episode": records.to_dict(ep, base=out_dir), "reused": ep.reused}, Path(ep.path).name
+
+
+def _staged(job: RenderJob) -> tuple[dict, str]:
+    """Render into a scratch folder of this worker and upload the files under ``staging/KEY/``
+    (record last); a complete staged set already there is answered as it is (reused)."""
+    from reader import transfer
+    from reader.pipeline import render_document
+    from reader.storage import open_storage
+
+    storage = open_storage(job.staging)
+    files = transfer.already_staged(storage, job.key)
+    reused = files is not None
+    if files is None:
+        scratch = transfer.scratch_dir()
+        try:
+            if job.cover:
+                transfer.get_cover(storage, job.cover, scratch)
+            render_document(job.doc, scratch, _worker_options(job.options), source_name=job.source_name)
+            files = transfer.upload(storage, job.key, scratch)
+        finally:
+            transfer.discard(scratch)
+    staged = {"key": job.key, "files": [f.to_dict() for f in files]}
+    return {"staged": staged, "reused": reused}, files[-1].name.removesuffix(".episode.json") + ".mp3"
 
 
 # ---------------------------------------------------------------- the run's side
@@ -311,11 +353,20 @@ class Dispatcher:
     for that article. A broker or result backend lost while waiting raises ``QueueError``: the
     run stops, the articles still out stay pending in the state, and the next run sends them
     again (finished episodes are then found, not rendered twice).
+
+    With ``staging`` (a storage URL, ``[queue] transfer = "storage"``) the jobs go out with it and
+    the run's cover, and an answer naming a staged episode is downloaded into the run's folder,
+    checked, before it is yielded (``reader/transfer.py``); a staged file that cannot be taken is
+    that article's ``StorageError``.
     """
 
     def __init__(self, settings: QueueSettings, *, timeout: float = DEFAULT_TIMEOUT, poll: float = 0.2,
-                 clock: Callable[[], float] = monotonic, app=None):
+                 clock: Callable[[], float] = monotonic, app=None, staging: str = ""):
         self.settings = settings
+        #: the storage URL jobs stage their episodes under (reader/transfer.py); empty: a shared folder
+        self.staging = staging
+        self._staging_storage: Any = None
+        self._cover_key: str | None = None
         self.timeout = timeout
         self.poll = poll
         self.clock = clock
@@ -332,16 +383,19 @@ class Dispatcher:
         """Raise ``QueueError`` now when the broker cannot be reached (before the run does anything)."""
         check_broker(self.app, self.settings)
 
-    def submit(self, job: RenderJob, tag: Any) -> str:
-        """Send one job; ``tag`` comes back with its answer."""
+    def submit(self, job: RenderJob, tag: Any, out_dir: Path | None = None) -> str:
+        """Send one job; ``tag`` comes back with its answer. ``out_dir``: the run's folder, where the
+        episode's record is read (a staged one downloaded) on its answer; default ``job.out_dir``."""
         task_id = f"{job.key}.{self.run_id}"
+        if job.staging:
+            job = replace(job, cover=self._cover(out_dir if out_dir is not None else Path(job.out_dir)))
         try:
             self.app.send_task(TASK, args=[job.to_dict()], task_id=task_id, queue=self.settings.name)
         except broker_errors() as e:
             raise QueueError(self.url, f"the broker was lost while sending jobs: {e}") from e
         if self.started is None:
             self.started = self.clock()
-        self.pending[task_id] = (tag, Path(job.out_dir))
+        self.pending[task_id] = (tag, out_dir if out_dir is not None else Path(job.out_dir))
         log.debug("job sent: %s", task_id)
         return task_id
 
@@ -385,7 +439,37 @@ class Dispatcher:
                               fix="see the worker's log; the article is tried again next run")
         if "error" in value:
             return error_from_dict(value["error"])
+        if "staged" in value:
+            return self._fetch(value["staged"], out_dir, bool(value.get("reused")))
         return replace(records.from_dict(value["episode"], base=out_dir), reused=bool(value.get("reused")))
+
+    def _staging(self):
+        """The staging storage, opened at its first use."""
+        from reader.storage import open_storage
+
+        if self._staging_storage is None:
+            self._staging_storage = open_storage(self.staging)
+        return self._staging_storage
+
+    def _cover(self, out_dir: Path) -> str:
+        """The staged cover's key for this run's jobs (staged at the first job; a storage failure raises)."""
+        from reader import transfer
+
+        if self._cover_key is None:
+            self._cover_key = transfer.put_cover(self._staging(), out_dir)
+        return self._cover_key
+
+    def _fetch(self, staged: dict, out_dir: Path, reused: bool) -> Episode | ReaderError:
+        """Download a staged episode into ``out_dir`` (checked, record last) and read its record."""
+        from reader import episodes as records
+        from reader import transfer
+
+        try:
+            files = [transfer.StagedFile(f["name"], int(f["size"]), f["sha256"]) for f in staged["files"]]
+            record = transfer.fetch(self._staging(), staged["key"], files, out_dir)
+        except ReaderError as e:
+            return e
+        return replace(records.load(record), reused=reused)
 
 
 # ---------------------------------------------------------------- the worker's side

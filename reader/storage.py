@@ -55,7 +55,7 @@ CONTENT_TYPES: tuple[tuple[str, str], ...] = (
     (".png", "image/png"),
 )
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
-S3_EXTRA_FIX = "install the S3 extra: pip install 'vnreader[s3]' (it brings boto3)"
+S3_EXTRA_FIX = "pip install 'vnreader[s3]' (the S3 extra: boto3)"
 _CHUNK = 1 << 20
 
 
@@ -222,13 +222,23 @@ def local_files(base: Path) -> Iterator[Path]:
 
 
 # ---------------------------------------------------------------- S3
-def s3_client():
-    """A boto3 S3 client configured from the environment (see the module docstring)."""
+def require_boto3(url: str) -> None:
+    """``UsageError`` naming ``url`` (an ``s3://`` URL) when boto3, the S3 extra, is not installed.
+
+    The daily run calls it before anything runs, so a missing extra never costs a run's work."""
     try:
-        import boto3  # type: ignore[import-untyped]
-        from botocore.config import Config as BotoConfig  # type: ignore[import-untyped]
+        import boto3  # type: ignore[import-untyped]  # noqa: F401
+        import botocore.config  # type: ignore[import-untyped]  # noqa: F401
     except ImportError as e:
-        raise UsageError("s3://", "S3 storage needs boto3, which is not installed", fix=S3_EXTRA_FIX) from e
+        raise UsageError(url, "S3 storage needs boto3, which is not installed", fix=S3_EXTRA_FIX) from e
+
+
+def s3_client(url: str = "s3://"):
+    """A boto3 S3 client configured from the environment (see the module docstring); ``url`` names
+    the storage in the error when boto3 is missing."""
+    require_boto3(url)
+    import boto3
+    from botocore.config import Config as BotoConfig
     endpoint = os.environ.get("VNREADER_S3_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL") or None
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     config = BotoConfig(s3={"addressing_style": "path"} if endpoint else {}, connect_timeout=10, read_timeout=60,
@@ -243,7 +253,7 @@ class S3Storage:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.url = f"s3://{bucket}/{self.prefix}" if self.prefix else f"s3://{bucket}"
-        self.client = client if client is not None else s3_client()
+        self.client = client if client is not None else s3_client(self.url)
 
     def key(self, key: str) -> str:
         """The bucket key of a storage key."""

@@ -25,14 +25,15 @@ from reader.store import RunTurn, StateStore, redact
 CONNECT_TIMEOUT = 10  #: seconds to reach the server before the run gives up (exit 2)
 
 
-def _psycopg():
-    """psycopg, imported only when PostgreSQL state is asked for (an optional extra)."""
+def _psycopg(where: str = "postgresql://…"):
+    """psycopg, imported only when PostgreSQL state is asked for (an optional extra); the error
+    names ``where`` (the state's URL, password hidden), whether it came from ``--state`` or ``[state] url``."""
     try:
         import psycopg
         from psycopg.rows import dict_row
     except ImportError as e:
-        raise UsageError("--state postgresql://…", "PostgreSQL state needs the psycopg package",
-                         fix="pip install 'vnreader[postgres]'") from e
+        raise UsageError(where, "PostgreSQL state needs the psycopg package, which is not installed",
+                         fix="pip install 'vnreader[postgres]' (the PostgreSQL extra: psycopg 3)") from e
     return psycopg, dict_row
 
 
@@ -51,9 +52,9 @@ class PgStore(StateStore):
     def __init__(self, url: str):
         from reader.migrations import migrate
 
-        psycopg, dict_row = _psycopg()
         self.url = url
         self.where = redact(url)
+        psycopg, dict_row = _psycopg(self.where)
         self._errors = (psycopg.OperationalError, psycopg.InterfaceError)
         self._sql: dict[str, str] = {}
         try:

@@ -11,10 +11,12 @@ bounded: the episode is played through a few times, one clip at a time, never he
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 from typing import Sequence
 
 from reader.audio import lametag
+from reader.audio.ahead import EncodeAhead, Encoded, timeline_order
 from reader.audio.encode import PassResult, check_bitrate, encode_pass, measure
 from reader.audio.gain import LOUDNESS_TOLERANCE, MAX_LIMITING_DB, GainPlan, choose_gain
 from reader.audio.tags import EpisodeMeta, id3_bytes
@@ -31,13 +33,26 @@ MAX_PASSES = 3
 
 def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str | Path, *, rate: float = 1.0,
                   bitrate: int = 64, target_lufs: float = -16.0, true_peak: float = -1.0,
-                  pauses: Pauses = DEFAULT_PAUSES) -> Episode:
-    """Join, normalise, encode and tag ``segments`` into ``out_path`` plus its sidecars."""
+                  pauses: Pauses = DEFAULT_PAUSES, ahead: EncodeAhead | None = None) -> Episode:
+    """Join, normalise, encode and tag ``segments`` into ``out_path`` plus its sidecars.
+
+    ``ahead`` (an :class:`EncodeAhead` fed while the clips were spoken, with the same rate,
+    pauses, bitrate, target and ``true_peak - ENCODER_HEADROOM_DB``) gives the MP3 frames
+    encoded early; they are used when they are this timeline's and on target (the report's
+    ``input_lufs`` is then the loudness of the first ``ahead.WARMUP_SECONDS``), else the
+    episode is measured and encoded here.
+    """
     out_path = Path(out_path)
     timeline = layout(segments, rate=rate, pauses=pauses, subject=out_path)
     check_bitrate(bitrate, timeline.rate, out_path)
-    meter = measure(timeline)
-    loudness, meter_peak = meter.integrated(), meter.peak
+    early = ahead.result() if ahead is not None else None
+    if early is not None and not (early.matches(timeline) and abs(target_lufs - early.result.lufs) <= LOUDNESS_TOLERANCE):
+        early = None  # not this timeline, or off target: measured and encoded here
+    if early is not None:
+        loudness, meter_peak = early.loudness, early.peak
+    else:
+        meter = measure(timeline)
+        loudness, meter_peak = meter.integrated(), meter.peak
     if not math.isfinite(loudness):
         raise AudioError(out_path, "the clips are silent", fix="check that the speech engine produces sound")
     chapters = timeline.chapters()
@@ -45,9 +60,13 @@ def build_episode(segments: Sequence[Segment], meta: EpisodeMeta, out_path: str 
     tag = id3_bytes(meta, chapters, subject=out_path)
 
     ceiling = true_peak - ENCODER_HEADROOM_DB
-    plan = choose_gain(timeline, loudness, meter_peak, target_lufs, ceiling)
-    duration, size, gain, result = _write_mp3(out_path, tag, timeline, plan, loudness=loudness, target=target_lufs,
-                                              ceiling=ceiling, bitrate=bitrate)
+    if early is not None:
+        plan = early.plan
+        duration, size, gain, result = _copy_mp3(out_path, tag, timeline, early, bitrate=bitrate)
+    else:
+        plan = choose_gain(timeline, loudness, meter_peak, target_lufs, ceiling)
+        duration, size, gain, result = _write_mp3(out_path, tag, timeline, plan, loudness=loudness,
+                                                  target=target_lufs, ceiling=ceiling, bitrate=bitrate)
     vtt, srt, chap = write_sidecars(out_path, cues, chapters)
     engines = {p.clip.engine for p in timeline.pieces if p.clip is not None}
     voices = {p.clip.voice for p in timeline.pieces if p.clip is not None}
@@ -87,6 +106,24 @@ def _write_mp3(out_path: Path, tag: bytes, timeline: Timeline, plan: GainPlan, *
                          fix="check free disk space and that the output folder is writable") from e
 
 
+def _copy_mp3(out_path: Path, tag: bytes, timeline: Timeline, early: Encoded, *,
+              bitrate: int) -> tuple[float, int, float, PassResult]:
+    """Tag, Info frame and the frames encoded early, atomically; returns (duration, size, gain, pass)."""
+    try:
+        with atomic_path(out_path) as tmp:
+            reserve = lametag.info_size(timeline.rate, bitrate)
+            with open(tmp, "wb+") as f:
+                f.write(tag + bytes(reserve))
+                early.frames.seek(0)
+                shutil.copyfileobj(early.frames, f, 1 << 20)
+                if reserve:
+                    _write_info(f, len(tag), reserve, timeline, bitrate, early.result.frames_bytes)
+            return _mp3_duration(tmp, out_path), tmp.stat().st_size, early.plan.gain, early.result
+    except OSError as e:
+        raise AudioError(out_path, f"could not write the MP3: {e.strerror or e}",
+                         fix="check free disk space and that the output folder is writable") from e
+
+
 def _write_info(f, offset: int, reserve: int, timeline: Timeline, bitrate: int, stream_bytes: int) -> None:
     """Fill the reserved first frame with the LAME Info tag (exact length, gapless playback)."""
     f.seek(offset + reserve)
@@ -117,4 +154,4 @@ def _report(timeline: Timeline, loudness: float, gain: float, result: PassResult
                           limiter_ms=tuple(round(t * 1000) for t in plan.times))
 
 
-__all__ = ["DEFAULT_PAUSES", "EpisodeMeta", "Pauses", "Segment", "build_episode"]
+__all__ = ["DEFAULT_PAUSES", "ENCODER_HEADROOM_DB", "EncodeAhead", "EpisodeMeta", "Pauses", "Segment", "build_episode", "timeline_order"]

@@ -9,12 +9,11 @@ import numpy as np
 from reader.audio.loudness import Limiter, LoudnessMeter, db_to_gain
 from reader.audio.timeline import Timeline, blocks
 from reader.errors import AudioError
+from reader.lame_worker import QUALITY, make_encoder  # noqa: F401  (QUALITY: re-exported for bench/render.py)
 
 #: Bitrates (kbps) layer III allows: MPEG-1 for 32–48 kHz, MPEG-2/2.5 below.
 MPEG1_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 MPEG2_BITRATES = (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
-#: LAME quality (0 best/slowest … 9 worst/fastest); 5 is LAME's own default.
-QUALITY = 5
 #: lameenc's encoder scales its input by 0.95 (−0.45 dB: a 0.5 sine decodes at 0.475 with both
 #: libsndfile and miniaudio). The encode pass divides by it, so the decoded MP3 has the
 #: loudness and peak the meter measured.
@@ -35,23 +34,6 @@ def check_bitrate(bitrate: int, rate: int, subject: object = None) -> int:
         raise AudioError(subject, f"{bitrate} kbps is not an MP3 bitrate at {rate} Hz",
                          fix="choose one of " + ", ".join(map(str, allowed)) + " kbps")
     return bitrate
-
-
-def make_encoder(rate: int, bitrate: int, subject: object = None):
-    import lameenc
-
-    try:
-        enc = lameenc.Encoder()
-        enc.set_bit_rate(bitrate)
-        enc.set_in_sample_rate(rate)
-        enc.set_out_sample_rate(rate)
-        enc.set_channels(1)
-        enc.set_quality(QUALITY)
-        if hasattr(enc, "silence"):  # lameenc >= 1.8: keep LAME quiet on stdout
-            enc.silence()
-    except (RuntimeError, ValueError) as e:
-        raise AudioError(subject, f"lameenc refused {rate} Hz at {bitrate} kbps: {e}") from e
-    return enc
 
 
 def to_pcm16(x: np.ndarray, scale: float = 1.0) -> bytes:

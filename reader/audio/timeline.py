@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import gcd
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -120,6 +120,49 @@ def _gap(prev: Clip, nxt: Clip, pauses: Pauses) -> float:
     return pauses.sentence
 
 
+class Grid:
+    """Places clips and pauses on the sample grid one clip at a time, in reading order.
+
+    :func:`layout` places a whole list with it; ``reader.audio.ahead`` places each clip as
+    it is spoken, so the samples it encodes early are the ones the final timeline holds.
+    """
+
+    def __init__(self, out_rate: int, *, rate: float = 1.0, pauses: Pauses = DEFAULT_PAUSES) -> None:
+        self.out_rate = out_rate
+        self.rate = rate
+        self.pauses = pauses
+        self.pieces: list[Piece] = []
+        self.segment_starts: list[int] = []
+        self.pos = 0  #: samples placed so far
+        self._prev: Clip | None = None
+        self._segment = 0
+        self._add(self._silence(pauses.lead), None, 0)
+
+    def _silence(self, seconds: float) -> int:
+        return max(0, round(seconds / self.rate * self.out_rate))
+
+    def _add(self, length: int, clip: Clip | None, seg: int) -> None:
+        if length > 0 or clip is not None:
+            self.pieces.append(Piece(self.pos, length, clip, seg))
+        self.pos += length
+
+    def place(self, clip: Clip, segment: int, first: bool) -> None:
+        """Add the pause before ``clip`` (``first``: it opens ``segment``), then the clip."""
+        if self._prev is not None:
+            self._add(self._silence(self.pauses.segment if first else _gap(self._prev, clip, self.pauses)),
+                      None, segment)
+        if first:
+            self.segment_starts.append(self.pos)
+        self._add(resampled_length(clip.nbytes // 2, clip.sample_rate, self.out_rate), clip, segment)
+        self._prev = clip
+        self._segment = segment
+
+    def finish(self, titles: Sequence[str]) -> Timeline:
+        """The timeline, with the tail pause after the last clip."""
+        self._add(self._silence(self.pauses.tail), None, self._segment)
+        return Timeline(self.out_rate, tuple(self.pieces), tuple(self.segment_starts), tuple(titles))
+
+
 def layout(segments: Sequence[Segment], *, rate: float = 1.0, pauses: Pauses = DEFAULT_PAUSES,
            subject: object = None) -> Timeline:
     """Place every clip and pause on the sample grid of the output rate."""
@@ -131,33 +174,11 @@ def layout(segments: Sequence[Segment], *, rate: float = 1.0, pauses: Pauses = D
     for i, seg in enumerate(segs):
         for j, clip in enumerate(seg.clips):
             check_clip(clip, f"{subject}: segment {i} clip {j}" if subject else f"segment {i} clip {j}")
-    out_rate = output_rate([c.sample_rate for s in segs for c in s.clips])
-
-    def silence(seconds: float) -> int:
-        return max(0, round(seconds / rate * out_rate))
-
-    pieces: list[Piece] = []
-    seg_starts: list[int] = []
-    pos = 0
-
-    def add(length: int, clip: Clip | None, seg: int) -> None:
-        nonlocal pos
-        if length > 0 or clip is not None:
-            pieces.append(Piece(pos, length, clip, seg))
-        pos += length
-
-    add(silence(pauses.lead), None, 0)
-    prev: Clip | None = None
+    grid = Grid(output_rate([c.sample_rate for s in segs for c in s.clips]), rate=rate, pauses=pauses)
     for i, seg in enumerate(segs):
         for j, clip in enumerate(seg.clips):
-            if prev is not None:
-                add(silence(pauses.segment if j == 0 else _gap(prev, clip, pauses)), None, i)
-            if j == 0:
-                seg_starts.append(pos)
-            add(resampled_length(clip.nbytes // 2, clip.sample_rate, out_rate), clip, i)
-            prev = clip
-    add(silence(pauses.tail), None, len(segs) - 1)
-    return Timeline(out_rate, tuple(pieces), tuple(seg_starts), tuple(s.title for s in segs))
+            grid.place(clip, i, j == 0)
+    return grid.finish([s.title for s in segs])
 
 
 def clip_samples(clip: Clip, rate: int) -> np.ndarray:
@@ -172,9 +193,9 @@ def clip_samples(clip: Clip, rate: int) -> np.ndarray:
     return resample_poly(x, rate // g, clip.sample_rate // g).astype(np.float32)
 
 
-def pieces_audio(timeline: Timeline) -> Iterator[np.ndarray]:
-    """Each piece's samples in order (silence as zeros, cut into short runs)."""
-    for p in timeline.pieces:
+def piece_samples(pieces: Iterable[Piece], rate: int) -> Iterator[np.ndarray]:
+    """Each piece's samples at ``rate``, in order (silence as zeros, cut into short runs)."""
+    for p in pieces:
         if p.clip is None:
             left = p.length
             while left > 0:
@@ -182,10 +203,15 @@ def pieces_audio(timeline: Timeline) -> Iterator[np.ndarray]:
                 yield np.zeros(n, dtype=np.float32)
                 left -= n
         else:
-            x = clip_samples(p.clip, timeline.rate)
+            x = clip_samples(p.clip, rate)
             if len(x) != p.length:  # guard the length formula; timing depends on it
                 x = np.pad(x, (0, max(0, p.length - len(x))))[:p.length]
             yield x
+
+
+def pieces_audio(timeline: Timeline) -> Iterator[np.ndarray]:
+    """Each piece's samples in order (silence as zeros, cut into short runs)."""
+    return piece_samples(timeline.pieces, timeline.rate)
 
 
 def rechunk(parts: Iterator[np.ndarray], size: int) -> Iterator[np.ndarray]:
