@@ -427,3 +427,32 @@ def test_same_article_in_two_feeds_is_one_duplicate_as_on_one_machine(tmp_path):
             assert again.stdout.startswith("new 0, skipped 0, failed 0")
             assert _states(tmp_path / "out") == {"done": 6, "duplicate": 1}
             assert workers.stop() == [0, 0]
+
+
+@pytest.mark.distributed
+@pytest.mark.slow
+def test_same_article_held_behind_a_failed_job_is_sent_in_turn(tmp_path):
+    """The first entry of a shared story fails on its worker: the held one is then sent as a job of its
+    own and fails too, as both do on one machine; none stays pending, and the next run takes them as one."""
+    down = tmp_path / "speech-service-down"
+    down.touch()
+    with SharedStorySite(tmp_path / "out", feeds=2, per_feed=1) as site:
+        cfg = site.write_config(tmp_path / "sources.toml", limit=2)
+        env = queue_env(unique_name(), tmp_path, VNREADER_TONE_FAIL_FILE=str(down))
+        with Workers(REDIS_URL, env, tmp_path / "logs", n=1) as workers:
+            local = _run(site, cfg, tmp_path / "local", queue_env(unique_name(), tmp_path / "solo",
+                                                                   VNREADER_TONE_FAIL_FILE=str(down)))
+            assert local.returncode == 1
+            assert _states(tmp_path / "local") == {"failed": 3}
+            workers.wait_ready()
+            r = _run(site, cfg, tmp_path / "out", env, "--queue", REDIS_URL)
+            assert r.returncode == 1
+            assert "new 0, skipped 0, failed 3" in r.stderr
+            assert _states(tmp_path / "out") == {"failed": 3}
+            assert workers.log(0).count("event=job-failed") == 3  # the shared story's key twice
+            down.unlink()
+            again = _run(site, cfg, tmp_path / "out", env, "--queue", REDIS_URL)
+            assert again.returncode == 0, again.stderr
+            assert again.stdout.startswith("new 2, skipped 1, failed 0")
+            assert _states(tmp_path / "out") == {"done": 2, "duplicate": 1}
+            assert workers.stop() == [0]
