@@ -246,6 +246,10 @@ class _Run:
         self.turn = turn or RunTurn()  #: how this run shares the state with other runs
         self.claims = RunClaims(store, config.state_lease)  #: the entries this run renders, leased to it
         self.queue = queue  #: reader.queue.Dispatcher: articles render on workers; None = here
+        #: queue only: entry id → (its URLs, text hash) of each entry whose render is out on the queue
+        self.out_on_queue: dict[int, tuple[set[str], str]] = {}
+        #: queue only: entry id out on the queue → later entries of the same article, held until its answer
+        self.held: dict[int, list[tuple[FeedSource, Entry, str, Document]]] = {}
 
     # ------------------------------------------------------------ time budget
     def _charge(self, source: FeedSource, since: float) -> None:
@@ -377,12 +381,17 @@ class _Run:
                 if outcome is not _SENT:
                     yield label, outcome
 
-    def _article(self, source: FeedSource, entry: Entry, label: str):
-        """One claimed entry's outcome: an Episode (None: skipped or digest-only), its error, or ``_SENT``."""
+    def _article(self, source: FeedSource, entry: Entry, label: str, doc: Document | None = None):
+        """One claimed entry's outcome: an Episode (None: skipped or digest-only), its error, or ``_SENT``
+        (its render is on the queue, or it waits there behind the same article; :meth:`collect` ends it).
+        ``doc``: the entry's document, already read (an entry held behind one sent earlier)."""
         try:
-            doc = self._prepare(source, entry, label)
             if doc is None:
+                doc = self._document(source, entry)
+            if self._same_as_rendered(entry, label, doc):
                 return None
+            if self.queue is not None and self._held_behind(source, entry, label, doc):
+                return _SENT
             if source.episodes and self.queue is not None:
                 return self._send(source, entry, label, doc)
             ep = self._render(source, doc) if source.episodes else None
@@ -395,17 +404,30 @@ class _Run:
         except Exception as e:
             return self._fail(entry, label, e)
 
-    def _prepare(self, source: FeedSource, entry: Entry, label: str) -> Document | None:
-        """Fetch and extract one entry; None (and the skip recorded) when the same article was rendered."""
-        doc = self._document(source, entry)
+    def _same_as_rendered(self, entry: Entry, label: str, doc: Document) -> bool:
+        """Record the entry as a duplicate (and the skip) when the same article was rendered; True then."""
         canonical = doc.url or entry.url  # _document fills a missing url with the entry's
         same = self.store.same_article(canonical, entry.id, text_hash(doc))
-        if same is not None:
-            self.store.duplicate(entry.id, canonical, same, worker=self.claims.worker)
-            self.report.skipped.append((label, "same article as one already rendered"))
-            self.log.info("duplicate", item=label, of=same.url)
-            return None
-        return doc
+        if same is None:
+            return False
+        self.store.duplicate(entry.id, canonical, same, worker=self.claims.worker)
+        self.report.skipped.append((label, "same article as one already rendered"))
+        self.log.info("duplicate", item=label, of=same.url)
+        return True
+
+    def _held_behind(self, source: FeedSource, entry: Entry, label: str, doc: Document) -> bool:
+        """With a queue: hold an entry whose article is already out on the queue this run (another feed's
+        entry for the same URL or text), until that one's answer comes (:meth:`_release`). The store only
+        knows an article once its render is done, so without this both would be sent, and the later one
+        would not be the duplicate a single-machine run records. True: held."""
+        canonical = doc.url or entry.url
+        thash = text_hash(doc)
+        for first_id, (urls, first_hash) in self.out_on_queue.items():
+            if canonical in urls or thash == first_hash:
+                self.held.setdefault(first_id, []).append((source, entry, label, doc))
+                self.log.debug("held", item=label, behind=first_id)
+                return True
+        return False
 
     def _send(self, source: FeedSource, entry: Entry, label: str, doc: Document):
         """Hand the render to the queue (``reader/queue.py``); :meth:`collect` finishes it."""
@@ -419,8 +441,18 @@ class _Run:
                         out_dir="" if staging else str(self.out_dir.resolve()), source_name=source.name,
                         staging=staging)
         self.queue.submit(job, (entry, label, doc), self.out_dir.resolve())
+        self.out_on_queue[entry.id] = ({u for u in (doc.url, entry.url) if u}, text_hash(doc))
         self.log.debug("job-sent", item=label, key=job.key[:10])
         return _SENT
+
+    def _release(self, entry: Entry) -> Iterator[tuple[str, Episode | ReaderError | None]]:
+        """The entries held behind ``entry`` (answered now), taken as a single-machine run would take
+        them next: a duplicate of it when it was rendered, else each sent (or held again) in turn."""
+        self.out_on_queue.pop(entry.id, None)
+        for source, later, label, doc in self.held.pop(entry.id, []):
+            outcome = self._article(source, later, label, doc)
+            if outcome is not _SENT:
+                yield label, outcome
 
     def collect(self) -> Iterator[tuple[str, Episode | ReaderError | None]]:
         """The outcomes of the jobs sent to the queue, as the workers finish them."""
@@ -438,6 +470,7 @@ class _Run:
             except Exception as e:
                 outcome = self._fail(entry, label, e)
             yield label, outcome
+            yield from self._release(entry)
 
     def _finish(self, entry: Entry, label: str, doc: Document, ep: Episode | None) -> Episode | None:
         """Record a rendered (or digest-only) entry as done."""

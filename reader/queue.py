@@ -106,11 +106,13 @@ class QueueSettings:
         return self.url if self.is_redis else "rpc://"
 
 
-def _celery():
+def _celery(where: str = "--queue"):
+    """Celery, imported only when a queue is used (an optional extra); the error names ``where``, the
+    broker URL as the user gave it (``--queue`` or ``[queue] url``, password hidden)."""
     try:
         import celery
     except ImportError as e:
-        raise UsageError("--queue", "the job queue needs Celery, which is not installed", fix=EXTRA_FIX) from e
+        raise UsageError(where, "the job queue needs Celery, which is not installed", fix=EXTRA_FIX) from e
     return celery
 
 
@@ -131,7 +133,7 @@ def broker_errors() -> tuple[type[BaseException], ...]:
 
 def make_app(settings: QueueSettings):
     """The Celery app both sides build from the same settings, with the render task registered."""
-    celery = _celery()
+    celery = _celery(shown_url(settings.url))
     app = celery.Celery("vnreader", broker=settings.url, backend=settings.result_backend, set_as_current=False)
     transport: dict[str, Any] = {"visibility_timeout": settings.visibility_timeout}
     if settings.is_redis:
@@ -371,8 +373,9 @@ class Dispatcher:
         self.poll = poll
         self.clock = clock
         self.app = app if app is not None else make_app(settings)
-        self.run_id = uuid.uuid4().hex[:12]  #: task ids are KEY.RUN: an answer from an earlier run is never taken
+        self.run_id = uuid.uuid4().hex[:12]  #: task ids are KEY.RUN[.N]: an answer from an earlier run is never taken
         self.pending: dict[str, tuple[Any, Path]] = {}  #: task id → (caller's tag, out_dir)
+        self._sent_keys: dict[str, int] = {}  #: render key → jobs sent with it in this run
         self.started: float | None = None
 
     @property
@@ -386,7 +389,7 @@ class Dispatcher:
     def submit(self, job: RenderJob, tag: Any, out_dir: Path | None = None) -> str:
         """Send one job; ``tag`` comes back with its answer. ``out_dir``: the run's folder, where the
         episode's record is read (a staged one downloaded) on its answer; default ``job.out_dir``."""
-        task_id = f"{job.key}.{self.run_id}"
+        task_id = self._task_id(job.key)
         if job.staging:
             job = replace(job, cover=self._cover(out_dir if out_dir is not None else Path(job.out_dir)))
         try:
@@ -398,6 +401,13 @@ class Dispatcher:
         self.pending[task_id] = (tag, out_dir if out_dir is not None else Path(job.out_dir))
         log.debug("job sent: %s", task_id)
         return task_id
+
+    def _task_id(self, key: str) -> str:
+        """``KEY.RUN`` for a key's first job in this run, ``KEY.RUN.N`` for its N-th (an article sent again
+        after the same article's job failed): an id is never reused, so no answer is taken for another's."""
+        n = self._sent_keys.get(key, 0) + 1
+        self._sent_keys[key] = n
+        return f"{key}.{self.run_id}" if n == 1 else f"{key}.{self.run_id}.{n}"
 
     def results(self) -> Iterator[tuple[Any, Episode | ReaderError]]:
         """Every sent job's answer, as it arrives (see the class docstring)."""

@@ -1,4 +1,4 @@
-"""An install without the optional extras (``pip install vnreader``, no ``[s3]``, ``[postgres]``):
+"""An install without the optional extras (``pip install vnreader``, no ``[s3]``, ``[postgres]``, ``[queue]``):
 each feature that needs one stops with a clear error naming the input and the extra to install,
 before a run does any work. ``.ci/wheel-check`` checks the same on an installed wheel."""
 from __future__ import annotations
@@ -73,6 +73,42 @@ def test_run_publishing_to_s3_without_boto3_stops_before_anything_runs(no_boto3,
         assert site.hits == {}
     err = capsys.readouterr().err
     assert "s3://podcast/tin: S3 storage needs boto3, which is not installed" in err and "vnreader[s3]" in err
+    assert not (tmp_path / "out" / "feed.xml").exists()
+
+
+@pytest.fixture
+def no_celery(monkeypatch):
+    """``import celery`` fails, as in an install without ``vnreader[queue]``."""
+    real_import = builtins.__import__
+
+    def blocked(name, *args, **kwargs):
+        if name == "celery" or name.startswith("celery."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", blocked)
+
+
+@pytest.mark.parametrize("how", ["queue-url", "queue-flag"])
+def test_queue_without_celery_names_the_url_not_a_flag(no_celery, tmp_path, capsys, monkeypatch, how):
+    """``[queue] url`` in the sources file (or ``--queue``): exit 2 before a feed is fetched, the error
+    naming that broker URL (password hidden) and the extra, as ``[state] url`` does."""
+    from reader.cli import main
+
+    monkeypatch.setenv("VNREADER_CACHE", str(tmp_path / "clips"))
+    url = "redis://vn:s3cret@queue.example:6379/0"
+    with Site() as site:
+        extra = f'\n[queue]\nurl = "{url}"\n' if how == "queue-url" else ""
+        config = write_config(tmp_path / "sources.toml", site, [{"name": "VnExpress", "url": "/feeds/vnexpress-2.xml"}],
+                              extra=extra)
+        argv = ["run", "--config", str(config), "--out", str(tmp_path / "out")]
+        if how == "queue-flag":
+            argv += ["--queue", url]
+        assert main(argv) == 2
+        assert site.hits == {}
+    err = capsys.readouterr().err
+    assert "redis://vn:***@queue.example:6379/0: the job queue needs Celery, which is not installed" in err
+    assert "pip install 'vnreader[queue]'" in err and "--queue:" not in err and "s3cret" not in err
     assert not (tmp_path / "out" / "feed.xml").exists()
 
 

@@ -18,10 +18,12 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 
-from queue_support import REDIS_URL, NewsSite, RedisServer, Workers, free_port, queue_env, unique_name, vnreader
+from queue_support import (REDIS_URL, NewsSite, RedisServer, Workers, article_text, free_port, queue_env, unique_name,
+                           vnreader)
 from reader.config import SpeechSettings, parse_sources
 from reader.errors import ConfigError, EngineError, LimitError, ReaderError, UsageError
 from reader.limits import Limits
@@ -371,3 +373,86 @@ def test_remote_speech_server_behind_the_workers(tmp_path):
             assert {req.headers["authorization"] for req in spoken} == {"Bearer k-worker"}
             assert sum(len(keys) for keys in _done_jobs(workers)) == 3
             assert workers.stop() == [0, 0]
+
+
+class SharedStorySite(NewsSite):
+    """Two feeds, the second also listing the first feed's first article under an address of its own
+    (the same story in two feeds: another link, the same canonical URL and text)."""
+
+    SHARED = "/bai/2/tin-chung.html"
+
+    def feed_xml(self, feed: int) -> str:
+        xml = super().feed_xml(feed)
+        if feed != 1:
+            return xml
+        title, paras = article_text(0, 0)
+        link = self.base + self.SHARED
+        shared = (f"<item><title>{escape(title)}</title><link>{link}</link><guid>{link}</guid>"
+                  f"<description>{escape(paras[0])}</description></item>")
+        return xml.replace("</channel>", shared + "</channel>")
+
+    def body(self, path: str) -> tuple[bytes, str] | None:
+        if path == self.SHARED:
+            return self.page_html(0, 0).encode(), "text/html; charset=utf-8"
+        return super().body(path)
+
+
+def _summary(r: subprocess.CompletedProcess, out: Path) -> str:
+    return r.stdout.replace(str(out), "OUT")
+
+
+@pytest.mark.distributed
+@pytest.mark.slow
+def test_same_article_in_two_feeds_is_one_duplicate_as_on_one_machine(tmp_path):
+    """Both entries of a shared story are prepared before either render ends: the queued run holds the
+    later one until the first's answer, then records it as its duplicate, as a single-machine run does;
+    nothing is left pending and a rerun has nothing to do."""
+    with SharedStorySite(tmp_path / "out", feeds=2, per_feed=3) as site:
+        cfg = site.write_config(tmp_path / "sources.toml", limit=4)
+        env = queue_env(unique_name(), tmp_path, VNREADER_TONE_DELAY="0.05")
+        with Workers(REDIS_URL, env, tmp_path / "logs", n=2) as workers:
+            local = _run(site, cfg, tmp_path / "local", queue_env(unique_name(), tmp_path / "solo"))
+            assert local.returncode == 0, local.stderr
+            assert _states(tmp_path / "local") == {"done": 6, "duplicate": 1}
+            workers.wait_ready()
+            r = _run(site, cfg, tmp_path / "out", env, "--queue", REDIS_URL)
+            assert r.returncode == 0, r.stderr
+            assert r.stdout.startswith("new 6, skipped 1, failed 0")
+            assert _summary(r, tmp_path / "out") == _summary(local, tmp_path / "local")
+            assert _states(tmp_path / "out") == _states(tmp_path / "local")
+            _assert_whole(tmp_path / "out", site.titles())
+            assert _episodes(tmp_path / "out") == _episodes(tmp_path / "local")
+            again = _run(site, cfg, tmp_path / "out", env, "--queue", REDIS_URL)
+            assert again.returncode == 0, again.stderr
+            assert again.stdout.startswith("new 0, skipped 0, failed 0")
+            assert _states(tmp_path / "out") == {"done": 6, "duplicate": 1}
+            assert workers.stop() == [0, 0]
+
+
+@pytest.mark.distributed
+@pytest.mark.slow
+def test_same_article_held_behind_a_failed_job_is_sent_in_turn(tmp_path):
+    """The first entry of a shared story fails on its worker: the held one is then sent as a job of its
+    own and fails too, as both do on one machine; none stays pending, and the next run takes them as one."""
+    down = tmp_path / "speech-service-down"
+    down.touch()
+    with SharedStorySite(tmp_path / "out", feeds=2, per_feed=1) as site:
+        cfg = site.write_config(tmp_path / "sources.toml", limit=2)
+        env = queue_env(unique_name(), tmp_path, VNREADER_TONE_FAIL_FILE=str(down))
+        with Workers(REDIS_URL, env, tmp_path / "logs", n=1) as workers:
+            local = _run(site, cfg, tmp_path / "local", queue_env(unique_name(), tmp_path / "solo",
+                                                                   VNREADER_TONE_FAIL_FILE=str(down)))
+            assert local.returncode == 1
+            assert _states(tmp_path / "local") == {"failed": 3}
+            workers.wait_ready()
+            r = _run(site, cfg, tmp_path / "out", env, "--queue", REDIS_URL)
+            assert r.returncode == 1
+            assert "new 0, skipped 0, failed 3" in r.stderr
+            assert _states(tmp_path / "out") == {"failed": 3}
+            assert workers.log(0).count("event=job-failed") == 3  # the shared story's key twice
+            down.unlink()
+            again = _run(site, cfg, tmp_path / "out", env, "--queue", REDIS_URL)
+            assert again.returncode == 0, again.stderr
+            assert again.stdout.startswith("new 2, skipped 1, failed 0")
+            assert _states(tmp_path / "out") == {"done": 2, "duplicate": 1}
+            assert workers.stop() == [0]
