@@ -480,16 +480,15 @@ def read_source(source: str, out_path: str | Path | None, options: RenderOptions
 
 def _warm_up(options: RenderOptions) -> None:
     """In a background thread: start the engine (espeak's worker process, whose start-up is
-    most of the wait for the first clip) and import the audio stage (numpy, the meter, the
-    early encoder), while the caller fetches and prepares the text. Any failure is left for
-    the render itself to report, with its input's name."""
+    most of the wait for the first clip) while the caller fetches and prepares the text. The
+    audio stage is imported by the render itself, in its own thread: importing reader.audio in
+    two threads at once can hand one of them a half-initialised module (a cannot-import error).
+    Any failure is left for the render itself to report, with its input's name."""
     import threading
 
     def start() -> None:
         try:
             options.make_engine().check()
-            import reader.audio.ahead  # noqa: F401
-            import reader.tts.render  # noqa: F401
         except Exception:  # noqa: BLE001 - rendering reports it properly
             pass
 
